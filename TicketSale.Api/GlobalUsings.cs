@@ -1,0 +1,2 @@
+global using TicketSale.Api;
+global using TicketSale.Api.Apis;

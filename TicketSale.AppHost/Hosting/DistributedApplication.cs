@@ -1,0 +1,371 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using TicketSale.AppHost.Hosting.Processes;
+using TicketSale.AppHost.Hosting.Resources;
+using TicketSale.AppHost.Hosting.Testing;
+
+namespace TicketSale.AppHost.Hosting;
+
+/// <summary>
+/// Runs the declared resources as local processes: in dependency order, each only once what it waits for is healthy;
+/// stops them in reverse order; and gives tests a handle on each one (clients, connection strings, stop, kill, restart).
+/// </summary>
+public sealed class DistributedApplication : IAsyncDisposable
+{
+    private readonly IReadOnlyList<Resource> _resources;
+    private readonly Dictionary<Resource, TaskCompletionSource> _healthy = [];
+    private readonly List<Replica> _replicas = [];
+    private RunContext? _context;
+    private bool _started;
+
+    internal DistributedApplication(DistributedApplicationOptions options, IReadOnlyList<Resource> resources)
+    {
+        Options = options;
+        _resources = resources;
+        foreach (var resource in resources)
+        {
+            _healthy[resource] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (resource is ProcessResource process)
+            {
+                for (var i = 0; i < process.Replicas; i++)
+                {
+                    _replicas.Add(new Replica(process, i));
+                }
+            }
+        }
+    }
+
+    public DistributedApplicationOptions Options { get; }
+
+    public static DistributedApplicationBuilder CreateBuilder(string[] args) => new(args);
+
+    /// <summary>Starts everything and returns when every resource is healthy; on failure stops what it started.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_started)
+        {
+            throw new InvalidOperationException("The application has already been started.");
+        }
+
+        _started = true;
+        CheckPrerequisites();
+
+        if (Options.Fresh && Directory.Exists(Options.StateDirectory))
+        {
+            Directory.Delete(Options.StateDirectory, recursive: true);
+        }
+
+        Directory.CreateDirectory(Options.StateDirectory);
+        _context = new RunContext(Options, Options.Executables, WriteWatchdog());
+        foreach (var resource in _resources.OfType<ProcessResource>())
+        {
+            resource.Allocate(_context);
+        }
+
+        var clock = Stopwatch.StartNew();
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var starts = _resources.Select(r => StartWhenReadyAsync(r, failed.Token)).ToList();
+        try
+        {
+            while (starts.Count > 0)
+            {
+                var done = await Task.WhenAny(starts).ConfigureAwait(false);
+                starts.Remove(done);
+                await done.ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await failed.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(starts.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+            await StopAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        StartupTime = clock.Elapsed;
+    }
+
+    /// <summary>How long the last <see cref="StartAsync"/> took until every resource was healthy.</summary>
+    public TimeSpan StartupTime { get; private set; }
+
+    /// <summary>Stops every resource, dependents before their dependencies.</summary>
+    public async Task StopAsync()
+    {
+        foreach (var level in _resources.GroupBy(Depth).OrderByDescending(g => g.Key))
+        {
+            await Task.WhenAll(_replicas.Where(r => level.Contains(r.Resource)).Select(r => r.StopAsync())).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs until Ctrl+C or SIGTERM, then stops everything. Sets a non-zero exit code on failure.</summary>
+    public void Run()
+    {
+        if (TestingSession.Current is not null)
+        {
+            // Under the test host the entry point only declares the model; the test starts it.
+            return;
+        }
+
+        RunAsync().GetAwaiter().GetResult();
+    }
+
+    public async Task RunAsync()
+    {
+        using var shutdown = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            shutdown.Cancel();
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        try
+        {
+            Console.WriteLine($"Starting TicketSale (state: {Options.StateDirectory}) ...");
+            await StartAsync(shutdown.Token).ConfigureAwait(false);
+            Console.WriteLine(ResourceTable.Render(this, $"All resources healthy in {StartupTime.TotalSeconds:0.0} s. Ctrl+C stops everything."));
+            foreach (var replica in _replicas)
+            {
+                _ = ReportUnexpectedExitAsync(replica, shutdown.Token);
+            }
+
+            await Task.Delay(Timeout.Infinite, shutdown.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is MissingPrerequisitesException or ResourceStartupException)
+        {
+            await Console.Error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+            Environment.ExitCode = 1;
+        }
+
+        Console.WriteLine("Stopping ...");
+        await StopAsync().ConfigureAwait(false);
+        Console.WriteLine("Stopped.");
+    }
+
+    // ---- The test host's handle on the running application -------------------------------------------------
+
+    public Resource GetResource(string name) =>
+        _resources.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"No resource named '{name}'.", nameof(name));
+
+    public string GetConnectionString(string resource) =>
+        GetResource(resource) is IResourceWithConnectionString withConnectionString
+            ? withConnectionString.GetConnectionString()
+            : throw new ArgumentException($"Resource '{resource}' has no connection string.", nameof(resource));
+
+    public Uri GetEndpoint(string resource, int replica = 0) => GetResource(resource) switch
+    {
+        ProjectResource project => project.HttpEndpoints[replica],
+        RabbitMQServerResource rabbit => rabbit.ManagementUri,
+        ExecutableResource { Port: { } port } => new Uri($"http://127.0.0.1:{port}"),
+        var other => throw new ArgumentException($"Resource '{other.Name}' has no HTTP endpoint.", nameof(resource)),
+    };
+
+    public HttpClient CreateHttpClient(string resource, int replica = 0) => new() { BaseAddress = GetEndpoint(resource, replica) };
+
+    public Task WaitForResourceHealthyAsync(string resource, CancellationToken cancellationToken = default) =>
+        _healthy[GetResource(resource)].Task.WaitAsync(cancellationToken);
+
+    /// <summary>Kills one replica's process with SIGKILL, as a crash would, and waits until it is gone.</summary>
+    public async Task KillResourceAsync(string resource, int replica = 0)
+    {
+        var target = GetReplica(resource, replica);
+        if (target.Process is { } process)
+        {
+            process.Kill();
+            await process.Exited.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops one replica cleanly (its stop signal, then SIGKILL after its grace period).</summary>
+    public Task StopResourceAsync(string resource, int replica = 0) => GetReplica(resource, replica).StopAsync();
+
+    /// <summary>Starts a stopped or killed replica again, on the same port and data, and waits until it is healthy.</summary>
+    public async Task StartResourceAsync(string resource, int replica = 0, CancellationToken cancellationToken = default)
+    {
+        var target = GetReplica(resource, replica);
+        await target.Resource.PrepareAsync(_context!, cancellationToken).ConfigureAwait(false);
+        await target.StartAsync(_context!, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task RestartResourceAsync(string resource, int replica = 0, CancellationToken cancellationToken = default)
+    {
+        await StopResourceAsync(resource, replica).ConfigureAwait(false);
+        await StartResourceAsync(resource, replica, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The process ids of every running resource process and its wrapper.</summary>
+    public IReadOnlyList<int> GetProcessIds() =>
+        _replicas.Where(r => r.Process is { HasExited: false })
+            .SelectMany(r => new[] { r.Process!.WrapperPid, r.Process.ChildPid })
+            .ToList();
+
+    public int? GetProcessId(string resource, int replica = 0) => GetReplica(resource, replica).Process?.ChildPid;
+
+    public IReadOnlyList<string> GetLogs(string resource, int replica = 0, int lines = 200) =>
+        GetReplica(resource, replica).Log?.Tail(lines) ?? [];
+
+    internal IEnumerable<(string Name, string State, string Endpoint, int? Pid)> Describe() =>
+        _replicas.Where(r => !r.Resource.IsHidden)
+            .Select(r => (r.Name, r.State, r.Resource.DescribeEndpoint(r.Index), r.Process?.ChildPid));
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        foreach (var replica in _replicas)
+        {
+            replica.Log?.Dispose();
+        }
+
+        _context?.Dispose();
+    }
+
+    // ---- Internals --------------------------------------------------------------------------------------------
+
+    private Replica GetReplica(string resource, int replica) =>
+        _replicas.FirstOrDefault(r => r.Resource == GetResource(resource) && r.Index == replica)
+        ?? throw new ArgumentException($"Resource '{resource}' has no replica {replica}.", nameof(replica));
+
+    private void CheckPrerequisites()
+    {
+        var missing = _resources.OfType<ProcessResource>()
+            .SelectMany(r => r.Prerequisites)
+            .Append(new Prerequisite("setsid", "util-linux"))
+            .Append(new Prerequisite("bash", "bash"))
+            .Concat(Environment.UserName == "root" ? [new Prerequisite("setpriv", "util-linux")] : [])
+            .Distinct()
+            .Where(p => Options.Executables.TryFind(p.Executable) is null)
+            .ToList();
+        if (missing.Count > 0)
+        {
+            throw new MissingPrerequisitesException(missing);
+        }
+    }
+
+    private string WriteWatchdog()
+    {
+        var folder = Path.Combine(Options.StateDirectory, ".run");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, "watchdog.sh");
+        using var source = typeof(DistributedApplication).Assembly.GetManifestResourceStream("watchdog.sh")!;
+        using (var target = File.Create(path))
+        {
+            source.CopyTo(target);
+        }
+
+        return path;
+    }
+
+    private async Task StartWhenReadyAsync(Resource resource, CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(resource.Dependencies.Select(d => _healthy[d].Task)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (resource is ProcessResource process)
+        {
+            await process.PrepareAsync(_context!, cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(_replicas.Where(r => r.Resource == process).Select(r => r.StartAsync(_context!, cancellationToken))).ConfigureAwait(false);
+            await process.OnHealthyAsync(_context!, cancellationToken).ConfigureAwait(false);
+        }
+
+        _healthy[resource].TrySetResult();
+    }
+
+    private int Depth(Resource resource) => resource.Dependencies.Select(Depth).DefaultIfEmpty(-1).Max() + 1;
+
+    private static async Task ReportUnexpectedExitAsync(Replica replica, CancellationToken shutdown)
+    {
+        var process = replica.Process;
+        if (process is null)
+        {
+            return;
+        }
+
+        var code = await process.Exited.ConfigureAwait(false);
+        if (!shutdown.IsCancellationRequested && !replica.StopRequested)
+        {
+            replica.Log?.Write($"*** exited unexpectedly with code {code}");
+        }
+    }
+
+    /// <summary>One process of a resource, across its starts and stops.</summary>
+    private sealed class Replica(ProcessResource resource, int index)
+    {
+        public ProcessResource Resource { get; } = resource;
+
+        public int Index { get; } = index;
+
+        public string Name => Resource.ReplicaName(Index);
+
+        public SupervisedProcess? Process { get; private set; }
+
+        public ResourceLog? Log { get; private set; }
+
+        public bool StopRequested { get; private set; }
+
+        public string State { get; private set; } = "Waiting";
+
+        public async Task StartAsync(RunContext context, CancellationToken cancellationToken)
+        {
+            if (Process is { HasExited: false })
+            {
+                throw new InvalidOperationException($"{Name} is already running.");
+            }
+
+            Log ??= new ResourceLog(Name, Path.Combine(context.StateDirectory, "logs"), context.Options.WriteLogsToConsole);
+            StopRequested = false;
+            State = "Starting";
+            var spec = Resource.CreateProcessSpec(context, Index);
+            Process = await SupervisedProcess.StartAsync(spec, context.WatchdogPath, Path.Combine(context.StateDirectory, ".run", Name + ".pid"), Log.Write, cancellationToken).ConfigureAwait(false);
+
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                if (Process.HasExited)
+                {
+                    State = "Failed";
+                    throw new ResourceStartupException(Name, $"exited with code {await Process.Exited.ConfigureAwait(false)} while starting", Log.Tail(30));
+                }
+
+                if (await ProbeQuietlyAsync(context, cancellationToken).ConfigureAwait(false))
+                {
+                    State = "Running";
+                    return;
+                }
+
+                if (clock.Elapsed > Resource.StartupTimeout)
+                {
+                    State = "Unhealthy";
+                    throw new ResourceStartupException(Name, $"did not become healthy within {Resource.StartupTimeout.TotalSeconds:0} s", Log.Tail(30));
+                }
+
+                await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        public async Task StopAsync()
+        {
+            if (Process is { } process)
+            {
+                StopRequested = true;
+                State = "Stopping";
+                await process.StopAsync().ConfigureAwait(false);
+                State = "Stopped";
+            }
+        }
+
+        private async Task<bool> ProbeQuietlyAsync(RunContext context, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await Resource.ProbeAsync(context, Index, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
+    }
+}

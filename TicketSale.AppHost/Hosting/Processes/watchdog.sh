@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs one resource process and ties its life to the orchestrator's.
+# Usage: watchdog.sh STOP_SIGNAL GRACE_SECONDS PID_FILE -- COMMAND [ARGS...]
+#
+# Standard input is a pipe whose only writer is the orchestrator. It reaches end-of-file when the orchestrator
+# closes it (an orderly stop) or when the orchestrator dies in any way, SIGKILL included. Then the child gets
+# STOP_SIGNAL, and SIGKILL after GRACE_SECONDS. A parent-death signal would not do: Linux sends it when the *thread*
+# that forked exits, and .NET forks from pool threads that come and go.
+set -u
+stop_signal=$1 grace=$2 pid_file=$3
+shift 4
+
+# The terminal's Ctrl+C is for the orchestrator, which stops resources in dependency order.
+trap '' INT
+
+# Keep the pipe on fd 3: bash gives background jobs /dev/null as standard input when job control is off.
+exec 3<&0 </dev/null
+
+"$@" 3<&- &
+child=$!
+echo "$child" >"$pid_file"
+
+(
+  while read -r _ <&3; do :; done
+  kill -"$stop_signal" "$child" 2>/dev/null
+  for ((i = 0; i < grace * 10; i++)); do
+    kill -0 "$child" 2>/dev/null || exit 0
+    sleep 0.1
+  done
+  kill -KILL "$child" 2>/dev/null
+) &
+watcher=$!
+
+wait "$child"
+code=$?
+kill "$watcher" 2>/dev/null
+exec 3<&-
+exit "$code"

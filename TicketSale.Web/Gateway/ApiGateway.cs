@@ -1,0 +1,56 @@
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.ServiceDiscovery;
+
+namespace TicketSale.Web.Gateway;
+
+internal static class ApiGateway
+{
+    /// <summary>The service-discovery name of the Api; every replica registered under it is a destination.</summary>
+    public const string ApiAddress = "http://api";
+
+    /// <summary>
+    /// Reverse-proxies <c>/api/**</c> to the Api replicas: round-robin over the replicas that pass the active health
+    /// probe, and passive health so a replica that refuses connections leaves the rotation at its first failure
+    /// rather than at the next probe.
+    /// </summary>
+    public static IServiceCollection AddApiGateway(this IServiceCollection services)
+    {
+        services.AddReverseProxy().LoadFromMemory(
+            [
+                new RouteConfig
+                {
+                    RouteId = "api",
+                    ClusterId = "api",
+                    Match = new RouteMatch { Path = "/api/{**catch-all}" },
+                },
+            ],
+            [
+                new ClusterConfig
+                {
+                    ClusterId = "api",
+                    LoadBalancingPolicy = "RoundRobin",
+                    Destinations = new Dictionary<string, DestinationConfig> { ["api"] = new() { Address = ApiAddress } },
+                    HealthCheck = new HealthCheckConfig
+                    {
+                        Active = new ActiveHealthCheckConfig
+                        {
+                            Enabled = true,
+                            Interval = TimeSpan.FromSeconds(2),
+                            Timeout = TimeSpan.FromSeconds(2),
+                            Policy = "ConsecutiveFailures",
+                            Path = "/alive",
+                        },
+                        Passive = new PassiveHealthCheckConfig
+                        {
+                            Enabled = true,
+                            Policy = "TransportFailureRate",
+                            ReactivationPeriod = TimeSpan.FromSeconds(10),
+                        },
+                        AvailableDestinationsPolicy = "HealthyOrPanic",
+                    },
+                },
+            ]);
+        services.AddSingleton<IDestinationResolver, ServiceDiscoveryDestinationResolver>();
+        return services;
+    }
+}
