@@ -222,6 +222,10 @@ public sealed class DistributedApplication : IAsyncDisposable
         }
 
         _context?.Dispose();
+        if (Options.DiscardStateOnDispose && Directory.Exists(Options.StateDirectory))
+        {
+            Directory.Delete(Options.StateDirectory, recursive: true);
+        }
     }
 
     // ---- Internals --------------------------------------------------------------------------------------------

@@ -10,6 +10,9 @@ public sealed class DistributedApplicationOptions
     /// <summary>Discard the state folder (data, generated secrets) before starting.</summary>
     public bool Fresh { get; set; }
 
+    /// <summary>Delete the state folder when the application is disposed (the test host's temporary folders).</summary>
+    public bool DiscardStateOnDispose { get; set; }
+
     /// <summary>Ignore preferred ports (tests run side by side).</summary>
     public bool RandomizePorts { get; set; }
 

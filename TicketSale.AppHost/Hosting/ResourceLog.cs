@@ -7,10 +7,10 @@ namespace TicketSale.AppHost.Hosting;
 internal sealed class ResourceLog : IDisposable
 {
     private const int KeptLines = 2000;
-    private static readonly ConsoleColor[] Palette =
+    private static readonly ConsoleColor[] s_palette =
         [ConsoleColor.Cyan, ConsoleColor.Green, ConsoleColor.Magenta, ConsoleColor.Yellow, ConsoleColor.Blue, ConsoleColor.DarkCyan, ConsoleColor.DarkGreen, ConsoleColor.DarkYellow];
 
-    private static readonly Lock ConsoleLock = new();
+    private static readonly Lock s_consoleLock = new();
     private static int s_nextColor;
 
     private readonly Queue<string> _recent = new();
@@ -25,7 +25,7 @@ internal sealed class ResourceLog : IDisposable
         _file = new StreamWriter(new FileStream(Path.Combine(folder, name + ".log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         _echo = echoToConsole;
         _prefix = $"[{name}]";
-        _color = Palette[Interlocked.Increment(ref s_nextColor) % Palette.Length];
+        _color = s_palette[Interlocked.Increment(ref s_nextColor) % s_palette.Length];
     }
 
     public void Write(string line)
@@ -43,7 +43,7 @@ internal sealed class ResourceLog : IDisposable
 
         if (_echo)
         {
-            lock (ConsoleLock)
+            lock (s_consoleLock)
             {
                 Console.ForegroundColor = _color;
                 Console.Write(_prefix);

@@ -1,4 +1,5 @@
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.ServiceDiscovery;
 
 namespace TicketSale.Web.Gateway;
@@ -7,6 +8,8 @@ internal static class ApiGateway
 {
     /// <summary>The service-discovery name of the Api; every replica registered under it is a destination.</summary>
     public const string ApiAddress = "http://api";
+
+    private static readonly TimeSpan s_passiveWindow = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Reverse-proxies <c>/api/**</c> to the Api replicas: round-robin over the replicas that pass the active health
@@ -44,13 +47,16 @@ internal static class ApiGateway
                         {
                             Enabled = true,
                             Policy = "TransportFailureRate",
-                            ReactivationPeriod = TimeSpan.FromSeconds(10),
+                            ReactivationPeriod = s_passiveWindow,
                         },
                         AvailableDestinationsPolicy = "HealthyOrPanic",
                     },
                 },
             ]);
         services.AddSingleton<IDestinationResolver, ServiceDiscoveryDestinationResolver>();
+        // YARP keeps a passively failed destination out for at least the failure-rate detection window (default
+        // one minute); a restarted replica should be back within seconds.
+        services.Configure<TransportFailureRateHealthPolicyOptions>(o => o.DetectionWindowSize = s_passiveWindow);
         return services;
     }
 }

@@ -8,6 +8,14 @@ namespace TicketSale.AppHost.Hosting.Testing;
 /// </summary>
 public static class DistributedApplicationTestingBuilder
 {
+    /// <summary>An empty builder with the test defaults, for a test that declares a model of its own.</summary>
+    public static DistributedApplicationBuilder CreateBuilder()
+    {
+        var builder = DistributedApplication.CreateBuilder([]);
+        TestingSession.ApplyDefaults(builder.Options);
+        return builder;
+    }
+
     public static DistributedApplication Create<TEntryPoint>(Action<DistributedApplicationBuilder>? configure = null)
     {
         var entryPoint = typeof(TEntryPoint).Assembly.EntryPoint

@@ -22,6 +22,7 @@ internal sealed class TestingSession(Action<DistributedApplicationBuilder>? conf
     {
         options.StateDirectory = Path.Combine(Path.GetTempPath(), "ticketsale-test-" + Guid.NewGuid().ToString("N")[..12]);
         options.Fresh = true;
+        options.DiscardStateOnDispose = true;
         options.RandomizePorts = true;
         options.WriteLogsToConsole = false;
     }

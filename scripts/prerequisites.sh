@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what TicketSale needs on a Debian machine, and nothing when it is all there already.
+set -euo pipefail
+
+packages=(postgresql redis-server rabbitmq-server util-linux chromium)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if ((${#missing[@]} > 0)); then
+  echo "Installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  # The packages' own service start-up is not wanted: the AppHost runs every server itself, on its own ports.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "The .NET 10 SDK is required (dotnet on PATH): https://dotnet.microsoft.com/download" >&2
+  exit 1
+fi

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds, then unit, integration (real PostgreSQL, Redis and RabbitMQ
+# started by the AppHost's test host) and browser tests. Arguments go to 'dotnet test' (e.g. --filter).
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/prerequisites.sh
+rm -rf TestResults
+status=0
+dotnet test TicketSale.sln -c Release --logger "trx" --logger "console;verbosity=normal" --results-directory TestResults "$@" || status=$?
+
+# One closing line for every test project together.
+passed=0 failed=0 skipped=0
+for trx in TestResults/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  passed=$((passed + $(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")))
+  failed=$((failed + $(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")))
+  skipped=$((skipped + $(sed -E 's/.* notExecuted="([0-9]+)".*/\1/' <<<"$counters")))
+done
+echo "Tests: $passed passed, $failed failed, $skipped skipped"
+if ((status == 0 && passed == 0)); then
+  echo "No test ran." >&2
+  exit 1
+fi
+exit "$status"
