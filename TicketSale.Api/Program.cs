@@ -1,3 +1,11 @@
+using Microsoft.AspNetCore.Http.Json;
+using TicketSale.Api.Auth;
+using TicketSale.Api.Infrastructure;
+using TicketSale.Api.Sales;
+using TicketSale.Core.Data;
+using TicketSale.Core.Inventory;
+using TicketSale.Core.Payments;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -5,16 +13,59 @@ builder.AddRedisClient("cache");
 builder.AddNpgsqlDataSource("tickets");
 builder.AddRabbitMQClient("messaging");
 
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    // Nothing the API accepts comes near this; a bigger body is refused before it is read.
+    kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+    kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+});
+
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+builder.Services.AddValidation();
+builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+builder.Services.AddOpenApi();
+builder.AddTicketSaleAuthentication();
+
+builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(ServiceInstance.FromConfiguration(builder.Configuration));
+builder.Services.AddTicketSaleDatabase();
+builder.Services.AddStackExchangeRedisCache(_ => { });
+builder.Services.AddOptions<Microsoft.Extensions.Caching.StackExchangeRedis.RedisCacheOptions>()
+    .Configure<StackExchange.Redis.IConnectionMultiplexer>((o, redis) => o.ConnectionMultiplexerFactory = () => Task.FromResult(redis));
+builder.Services.AddHybridCache();
+builder.Services.AddOptions<SalesOptions>().Bind(builder.Configuration.GetSection(SalesOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddSingleton<SeatInventory>();
+builder.Services.AddScoped<InventoryLoader>();
+builder.Services.AddSingleton<CampaignCatalog>();
+builder.Services.AddHostedService<CatalogInvalidationListener>();
+builder.Services.AddScoped<CampaignLifecycle>();
+builder.Services.AddSingleton<IdempotencyStore>();
+builder.Services.AddSingleton<PurchasePublisher>();
+builder.Services.AddSingleton<PurchaseStatusStore>();
+builder.Services.AddHttpClient<PaymentGatewayClient>(http => http.BaseAddress = new Uri(PaymentGatewayClient.BaseAddress));
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseServedByHeader();
+app.UseAuthentication();
+app.UseAuthorization();
 
 app.MapDefaultEndpoints();
+app.MapOpenApi();
 app.MapInstanceApi();
+app.MapAuthApi();
+app.MapAdminApi();
+app.MapCampaignsApi();
+app.MapHoldsApi();
+app.MapPurchasesApi();
+app.MapOrdersApi();
+
+// The schema is current and the first admin exists before the first request is served.
+await app.MigrateDatabaseAsync();
+await app.SeedAdminAsync();
 
 app.Run();

@@ -10,16 +10,27 @@ var tickets = builder.AddPostgres("postgres")
 var messaging = builder.AddRabbitMQ("messaging")
     .WithManagementPlugin();
 
+// Generated on first start and kept in the state folder (.state/secrets.json); never in the repository.
+var jwtSigningKey = builder.AddParameter("jwt-signing-key", secret: true);
+var adminPassword = builder.AddParameter("admin-password", secret: true);
+
+var payments = builder.AddProject<Projects.TicketSale_PaymentSimulator>("payments");
+
 var api = builder.AddProject<Projects.TicketSale_Api>("api")
     .WithReference(cache).WaitFor(cache)
     .WithReference(tickets).WaitFor(tickets)
     .WithReference(messaging).WaitFor(messaging)
+    .WithReference(payments)
+    .WithEnvironment("Auth__SigningKey", jwtSigningKey)
+    .WithEnvironment("Auth__AdminEmail", "admin@ticketsale.local")
+    .WithEnvironment("Auth__AdminPassword", adminPassword)
     .WithReplicas(2);
 
 builder.AddProject<Projects.TicketSale_Worker>("worker")
     .WithReference(cache).WaitFor(cache)
     .WithReference(tickets).WaitFor(tickets)
-    .WithReference(messaging).WaitFor(messaging);
+    .WithReference(messaging).WaitFor(messaging)
+    .WithReference(payments).WaitFor(payments);
 
 builder.AddProject<Projects.TicketSale_Web>("web")
     .WithHttpEndpoint(port: 5080)

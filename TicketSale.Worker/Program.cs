@@ -1,3 +1,12 @@
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
+using TicketSale.Core.Data;
+using TicketSale.Core.Inventory;
+using TicketSale.Core.Payments;
+using TicketSale.Worker;
+using TicketSale.Worker.Inventory;
+using TicketSale.Worker.Purchases;
+
 // The Worker is a web host only for its health, liveness and metrics endpoints; its work runs in hosted services.
 var builder = WebApplication.CreateBuilder(args);
 
@@ -6,8 +15,45 @@ builder.AddRedisClient("cache");
 builder.AddNpgsqlDataSource("tickets");
 builder.AddRabbitMQClient("messaging");
 
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddTicketSaleDatabase();
+builder.Services.AddSingleton<SeatInventory>();
+builder.Services.AddScoped<InventoryLoader>();
+builder.Services.AddScoped<PurchaseProcessor>();
+builder.Services.AddSingleton<WorkerMetrics>();
+builder.Services.Configure<InventoryJobOptions>(builder.Configuration.GetSection("Inventory"));
+
+// Payments get their own resilience pipeline, tuned for a slow, flaky gateway, with a circuit breaker of their own:
+// the default pipeline from ServiceDefaults is shared by every client. Retries are safe because every call is
+// idempotent on the purchase id.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is the documented way to replace the default pipeline.
+builder.Services.AddHttpClient<PaymentGatewayClient>(http => http.BaseAddress = new Uri(PaymentGatewayClient.BaseAddress))
+    .RemoveAllResilienceHandlers()
+    .AddStandardResilienceHandler(options =>
+    {
+        options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(3);
+        options.Retry.MaxRetryAttempts = 3;
+        options.Retry.BackoffType = DelayBackoffType.Exponential;
+        options.Retry.UseJitter = true;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.CircuitBreaker.FailureRatio = 0.5;
+        options.CircuitBreaker.MinimumThroughput = 10;
+        options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(10);
+        options.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(5);
+        options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(12);
+    });
+#pragma warning restore EXTEXP0001
+
+builder.Services.AddHostedService<PurchaseConsumer>();
+builder.Services.AddHostedService<DeadLetterConsumer>();
+builder.Services.AddHostedService<HoldSweeper>();
+builder.Services.AddHostedService<InventoryReconciler>();
+builder.Services.AddHostedService<RefundRetrier>();
+
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+
+await app.MigrateDatabaseAsync();
 
 app.Run();

@@ -57,6 +57,11 @@ public sealed class DistributedApplication : IAsyncDisposable
 
         Directory.CreateDirectory(Options.StateDirectory);
         _context = new RunContext(Options, Options.Executables, WriteWatchdog());
+        foreach (var parameter in _resources.OfType<ParameterResource>())
+        {
+            parameter.Resolve(_context);
+        }
+
         foreach (var resource in _resources.OfType<ProcessResource>())
         {
             resource.Allocate(_context);
@@ -156,6 +161,9 @@ public sealed class DistributedApplication : IAsyncDisposable
         GetResource(resource) is IResourceWithConnectionString withConnectionString
             ? withConnectionString.GetConnectionString()
             : throw new ArgumentException($"Resource '{resource}' has no connection string.", nameof(resource));
+
+    public string GetParameterValue(string parameter) =>
+        GetResource(parameter) is ParameterResource { Value: { } value } ? value : throw new ArgumentException($"No resolved parameter '{parameter}'.", nameof(parameter));
 
     public Uri GetEndpoint(string resource, int replica = 0) => GetResource(resource) switch
     {

@@ -40,6 +40,12 @@ public sealed class DistributedApplicationBuilder
     public IResourceBuilder<ProjectResource> AddProject<TProject>(string name) where TProject : IProjectMetadata, new() =>
         AddResource(new ProjectResource(name, new TProject().ProjectPath));
 
+    public IResourceBuilder<ParameterResource> AddParameter(string name, bool secret = false) => AddResource(new ParameterResource(name, secret));
+
+    /// <summary>A builder for a resource declared elsewhere (tests adjust the AppHost's model with it).</summary>
+    public IResourceBuilder<T> CreateResourceBuilder<T>(string name) where T : Resource =>
+        new ResourceBuilder<T>(_resources.OfType<T>().Single(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase)), this);
+
     public IResourceBuilder<ExecutableResource> AddExecutable(string name, string command, params string[] arguments) =>
         AddResource(new ExecutableResource(name, command, arguments));
 

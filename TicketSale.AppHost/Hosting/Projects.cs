@@ -15,6 +15,11 @@ namespace Projects
         public string ProjectPath => Path.Combine(DistributedApplicationOptions.RepositoryRoot, "TicketSale.Worker");
     }
 
+    public sealed class TicketSale_PaymentSimulator : IProjectMetadata
+    {
+        public string ProjectPath => Path.Combine(DistributedApplicationOptions.RepositoryRoot, "TicketSale.PaymentSimulator");
+    }
+
     public sealed class TicketSale_Web : IProjectMetadata
     {
         public string ProjectPath => Path.Combine(DistributedApplicationOptions.RepositoryRoot, "TicketSale.Web");

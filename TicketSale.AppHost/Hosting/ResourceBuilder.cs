@@ -69,6 +69,13 @@ public static class ResourceBuilderExtensions
         return builder;
     }
 
+    /// <summary>Passes a parameter's value (resolved at start) in an environment variable.</summary>
+    public static IResourceBuilder<ProjectResource> WithEnvironment(this IResourceBuilder<ProjectResource> builder, string name, IResourceBuilder<ParameterResource> parameter)
+    {
+        builder.Resource.Environment[name] = parameter.Resource;
+        return builder;
+    }
+
     /// <summary>Asks for a fixed HTTP port (honoured when free and ports are not randomised, as in tests).</summary>
     public static IResourceBuilder<ProjectResource> WithHttpEndpoint(this IResourceBuilder<ProjectResource> builder, int port)
     {

@@ -15,7 +15,8 @@ public sealed class ProjectResource(string name, string projectDirectory) : Proc
 
     internal int? PreferredPort { get; set; }
 
-    internal Dictionary<string, string> Environment { get; } = [];
+    /// <summary>Extra environment: literal strings, or parameters resolved at start.</summary>
+    internal Dictionary<string, object> Environment { get; } = [];
 
     public IReadOnlyList<Uri> HttpEndpoints => _ports.Select(p => new Uri($"http://127.0.0.1:{p}")).ToList();
 
@@ -73,7 +74,7 @@ public sealed class ProjectResource(string name, string projectDirectory) : Proc
 
         foreach (var (key, value) in Environment)
         {
-            env[key] = value;
+            env[key] = value is ParameterResource parameter ? parameter.Value! : (string)value;
         }
 
         return new ProcessSpec("dotnet", [assembly]) { WorkingDirectory = ProjectDirectory, Environment = env };

@@ -1,0 +1,113 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
+using StackExchange.Redis;
+using TicketSale.Api.Infrastructure;
+using TicketSale.Api.Sales;
+using TicketSale.Core.Inventory;
+
+namespace TicketSale.Api.Apis;
+
+public static class CampaignsApi
+{
+    public static IEndpointRouteBuilder MapCampaignsApi(this IEndpointRouteBuilder app)
+    {
+        var campaigns = app.MapGroup("/api/campaigns").WithTags("Campaigns");
+        campaigns.MapGet("/", ListAsync);
+        campaigns.MapGet("/{id:guid}", GetAsync);
+        campaigns.MapGet("/{id:guid}/seats", GetSeatsAsync);
+        campaigns.MapGet("/{id:guid}/seats/events", StreamSeatChangesAsync);
+        return app;
+    }
+
+    private static async Task<IResult> ListAsync(CampaignCatalog catalog, HttpContext context)
+    {
+        var list = await catalog.ListAsync(context.RequestAborted);
+        var etag = $"\"{string.Join('.', list.Select(c => $"{c.Id:N}{c.Version}")).GetHashCode(StringComparison.Ordinal):x8}\"";
+        return NotModifiedOr(context, etag, () => TypedResults.Ok(list));
+    }
+
+    private static async Task<IResult> GetAsync(Guid id, CampaignCatalog catalog, HttpContext context)
+    {
+        if (await catalog.GetAsync(id, context.RequestAborted) is not { Status: not "Draft" } campaign)
+        {
+            return Problems.NotFound("No such campaign.");
+        }
+
+        return NotModifiedOr(context, $"\"v{campaign.Version}\"", () => TypedResults.Ok(campaign));
+    }
+
+    /// <summary>
+    /// Availability as one bit per seat (base64, bit set = unavailable, most significant bit first) plus the
+    /// general-admission tickets left: about 6 KB for 50,000 seats, answered from Redis. The ETag is the inventory
+    /// version, so polling clients mostly get 304.
+    /// </summary>
+    private static async Task<IResult> GetSeatsAsync(Guid id, CampaignCatalog catalog, SeatInventory inventory, IServiceProvider services, HttpContext context)
+    {
+        if (await catalog.GetAsync(id, context.RequestAborted) is not { Status: "OnSale" or "Closed" } campaign)
+        {
+            return Problems.NotFound("No such campaign on sale.");
+        }
+
+        var categories = campaign.GeneralAdmission.Select(g => g.Id).ToList();
+        var availability = await inventory.GetAvailabilityAsync(id, campaign.SeatCount, categories);
+        if (!availability.Loaded)
+        {
+            // Redis lost it (restart without its data, flush): rebuild from PostgreSQL before answering.
+            await using var scope = services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<InventoryLoader>().RebuildAsync(id, context.RequestAborted);
+            availability = await inventory.GetAvailabilityAsync(id, campaign.SeatCount, categories);
+        }
+
+        return NotModifiedOr(context, $"\"{availability.Version}\"", () => TypedResults.Ok(new SeatsResponse(
+            id, availability.Version, campaign.SeatCount, Convert.ToBase64String(availability.TakenBitmap),
+            campaign.GeneralAdmission.Select(g => new GeneralAdmissionLeft(g.Id, g.Name, availability.GeneralAdmissionLeft.GetValueOrDefault(g.Id))).ToList())));
+    }
+
+    /// <summary>Server-sent events, one per availability change: "&lt;version&gt; held|sold|free &lt;seats&gt;" or "&lt;version&gt; ga &lt;category&gt; &lt;left&gt;".</summary>
+    private static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> StreamSeatChangesAsync(
+        Guid id, CampaignCatalog catalog, IConnectionMultiplexer redis, HttpContext context)
+    {
+        if (await catalog.GetAsync(id, context.RequestAborted) is not { Status: "OnSale" or "Closed" })
+        {
+            return Problems.NotFound("No such campaign on sale.");
+        }
+
+        return TypedResults.ServerSentEvents(Subscribe(redis, SeatInventory.ChangesChannel(id), context.RequestAborted), eventType: "availability");
+    }
+
+    internal static async IAsyncEnumerable<string> Subscribe(IConnectionMultiplexer redis, RedisChannel channel, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var messages = Channel.CreateBounded<string>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropOldest });
+        var subscriber = redis.GetSubscriber();
+        void Handler(RedisChannel _, RedisValue message) => messages.Writer.TryWrite((string)message!);
+        await subscriber.SubscribeAsync(channel, Handler);
+        try
+        {
+            await foreach (var message in messages.Reader.ReadAllAsync(cancellationToken))
+            {
+                yield return message;
+            }
+        }
+        finally
+        {
+            await subscriber.UnsubscribeAsync(channel, Handler);
+        }
+    }
+
+    internal static IResult NotModifiedOr(HttpContext context, string etag, Func<IResult> ok)
+    {
+        context.Response.Headers.ETag = etag;
+        context.Response.Headers.CacheControl = "no-cache";
+        var ifNoneMatch = context.Request.Headers.IfNoneMatch;
+        return ifNoneMatch.Count > 0 && EntityTagHeaderValue.TryParseList(ifNoneMatch, out var tags) && tags.Any(t => t.Tag == etag || t.Tag == "*")
+            ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
+            : ok();
+    }
+}
+
+public sealed record SeatsResponse(Guid CampaignId, long Version, int SeatCount, string Taken, IReadOnlyList<GeneralAdmissionLeft> GeneralAdmission);
+
+public sealed record GeneralAdmissionLeft(Guid Id, string Name, int Left);

@@ -1,0 +1,164 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client.Exceptions;
+using StackExchange.Redis;
+using TicketSale.Api.Auth;
+using TicketSale.Api.Infrastructure;
+using TicketSale.Api.Sales;
+using TicketSale.Core.Data;
+using TicketSale.Core.Inventory;
+using TicketSale.Core.Messaging;
+
+namespace TicketSale.Api.Apis;
+
+public static partial class PurchasesApi
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    public static IEndpointRouteBuilder MapPurchasesApi(this IEndpointRouteBuilder app)
+    {
+        var purchases = app.MapGroup("/api/purchases").WithTags("Purchases").RequireAuthorization(AuthExtensions.CustomerPolicy);
+        purchases.MapPost("/", PurchaseAsync);
+        purchases.MapGet("/{id:guid}", GetAsync);
+        purchases.MapGet("/{id:guid}/events", StreamAsync);
+        return app;
+    }
+
+    /// <summary>
+    /// Accepts a purchase of a hold: pins the hold so it cannot expire in the queue, publishes the request and waits
+    /// for the broker's confirm, and only then answers 202. The Idempotency-Key makes retries safe: the same key
+    /// replays the first answer, a different body with it is refused.
+    /// </summary>
+    private static async Task<IResult> PurchaseAsync(
+        PurchaseRequest request, HttpContext context, ClaimsPrincipal principal, IdempotencyStore idempotency, CampaignCatalog catalog,
+        SeatInventory inventory, PurchasePublisher publisher, IConnectionMultiplexer redis, IOptions<SalesOptions> options, TimeProvider time,
+        ILogger<PurchaseRequest> logger)
+    {
+        var key = context.Request.Headers[IdempotencyKeyHeader].ToString();
+        if (!IdempotencyKeyFormat().IsMatch(key))
+        {
+            return Problems.Invalid(IdempotencyKeyHeader, "Required: 8 to 64 letters, digits, '-' or '_'.");
+        }
+
+        var userId = principal.UserId();
+        var fingerprint = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{request.CampaignId:N}:{request.HoldId:N}")));
+        var claim = await idempotency.ClaimAsync(userId, key, fingerprint);
+        switch (claim.Outcome)
+        {
+            case IdempotencyOutcome.InFlight:
+                return Problems.Conflict("A request with this Idempotency-Key is still being processed.", "idempotency-in-flight");
+            case IdempotencyOutcome.Mismatch:
+                return TypedResults.Problem("This Idempotency-Key was used with a different request.", statusCode: StatusCodes.Status422UnprocessableEntity);
+            case IdempotencyOutcome.Replay:
+                context.Response.Headers["Idempotent-Replayed"] = "true";
+                return Answer(claim.Stored!);
+        }
+
+        try
+        {
+            var answer = await AcceptAsync(request, userId, catalog, inventory, publisher, redis, options.Value, time);
+            await idempotency.CompleteAsync(userId, key, answer with { Fingerprint = fingerprint });
+            return Answer(answer);
+        }
+        catch (Exception ex) when (ex is BrokerUnreachableException or AlreadyClosedException or OperationInterruptedException
+            or RabbitMQ.Client.Exceptions.PublishException or OperationCanceledException or TimeoutException)
+        {
+            logger.LogWarning(ex, "The broker did not confirm purchase request for hold {HoldId}", request.HoldId);
+            await idempotency.AbandonAsync(userId, key);
+            return Problems.Unavailable(context, "Purchases cannot be accepted right now; your hold is kept until it expires. Try again shortly.", 5);
+        }
+        catch
+        {
+            await idempotency.AbandonAsync(userId, key);
+            throw;
+        }
+    }
+
+    private static async Task<StoredAnswer> AcceptAsync(PurchaseRequest request, Guid userId, CampaignCatalog catalog, SeatInventory inventory,
+        PurchasePublisher publisher, IConnectionMultiplexer redis, SalesOptions options, TimeProvider time)
+    {
+        if (await catalog.GetAsync(request.CampaignId) is not { Status: not "Draft" } campaign)
+        {
+            return Final(StatusCodes.Status404NotFound, "No such campaign.");
+        }
+
+        var hold = await inventory.GetHoldAsync(request.CampaignId, request.HoldId);
+        if (hold is null || hold.UserId != userId)
+        {
+            return Final(StatusCodes.Status404NotFound, "No such hold (it may have expired).");
+        }
+
+        if (hold.PurchaseId is { } existing)
+        {
+            return Final(StatusCodes.Status409Conflict, $"This hold is already being purchased (purchase {existing}).");
+        }
+
+        var amount = hold.GeneralAdmissionCategoryId is { } category
+            ? campaign.GeneralAdmission.First(g => g.Id == category).PriceCents * hold.Quantity
+            : hold.Seats.Sum(campaign.SeatPrice);
+        var now = time.GetUtcNow();
+        var purchaseId = Guid.CreateVersion7();
+        var deadline = now + options.PurchaseDeadline;
+
+        // Pinned past the deadline: the Worker, not the sweeper, decides the fate of a hold being purchased.
+        switch (await inventory.PinAsync(request.CampaignId, request.HoldId, userId, purchaseId, deadline + TimeSpan.FromMinutes(5)))
+        {
+            case PinStatus.NotFound or PinStatus.Expired:
+                return Final(StatusCodes.Status404NotFound, "No such hold (it may have expired).");
+            case PinStatus.OtherPurchase:
+                return Final(StatusCodes.Status409Conflict, "This hold is already being purchased.");
+        }
+
+        var message = new PurchaseRequested(purchaseId, userId, request.CampaignId, request.HoldId, hold.Seats,
+            hold.GeneralAdmissionCategoryId, hold.Quantity, amount, now, deadline);
+        try
+        {
+            await publisher.PublishAsync(message, CancellationToken.None);
+        }
+        catch
+        {
+            await inventory.UnpinAsync(request.CampaignId, request.HoldId, purchaseId);
+            throw;
+        }
+
+        await redis.GetDatabase().StringSetAsync(PurchaseStatusStore.Key(purchaseId),
+            JsonSerializer.Serialize(new PurchaseStatusRecord(userId, "Pending", null, null)), PurchaseStatusStore.Retention);
+        return new StoredAnswer("", false, StatusCodes.Status202Accepted, purchaseId, null);
+    }
+
+    private static StoredAnswer Final(int status, string problem) => new("", false, status, null, problem);
+
+    private static IResult Answer(StoredAnswer answer) => answer.Status == StatusCodes.Status202Accepted
+        ? TypedResults.Accepted($"/api/purchases/{answer.PurchaseId}", new PurchaseResponse(answer.PurchaseId!.Value, "Pending", null, null))
+        : TypedResults.Problem(answer.Problem, statusCode: answer.Status);
+
+    private static async Task<Results<Ok<PurchaseResponse>, ProblemHttpResult>> GetAsync(Guid id, ClaimsPrincipal principal, PurchaseStatusStore statuses) =>
+        await statuses.GetAsync(id, principal.UserId()) is { } status ? TypedResults.Ok(status) : Problems.NotFound("No such purchase.");
+
+    /// <summary>The purchase's status now, then its outcome as soon as the Worker decides it: no polling.</summary>
+    private static async Task<Results<ServerSentEventsResult<PurchaseResponse>, ProblemHttpResult>> StreamAsync(
+        Guid id, ClaimsPrincipal principal, PurchaseStatusStore statuses, HttpContext context)
+    {
+        var userId = principal.UserId();
+        if (await statuses.GetAsync(id, userId) is null)
+        {
+            return Problems.NotFound("No such purchase.");
+        }
+
+        return TypedResults.ServerSentEvents(statuses.WatchAsync(id, userId, context.RequestAborted), eventType: "purchase");
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{8,64}$")]
+    private static partial Regex IdempotencyKeyFormat();
+}
+
+public sealed record PurchaseRequest([property: Required] Guid CampaignId, [property: Required] Guid HoldId);
+
+public sealed record PurchaseResponse(Guid PurchaseId, string Status, Guid? OrderId, string? FailureReason);

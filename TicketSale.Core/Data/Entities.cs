@@ -1,0 +1,245 @@
+namespace TicketSale.Core.Data;
+
+public static class Roles
+{
+    public const string Admin = "admin";
+    public const string Customer = "customer";
+}
+
+public sealed class User
+{
+    public Guid Id { get; set; }
+
+    public required string Email { get; set; }
+
+    public required string PasswordHash { get; set; }
+
+    public required string Role { get; set; }
+
+    public int FailedSignIns { get; set; }
+
+    public DateTimeOffset? LockedUntil { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public sealed class Venue
+{
+    public Guid Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public int SeatCount { get; set; }
+
+    public List<VenueSection> Sections { get; set; } = [];
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>A block of <see cref="Rows"/> × <see cref="SeatsPerRow"/> seats; its seats are numbered from <see cref="FirstSeatIndex"/>.</summary>
+public sealed class VenueSection
+{
+    public Guid Id { get; set; }
+
+    public Guid VenueId { get; set; }
+
+    public required string Name { get; set; }
+
+    public required string PriceCategory { get; set; }
+
+    public int Rows { get; set; }
+
+    public int SeatsPerRow { get; set; }
+
+    public int FirstSeatIndex { get; set; }
+}
+
+/// <summary>
+/// One seat. Seats are identified by their index within the venue (0 … SeatCount-1): compact in Redis bitmaps,
+/// in messages and in the seat map.
+/// </summary>
+public sealed class Seat
+{
+    public Guid VenueId { get; set; }
+
+    public int Index { get; set; }
+
+    public required string Section { get; set; }
+
+    public int Row { get; set; }
+
+    public int Number { get; set; }
+
+    public required string PriceCategory { get; set; }
+}
+
+public enum CampaignStatus
+{
+    Draft,
+    Published,
+    OnSale,
+    Closed,
+}
+
+public sealed class Campaign
+{
+    public Guid Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public Guid? VenueId { get; set; }
+
+    public Venue? Venue { get; set; }
+
+    public DateTimeOffset EventAt { get; set; }
+
+    public DateTimeOffset SaleOpensAt { get; set; }
+
+    public DateTimeOffset SaleClosesAt { get; set; }
+
+    public int PerUserLimit { get; set; }
+
+    public bool CancellationAllowed { get; set; }
+
+    public CampaignStatus Status { get; set; }
+
+    public List<CampaignPrice> Prices { get; set; } = [];
+
+    public List<GeneralAdmissionCategory> GeneralAdmission { get; set; } = [];
+
+    /// <summary>Optimistic concurrency: concurrent admin edits must not overwrite each other.</summary>
+    public int Version { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public sealed class CampaignPrice
+{
+    public Guid CampaignId { get; set; }
+
+    public required string Category { get; set; }
+
+    public long PriceCents { get; set; }
+}
+
+public sealed class GeneralAdmissionCategory
+{
+    public Guid Id { get; set; }
+
+    public Guid CampaignId { get; set; }
+
+    public required string Name { get; set; }
+
+    public int Capacity { get; set; }
+
+    public int Sold { get; set; }
+
+    public long PriceCents { get; set; }
+
+    /// <summary>Checked on every sale: two confirmations can never both take the last tickets.</summary>
+    public int Version { get; set; }
+}
+
+public enum OrderStatus
+{
+    Confirmed,
+    Cancelled,
+}
+
+/// <summary>A confirmed purchase. Its id is the purchase id, so one purchase can never make two orders.</summary>
+public sealed class Order
+{
+    public Guid Id { get; set; }
+
+    public Guid CampaignId { get; set; }
+
+    public Guid UserId { get; set; }
+
+    public OrderStatus Status { get; set; }
+
+    public long TotalCents { get; set; }
+
+    public List<Ticket> Tickets { get; set; } = [];
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? CancelledAt { get; set; }
+
+    public int Version { get; set; }
+}
+
+public sealed class Ticket
+{
+    public Guid Id { get; set; }
+
+    public Guid OrderId { get; set; }
+
+    public Guid CampaignId { get; set; }
+
+    /// <summary>The reserved seat, or null for general admission.</summary>
+    public int? SeatIndex { get; set; }
+
+    public Guid? GeneralAdmissionCategoryId { get; set; }
+
+    public long PriceCents { get; set; }
+
+    /// <summary>False once the order is cancelled: the seat is for sale again and may be sold to someone else.</summary>
+    public bool Active { get; set; } = true;
+}
+
+public enum PurchaseStatus
+{
+    Pending,
+    Confirmed,
+    Failed,
+}
+
+/// <summary>The final outcome of an accepted purchase request, written by the Worker.</summary>
+public sealed class Purchase
+{
+    public Guid Id { get; set; }
+
+    public Guid UserId { get; set; }
+
+    public Guid CampaignId { get; set; }
+
+    public Guid HoldId { get; set; }
+
+    public PurchaseStatus Status { get; set; }
+
+    public string? FailureReason { get; set; }
+
+    public long AmountCents { get; set; }
+
+    public DateTimeOffset AcceptedAt { get; set; }
+
+    public DateTimeOffset? CompletedAt { get; set; }
+}
+
+public enum PaymentStatus
+{
+    Charged,
+
+    /// <summary>The purchase failed; whatever the gateway charged for it must be given back.</summary>
+    RefundPending,
+    Refunded,
+
+    /// <summary>A pending refund found nothing charged at the gateway.</summary>
+    NeverCharged,
+}
+
+/// <summary>A charge at the payment gateway, one at most per purchase (the gateway is idempotent on the purchase id).</summary>
+public sealed class Payment
+{
+    public Guid PurchaseId { get; set; }
+
+    public required string GatewayChargeId { get; set; }
+
+    public long AmountCents { get; set; }
+
+    public PaymentStatus Status { get; set; }
+
+    public DateTimeOffset ChargedAt { get; set; }
+
+    public DateTimeOffset? RefundedAt { get; set; }
+}

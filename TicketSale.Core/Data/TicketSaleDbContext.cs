@@ -1,0 +1,115 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace TicketSale.Core.Data;
+
+public sealed class TicketSaleDbContext(DbContextOptions<TicketSaleDbContext> options) : DbContext(options)
+{
+    public DbSet<User> Users => Set<User>();
+
+    public DbSet<Venue> Venues => Set<Venue>();
+
+    public DbSet<VenueSection> VenueSections => Set<VenueSection>();
+
+    public DbSet<Seat> Seats => Set<Seat>();
+
+    public DbSet<Campaign> Campaigns => Set<Campaign>();
+
+    public DbSet<CampaignPrice> CampaignPrices => Set<CampaignPrice>();
+
+    public DbSet<GeneralAdmissionCategory> GeneralAdmissionCategories => Set<GeneralAdmissionCategory>();
+
+    public DbSet<Order> Orders => Set<Order>();
+
+    public DbSet<Ticket> Tickets => Set<Ticket>();
+
+    public DbSet<Purchase> Purchases => Set<Purchase>();
+
+    public DbSet<Payment> Payments => Set<Payment>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<User>(user =>
+        {
+            user.Property(u => u.Email).HasMaxLength(254);
+            user.Property(u => u.Role).HasMaxLength(16);
+            user.HasIndex(u => u.Email).IsUnique();
+        });
+
+        modelBuilder.Entity<Venue>(venue =>
+        {
+            venue.Property(v => v.Name).HasMaxLength(200);
+            venue.HasMany(v => v.Sections).WithOne().HasForeignKey(s => s.VenueId);
+        });
+
+        modelBuilder.Entity<VenueSection>(section =>
+        {
+            section.Property(s => s.Name).HasMaxLength(50);
+            section.Property(s => s.PriceCategory).HasMaxLength(50);
+        });
+
+        modelBuilder.Entity<Seat>(seat =>
+        {
+            seat.HasKey(s => new { s.VenueId, s.Index });
+            seat.Property(s => s.Section).HasMaxLength(50);
+            seat.Property(s => s.PriceCategory).HasMaxLength(50);
+            seat.HasOne<Venue>().WithMany().HasForeignKey(s => s.VenueId);
+        });
+
+        modelBuilder.Entity<Campaign>(campaign =>
+        {
+            campaign.Property(c => c.Name).HasMaxLength(200);
+            campaign.Property(c => c.Status).HasConversion<string>().HasMaxLength(16);
+            campaign.Property(c => c.Version).IsConcurrencyToken();
+            campaign.HasMany(c => c.Prices).WithOne().HasForeignKey(p => p.CampaignId);
+            campaign.HasMany(c => c.GeneralAdmission).WithOne().HasForeignKey(g => g.CampaignId);
+            // The public list shows campaigns by status and opening time.
+            campaign.HasIndex(c => new { c.Status, c.SaleOpensAt });
+        });
+
+        modelBuilder.Entity<CampaignPrice>(price =>
+        {
+            price.HasKey(p => new { p.CampaignId, p.Category });
+            price.Property(p => p.Category).HasMaxLength(50);
+        });
+
+        modelBuilder.Entity<GeneralAdmissionCategory>(category =>
+        {
+            category.Property(g => g.Name).HasMaxLength(50);
+            category.Property(g => g.Version).IsConcurrencyToken();
+            category.ToTable(t => t.HasCheckConstraint("CK_GeneralAdmission_SoldWithinCapacity", "\"Sold\" >= 0 AND \"Sold\" <= \"Capacity\""));
+        });
+
+        modelBuilder.Entity<Order>(order =>
+        {
+            order.Property(o => o.Status).HasConversion<string>().HasMaxLength(16);
+            order.Property(o => o.Version).IsConcurrencyToken();
+            order.HasMany(o => o.Tickets).WithOne().HasForeignKey(t => t.OrderId);
+            order.HasIndex(o => new { o.UserId, o.CreatedAt });
+            order.HasIndex(o => o.CampaignId);
+        });
+
+        modelBuilder.Entity<Ticket>(ticket =>
+        {
+            // The final arbiter against double sales, whatever Redis believes: one active ticket per seat and campaign.
+            ticket.HasIndex(t => new { t.CampaignId, t.SeatIndex })
+                .IsUnique()
+                .HasFilter("\"Active\" AND \"SeatIndex\" IS NOT NULL")
+                .HasDatabaseName("UX_Tickets_ActiveSeat");
+            ticket.HasIndex(t => t.OrderId);
+        });
+
+        modelBuilder.Entity<Purchase>(purchase =>
+        {
+            purchase.Property(p => p.Status).HasConversion<string>().HasMaxLength(16);
+            purchase.Property(p => p.FailureReason).HasMaxLength(200);
+            purchase.HasIndex(p => new { p.CampaignId, p.Status });
+        });
+
+        modelBuilder.Entity<Payment>(payment =>
+        {
+            payment.HasKey(p => p.PurchaseId);
+            payment.Property(p => p.GatewayChargeId).HasMaxLength(100);
+            payment.Property(p => p.Status).HasConversion<string>().HasMaxLength(16);
+        });
+    }
+}

@@ -1,0 +1,74 @@
+-- Shared by every inventory script. KEYS[1] is the campaign's key prefix, "ts:{<campaign id>}": the braces make all
+-- of a campaign's keys one hash slot, so a script touching them stays atomic on a Redis cluster too.
+--   <p>:loaded          "1" once availability was loaded from PostgreSQL (absent: Redis lost it, rebuild first)
+--   <p>:seats           hash seat index -> "H:<hold id>" (held) | "S:<order id>" (sold)
+--   <p>:taken           bitmap, bit <seat index> set while the seat is held or sold (the compact seat map)
+--   <p>:ga:<category>   general-admission tickets left
+--   <p>:user:<user id>  tickets a user holds or bought (the per-user limit)
+--   <p>:hold:<hold id>  hash: user, seats (comma-separated), ga, qty, exp (ms), purchase (set once a purchase is accepted)
+--   <p>:holds           sorted set of hold ids by expiry
+--   <p>:ver             incremented on every change: the seat map's ETag
+--   <p>:changes         pub/sub channel: "<ver> <state> <seat,seat,...>" or "<ver> ga <category> <left>"
+local p = KEYS[1]
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function split(csv)
+  local out = {}
+  if csv and csv ~= '' then
+    for s in string.gmatch(csv, '[^,]+') do out[#out + 1] = s end
+  end
+  return out
+end
+
+local function changed(state, detail)
+  local ver = redis.call('INCR', p .. ':ver')
+  redis.call('PUBLISH', p .. ':changes', ver .. ' ' .. state .. ' ' .. detail)
+  return ver
+end
+
+-- Returns a hold's seats and general-admission tickets to sale. A hold pinned by an accepted purchase is left to
+-- the Worker unless force is set: the purchase decides whether those seats are sold or released.
+local function release(hold_id, force)
+  local hk = p .. ':hold:' .. hold_id
+  local h = redis.call('HMGET', hk, 'user', 'seats', 'ga', 'qty', 'purchase')
+  if not h[1] then
+    redis.call('ZREM', p .. ':holds', hold_id)
+    return 0
+  end
+  if (not force) and h[5] and h[5] ~= '' then return 0 end
+  local seats = split(h[2])
+  local freed = {}
+  for _, s in ipairs(seats) do
+    if redis.call('HGET', p .. ':seats', s) == 'H:' .. hold_id then
+      redis.call('HDEL', p .. ':seats', s)
+      redis.call('SETBIT', p .. ':taken', tonumber(s), 0)
+      freed[#freed + 1] = s
+    end
+  end
+  local qty = tonumber(h[4]) or 0
+  if h[3] and h[3] ~= '' and qty > 0 then
+    local left = redis.call('INCRBY', p .. ':ga:' .. h[3], qty)
+    changed('ga', h[3] .. ' ' .. left)
+  end
+  local count = #seats + ((h[3] and h[3] ~= '') and qty or 0)
+  if count > 0 then
+    local left = redis.call('DECRBY', p .. ':user:' .. h[1], count)
+    if left <= 0 then redis.call('DEL', p .. ':user:' .. h[1]) end
+  end
+  redis.call('DEL', hk)
+  redis.call('ZREM', p .. ':holds', hold_id)
+  if #freed > 0 then changed('free', table.concat(freed, ',')) end
+  return 1
+end
+
+-- Releases holds whose time is up, oldest first, at most `limit` of them.
+local function release_expired(now, limit)
+  local expired = redis.call('ZRANGEBYSCORE', p .. ':holds', '-inf', now, 'LIMIT', 0, limit)
+  local n = 0
+  for _, id in ipairs(expired) do n = n + release(id, false) end
+  return n
+end

@@ -1,0 +1,27 @@
+-- Marks a confirmed order's seats sold, after PostgreSQL committed it.
+-- ARGV: order id, hold id, user id, ga category ('' for none), ga quantity, seat index...
+-- When the hold is still there its counts already include these tickets. When Redis lost it (flushed and rebuilt
+-- while the purchase was queued), the rebuild did not count them: count them now.
+if redis.call('EXISTS', p .. ':loaded') == 0 then return 0 end
+local order_id, hold_id, user, ga, qty = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local hk = p .. ':hold:' .. hold_id
+local had_hold = redis.call('EXISTS', hk) == 1
+local seats = {}
+for i = 6, #ARGV do
+  local s = ARGV[i]
+  seats[#seats + 1] = s
+  redis.call('HSET', p .. ':seats', s, 'S:' .. order_id)
+  redis.call('SETBIT', p .. ':taken', tonumber(s), 1)
+end
+if not had_hold then
+  local count = #seats + ((ga ~= '') and qty or 0)
+  redis.call('INCRBY', p .. ':user:' .. user, count)
+  if ga ~= '' and qty > 0 then
+    local left = redis.call('DECRBY', p .. ':ga:' .. ga, qty)
+    changed('ga', ga .. ' ' .. left)
+  end
+end
+redis.call('DEL', hk)
+redis.call('ZREM', p .. ':holds', hold_id)
+if #seats > 0 then changed('sold', table.concat(seats, ',')) end
+return 1

@@ -1,0 +1,54 @@
+-- Places a hold, all or nothing.
+-- ARGV: hold id, user id, ttl ms, per-user limit, ga category ('' for seats), ga quantity, seat index...
+-- Returns {'OK', expires-at ms} | {'NOT_LOADED'} | {'LIMIT', tickets still allowed} | {'SOLD_OUT', left}
+--       | {'UNKNOWN_CATEGORY'} | {'TAKEN', seat...}
+if redis.call('EXISTS', p .. ':loaded') == 0 then return {'NOT_LOADED'} end
+local hold_id, user, ttl, limit, ga, qty = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
+local now = now_ms()
+local seats = {}
+for i = 7, #ARGV do seats[#seats + 1] = ARGV[i] end
+local count = (ga ~= '') and qty or #seats
+
+local have = tonumber(redis.call('GET', p .. ':user:' .. user) or '0')
+if have + count > limit then return {'LIMIT', tostring(math.max(limit - have, 0))} end
+
+if ga ~= '' then
+  local gk = p .. ':ga:' .. ga
+  local left = redis.call('GET', gk)
+  if not left then return {'UNKNOWN_CATEGORY'} end
+  left = tonumber(left)
+  if left < qty then
+    -- Expired holds may be what stands in the way: give them back first, then look again.
+    if release_expired(now, 100) > 0 then left = tonumber(redis.call('GET', gk)) end
+    if left < qty then return {'SOLD_OUT', tostring(left)} end
+  end
+  left = redis.call('DECRBY', gk, qty)
+  changed('ga', ga .. ' ' .. left)
+else
+  local taken = {}
+  for _, s in ipairs(seats) do
+    local v = redis.call('HGET', p .. ':seats', s)
+    if v and string.sub(v, 1, 2) == 'H:' then
+      -- Expiry is honoured here, not only by the sweeper: a lapsed hold never blocks a seat.
+      local other = string.sub(v, 3)
+      local exp = tonumber(redis.call('HGET', p .. ':hold:' .. other, 'exp') or '0')
+      if exp <= now and release(other, false) == 1 then v = nil end
+    end
+    if v then taken[#taken + 1] = s end
+  end
+  if #taken > 0 then
+    table.insert(taken, 1, 'TAKEN')
+    return taken
+  end
+  for _, s in ipairs(seats) do
+    redis.call('HSET', p .. ':seats', s, 'H:' .. hold_id)
+    redis.call('SETBIT', p .. ':taken', tonumber(s), 1)
+  end
+  changed('held', table.concat(seats, ','))
+end
+
+redis.call('INCRBY', p .. ':user:' .. user, count)
+local exp = now + ttl
+redis.call('HSET', p .. ':hold:' .. hold_id, 'user', user, 'seats', table.concat(seats, ','), 'ga', ga, 'qty', qty, 'exp', exp)
+redis.call('ZADD', p .. ':holds', exp, hold_id)
+return {'OK', tostring(exp)}

@@ -1,0 +1,17 @@
+-- Pins a hold to an accepted purchase so that it cannot expire while the purchase is in the queue.
+-- ARGV: hold id, user id, purchase id, pinned-until ms
+-- Returns {'OK'} (also when already pinned by this purchase) | {'NOT_FOUND'} | {'EXPIRED'} | {'OTHER_PURCHASE'}
+local hk = p .. ':hold:' .. ARGV[1]
+local h = redis.call('HMGET', hk, 'user', 'exp', 'purchase')
+if not h[1] or h[1] ~= ARGV[2] then return {'NOT_FOUND'} end
+if h[3] and h[3] ~= '' then
+  if h[3] == ARGV[3] then return {'OK'} end
+  return {'OTHER_PURCHASE'}
+end
+if tonumber(h[2]) <= now_ms() then
+  release(ARGV[1], false)
+  return {'EXPIRED'}
+end
+redis.call('HSET', hk, 'purchase', ARGV[3], 'exp0', h[2], 'exp', ARGV[4])
+redis.call('ZADD', p .. ':holds', tonumber(ARGV[4]), ARGV[1])
+return {'OK'}

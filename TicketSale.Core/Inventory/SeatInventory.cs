@@ -1,0 +1,318 @@
+using System.Globalization;
+using StackExchange.Redis;
+
+namespace TicketSale.Core.Inventory;
+
+/// <summary>
+/// Seat and general-admission availability in Redis: the fast path. Every change is one Lua script, so it is atomic
+/// across all Api replicas. PostgreSQL stays the source of truth; <see cref="RebuildAsync"/> restores this from it.
+/// </summary>
+public sealed class SeatInventory(IConnectionMultiplexer redis)
+{
+    private static readonly string s_common = LoadScript("common");
+    private static readonly string s_hold = s_common + LoadScript("hold");
+    private static readonly string s_pin = s_common + LoadScript("pin");
+    private static readonly string s_unpin = s_common + LoadScript("unpin");
+    private static readonly string s_release = s_common + LoadScript("release");
+    private static readonly string s_sweep = s_common + LoadScript("sweep");
+    private static readonly string s_confirm = s_common + LoadScript("confirm");
+    private static readonly string s_return = s_common + LoadScript("return");
+
+    /// <summary>Campaigns whose holds the Worker's sweeper watches.</summary>
+    public const string ActiveCampaignsKey = "ts:campaigns:active";
+
+    private IDatabase Db => redis.GetDatabase();
+
+    public static string Prefix(Guid campaignId) => $"ts:{{{campaignId:N}}}";
+
+    public static RedisChannel ChangesChannel(Guid campaignId) => RedisChannel.Literal(Prefix(campaignId) + ":changes");
+
+    public async Task<HoldResult> HoldAsync(Guid campaignId, Guid holdId, Guid userId, TimeSpan ttl, int perUserLimit,
+        Guid? generalAdmissionCategoryId, int quantity, IReadOnlyCollection<int> seats)
+    {
+        var args = new List<RedisValue>(6 + seats.Count)
+        {
+            holdId.ToString("N"), userId.ToString("N"), (long)ttl.TotalMilliseconds, perUserLimit,
+            generalAdmissionCategoryId?.ToString("N") ?? "", quantity,
+        };
+        args.AddRange(seats.Select(s => (RedisValue)s));
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(s_hold, [Prefix(campaignId)], [.. args]))!;
+        var status = (string)reply[0]!;
+        return status switch
+        {
+            "OK" => HoldResult.Held(DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1])),
+            "TAKEN" => HoldResult.Taken(reply.Skip(1).Select(r => (int)r).ToList()),
+            "LIMIT" => HoldResult.OverLimit((int)reply[1]),
+            "SOLD_OUT" => HoldResult.SoldOut((int)reply[1]),
+            "UNKNOWN_CATEGORY" => new HoldResult(HoldStatus.UnknownCategory),
+            "NOT_LOADED" => new HoldResult(HoldStatus.NotLoaded),
+            _ => throw new InvalidOperationException($"Unexpected reply from the hold script: {status}"),
+        };
+    }
+
+    public async Task<PinStatus> PinAsync(Guid campaignId, Guid holdId, Guid userId, Guid purchaseId, DateTimeOffset until)
+    {
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(s_pin, [Prefix(campaignId)],
+            [holdId.ToString("N"), userId.ToString("N"), purchaseId.ToString("N"), until.ToUnixTimeMilliseconds()]))!;
+        return (string)reply[0]! switch
+        {
+            "OK" => PinStatus.Pinned,
+            "EXPIRED" => PinStatus.Expired,
+            "OTHER_PURCHASE" => PinStatus.OtherPurchase,
+            _ => PinStatus.NotFound,
+        };
+    }
+
+    public Task UnpinAsync(Guid campaignId, Guid holdId, Guid purchaseId) =>
+        Db.ScriptEvaluateAsync(s_unpin, [Prefix(campaignId)], [holdId.ToString("N"), purchaseId.ToString("N")]);
+
+    /// <summary>Releases a hold: 1 released, 0 nothing to release (or pinned by a purchase), -1 someone else's.</summary>
+    public async Task<int> ReleaseAsync(Guid campaignId, Guid holdId, Guid? ownerId, bool force)
+    {
+        var reply = await Db.ScriptEvaluateAsync(s_release, [Prefix(campaignId)],
+            [holdId.ToString("N"), ownerId?.ToString("N") ?? "", force ? "1" : "0"]);
+        return (int)reply;
+    }
+
+    public async Task<int> SweepExpiredAsync(Guid campaignId, int limit) =>
+        (int)await Db.ScriptEvaluateAsync(s_sweep, [Prefix(campaignId)], [limit]);
+
+    public Task ConfirmAsync(Guid campaignId, Guid orderId, Guid holdId, Guid userId, Guid? generalAdmissionCategoryId, int quantity, IReadOnlyCollection<int> seats)
+    {
+        var args = new List<RedisValue>
+        {
+            orderId.ToString("N"), holdId.ToString("N"), userId.ToString("N"), generalAdmissionCategoryId?.ToString("N") ?? "", quantity,
+        };
+        args.AddRange(seats.Select(s => (RedisValue)s));
+        return Db.ScriptEvaluateAsync(s_confirm, [Prefix(campaignId)], [.. args]);
+    }
+
+    public Task ReturnAsync(Guid campaignId, Guid orderId, Guid userId, Guid? generalAdmissionCategoryId, int quantity, IReadOnlyCollection<int> seats)
+    {
+        var args = new List<RedisValue> { orderId.ToString("N"), userId.ToString("N"), generalAdmissionCategoryId?.ToString("N") ?? "", quantity };
+        args.AddRange(seats.Select(s => (RedisValue)s));
+        return Db.ScriptEvaluateAsync(s_return, [Prefix(campaignId)], [.. args]);
+    }
+
+    public async Task<HoldInfo?> GetHoldAsync(Guid campaignId, Guid holdId)
+    {
+        var fields = await Db.HashGetAllAsync($"{Prefix(campaignId)}:hold:{holdId:N}");
+        if (fields.Length == 0)
+        {
+            return null;
+        }
+
+        var map = fields.ToDictionary(f => (string)f.Name!, f => (string?)f.Value);
+        return new HoldInfo(
+            holdId,
+            Guid.Parse(map["user"]!),
+            (map.GetValueOrDefault("seats") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList(),
+            string.IsNullOrEmpty(map.GetValueOrDefault("ga")) ? null : Guid.Parse(map["ga"]!),
+            int.Parse(map.GetValueOrDefault("qty") ?? "0", CultureInfo.InvariantCulture),
+            DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(map["exp"]!, CultureInfo.InvariantCulture)),
+            string.IsNullOrEmpty(map.GetValueOrDefault("purchase")) ? null : Guid.Parse(map["purchase"]!));
+    }
+
+    /// <summary>Who holds or bought each of <paramref name="seats"/>: "H:&lt;hold&gt;", "S:&lt;order&gt;" or null when free.</summary>
+    public async Task<IReadOnlyList<string?>> GetSeatStatesAsync(Guid campaignId, IReadOnlyList<int> seats)
+    {
+        var values = await Db.HashGetAsync($"{Prefix(campaignId)}:seats", seats.Select(s => (RedisValue)s).ToArray());
+        return values.Select(v => (string?)v).ToList();
+    }
+
+    public async Task<bool> IsLoadedAsync(Guid campaignId) => await Db.KeyExistsAsync($"{Prefix(campaignId)}:loaded");
+
+    /// <summary>The compact seat map: a bitmap with one bit per seat (set = unavailable) and what is left per category.</summary>
+    public async Task<Availability> GetAvailabilityAsync(Guid campaignId, int seatCount, IReadOnlyList<Guid> generalAdmissionCategories)
+    {
+        var prefix = Prefix(campaignId);
+        var batch = Db.CreateBatch();
+        var version = batch.StringGetAsync($"{prefix}:ver");
+        var taken = batch.StringGetAsync($"{prefix}:taken");
+        var loaded = batch.KeyExistsAsync($"{prefix}:loaded");
+        var left = batch.StringGetAsync(generalAdmissionCategories.Select(c => (RedisKey)$"{prefix}:ga:{c:N}").ToArray());
+        batch.Execute();
+
+        var bitmap = new byte[(seatCount + 7) / 8];
+        var stored = (byte[]?)await taken ?? [];
+        Array.Copy(stored, bitmap, Math.Min(stored.Length, bitmap.Length));
+        var leftValues = await left;
+        return new Availability(
+            await loaded,
+            (long?)await version ?? 0,
+            bitmap,
+            generalAdmissionCategories.Select((c, i) => (c, (int?)leftValues[i] ?? 0)).ToDictionary(x => x.c, x => x.Item2));
+    }
+
+    /// <summary>
+    /// Rebuilds a campaign's availability from the truth in PostgreSQL, keeping the holds Redis still has that do not
+    /// clash with a sale. Optimistic: if anything changes the campaign meanwhile, it reads again and retries.
+    /// </summary>
+    public async Task<RebuildSummary> RebuildAsync(InventorySnapshot truth)
+    {
+        var prefix = Prefix(truth.CampaignId);
+        for (var attempt = 0; ; attempt++)
+        {
+            var version = await Db.StringGetAsync($"{prefix}:ver");
+            var holdIds = await Db.SortedSetRangeByRankAsync($"{prefix}:holds");
+            var holds = new List<HoldInfo>();
+            foreach (var id in holdIds)
+            {
+                if (await GetHoldAsync(truth.CampaignId, Guid.Parse((string)id!)) is { } hold)
+                {
+                    holds.Add(hold);
+                }
+            }
+
+            var userKeys = new List<RedisKey>();
+            foreach (var server in redis.GetServers())
+            {
+                await foreach (var key in server.KeysAsync(pattern: $"{prefix}:user:*"))
+                {
+                    userKeys.Add(key);
+                }
+            }
+
+            var seats = new HashEntry[truth.SoldSeats.Count];
+            var bitmap = new byte[(truth.SeatCount + 7) / 8];
+            var i = 0;
+            foreach (var (seat, order) in truth.SoldSeats)
+            {
+                seats[i++] = new HashEntry(seat, "S:" + order.ToString("N"));
+                bitmap[seat / 8] |= (byte)(0x80 >> (seat % 8));
+            }
+
+            var seatEntries = seats.ToList();
+            var perUser = truth.TicketsPerUser.ToDictionary(kv => kv.Key, kv => kv.Value);
+            var gaLeft = truth.GeneralAdmission.ToDictionary(g => g.Id, g => g.Capacity - g.Sold);
+            var kept = new List<HoldInfo>();
+            foreach (var hold in holds)
+            {
+                var clashes = hold.Seats.Any(s => s >= truth.SeatCount || (bitmap[s / 8] & (0x80 >> (s % 8))) != 0)
+                    || (hold.GeneralAdmissionCategoryId is { } ga && (!gaLeft.TryGetValue(ga, out var left) || left < hold.Quantity));
+                if (clashes)
+                {
+                    continue;
+                }
+
+                kept.Add(hold);
+                foreach (var s in hold.Seats)
+                {
+                    seatEntries.Add(new HashEntry(s, "H:" + hold.HoldId.ToString("N")));
+                    bitmap[s / 8] |= (byte)(0x80 >> (s % 8));
+                }
+
+                if (hold.GeneralAdmissionCategoryId is { } category)
+                {
+                    gaLeft[category] -= hold.Quantity;
+                }
+
+                perUser[hold.UserId] = perUser.GetValueOrDefault(hold.UserId) + hold.Seats.Count + (hold.GeneralAdmissionCategoryId is null ? 0 : hold.Quantity);
+            }
+
+            var tx = Db.CreateTransaction();
+            tx.AddCondition(version.IsNull ? Condition.KeyNotExists($"{prefix}:ver") : Condition.StringEqual($"{prefix}:ver", version));
+            _ = tx.KeyDeleteAsync([$"{prefix}:seats", $"{prefix}:taken", $"{prefix}:holds", .. userKeys,
+                .. holds.Where(h => !kept.Contains(h)).Select(h => (RedisKey)$"{prefix}:hold:{h.HoldId:N}")]);
+            foreach (var chunk in seatEntries.Chunk(5000))
+            {
+                _ = tx.HashSetAsync($"{prefix}:seats", chunk);
+            }
+
+            _ = tx.StringSetAsync($"{prefix}:taken", bitmap);
+            foreach (var hold in kept)
+            {
+                _ = tx.SortedSetAddAsync($"{prefix}:holds", hold.HoldId.ToString("N"), hold.ExpiresAt.ToUnixTimeMilliseconds());
+            }
+
+            foreach (var (category, left) in gaLeft)
+            {
+                _ = tx.StringSetAsync($"{prefix}:ga:{category:N}", left);
+            }
+
+            foreach (var (user, count) in perUser.Where(kv => kv.Value > 0))
+            {
+                _ = tx.StringSetAsync($"{prefix}:user:{user:N}", count);
+            }
+
+            _ = tx.StringSetAsync($"{prefix}:loaded", "1");
+            _ = tx.StringIncrementAsync($"{prefix}:ver");
+            _ = tx.SetAddAsync(ActiveCampaignsKey, truth.CampaignId.ToString("N"));
+            if (await tx.ExecuteAsync())
+            {
+                await Db.PublishAsync(ChangesChannel(truth.CampaignId), "0 rebuilt *");
+                return new RebuildSummary(truth.SoldSeats.Count, kept.Count, holds.Count - kept.Count);
+            }
+
+            if (attempt >= 20)
+            {
+                throw new InvalidOperationException($"Could not rebuild the availability of campaign {truth.CampaignId}: it kept changing.");
+            }
+        }
+    }
+
+    /// <summary>Forgets a campaign's availability (closed campaigns, tests).</summary>
+    public async Task DeactivateAsync(Guid campaignId) =>
+        await Db.SetRemoveAsync(ActiveCampaignsKey, campaignId.ToString("N"));
+
+    public async Task<IReadOnlyList<Guid>> GetActiveCampaignsAsync() =>
+        (await Db.SetMembersAsync(ActiveCampaignsKey)).Select(v => Guid.Parse((string)v!)).ToList();
+
+    private static string LoadScript(string name)
+    {
+        using var stream = typeof(SeatInventory).Assembly.GetManifestResourceStream(name + ".lua")
+            ?? throw new InvalidOperationException($"Missing embedded script {name}.lua");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd() + "\n";
+    }
+}
+
+public enum HoldStatus
+{
+    Held,
+    Taken,
+    OverLimit,
+    SoldOut,
+    UnknownCategory,
+    NotLoaded,
+}
+
+public sealed record HoldResult(HoldStatus Status)
+{
+    public DateTimeOffset ExpiresAt { get; init; }
+
+    public IReadOnlyList<int> TakenSeats { get; init; } = [];
+
+    /// <summary>For <see cref="HoldStatus.OverLimit"/>: tickets still allowed; for <see cref="HoldStatus.SoldOut"/>: tickets left.</summary>
+    public int Remaining { get; init; }
+
+    public static HoldResult Held(DateTimeOffset expiresAt) => new(HoldStatus.Held) { ExpiresAt = expiresAt };
+
+    public static HoldResult Taken(IReadOnlyList<int> seats) => new(HoldStatus.Taken) { TakenSeats = seats };
+
+    public static HoldResult OverLimit(int allowed) => new(HoldStatus.OverLimit) { Remaining = allowed };
+
+    public static HoldResult SoldOut(int left) => new(HoldStatus.SoldOut) { Remaining = left };
+}
+
+public enum PinStatus
+{
+    Pinned,
+    NotFound,
+    Expired,
+    OtherPurchase,
+}
+
+public sealed record HoldInfo(Guid HoldId, Guid UserId, IReadOnlyList<int> Seats, Guid? GeneralAdmissionCategoryId, int Quantity, DateTimeOffset ExpiresAt, Guid? PurchaseId);
+
+public sealed record Availability(bool Loaded, long Version, byte[] TakenBitmap, IReadOnlyDictionary<Guid, int> GeneralAdmissionLeft);
+
+/// <summary>What PostgreSQL says about a campaign: the seats sold (seat → order), and general admission sold.</summary>
+public sealed record InventorySnapshot(
+    Guid CampaignId,
+    int SeatCount,
+    IReadOnlyDictionary<int, Guid> SoldSeats,
+    IReadOnlyList<(Guid Id, int Capacity, int Sold)> GeneralAdmission,
+    IReadOnlyDictionary<Guid, int> TicketsPerUser);
+
+public sealed record RebuildSummary(int SoldSeats, int HoldsKept, int HoldsDropped);

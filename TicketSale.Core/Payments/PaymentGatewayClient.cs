@@ -1,0 +1,45 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace TicketSale.Core.Payments;
+
+/// <summary>
+/// The payment gateway's HTTP API. Every call is idempotent on the payment key (the purchase id), so the resilience
+/// handler's retries, and redelivered messages, can never charge anyone twice.
+/// </summary>
+public sealed class PaymentGatewayClient(HttpClient http)
+{
+    /// <summary>The service-discovery name of the gateway.</summary>
+    public const string BaseAddress = "http://payments";
+
+    public async Task<Charge> ChargeAsync(Guid paymentKey, long amountCents, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync("/payments", new ChargeRequest(paymentKey, amountCents), cancellationToken);
+        if (response.StatusCode is HttpStatusCode.PaymentRequired or HttpStatusCode.Conflict or HttpStatusCode.UnprocessableEntity)
+        {
+            throw new PaymentDeclinedException(await response.Content.ReadAsStringAsync(cancellationToken));
+        }
+
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<Charge>(cancellationToken))!;
+    }
+
+    /// <summary>Refunds (or voids) the charge for a key. False when there was no charge to refund.</summary>
+    public async Task<bool> RefundAsync(Guid paymentKey, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsync($"/payments/{paymentKey:N}/refund", content: null, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        response.EnsureSuccessStatusCode();
+        return true;
+    }
+}
+
+public sealed record ChargeRequest(Guid PaymentKey, long AmountCents);
+
+public sealed record Charge(string ChargeId, Guid PaymentKey, long AmountCents, string Status);
+
+public sealed class PaymentDeclinedException(string reason) : Exception($"The payment was declined: {reason}");

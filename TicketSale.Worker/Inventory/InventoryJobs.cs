@@ -1,0 +1,130 @@
+using Microsoft.EntityFrameworkCore;
+using TicketSale.Core.Data;
+using TicketSale.Core.Inventory;
+using TicketSale.Worker.Purchases;
+
+namespace TicketSale.Worker.Inventory;
+
+public sealed class InventoryJobOptions
+{
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    public TimeSpan RefundRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>Returns expired holds' seats to sale (the hold script also ignores lapsed holds by itself).</summary>
+public sealed class HoldSweeper(SeatInventory inventory, WorkerMetrics metrics, Microsoft.Extensions.Options.IOptions<InventoryJobOptions> options, ILogger<HoldSweeper> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.SweepInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                foreach (var campaign in await inventory.GetActiveCampaignsAsync())
+                {
+                    int released;
+                    do
+                    {
+                        released = await inventory.SweepExpiredAsync(campaign, 500);
+                        metrics.HoldsExpired(released);
+                    }
+                    while (released == 500);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Hold sweep failed; next tick tries again");
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Keeps Redis availability consistent with PostgreSQL: rebuilds a campaign on sale whose availability Redis lost
+/// (at start and on every check) and exports the seats on which the two disagree as a metric.
+/// </summary>
+public sealed class InventoryReconciler(IServiceScopeFactory scopes, SeatInventory inventory, WorkerMetrics metrics,
+    Microsoft.Extensions.Options.IOptions<InventoryJobOptions> options, ILogger<InventoryReconciler> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.ReconcileInterval);
+        do
+        {
+            try
+            {
+                await CheckAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Inventory reconciliation failed; next tick tries again");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task CheckAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TicketSaleDbContext>();
+        var loader = scope.ServiceProvider.GetRequiredService<InventoryLoader>();
+        var onSale = await db.Campaigns.AsNoTracking().Where(c => c.Status == CampaignStatus.OnSale).Select(c => c.Id).ToListAsync(cancellationToken);
+        long drift = 0;
+        foreach (var campaign in onSale)
+        {
+            if (!await inventory.IsLoadedAsync(campaign))
+            {
+                logger.LogWarning("Redis lost the availability of campaign {CampaignId}; rebuilding it from PostgreSQL", campaign);
+                await loader.RebuildAsync(campaign, cancellationToken);
+                continue;
+            }
+
+            var truth = await loader.ReadSnapshotAsync(campaign, cancellationToken);
+            if (truth is null || truth.SoldSeats.Count == 0)
+            {
+                continue;
+            }
+
+            var seats = truth.SoldSeats.Keys.ToList();
+            var states = await inventory.GetSeatStatesAsync(campaign, seats);
+            drift += seats.Where((s, i) => states[i] != "S:" + truth.SoldSeats[s].ToString("N")).Count();
+        }
+
+        metrics.Drift(drift);
+    }
+}
+
+/// <summary>Retries refunds that could not be made when their purchase failed (the gateway was down).</summary>
+public sealed class RefundRetrier(IServiceScopeFactory scopes, Microsoft.Extensions.Options.IOptions<InventoryJobOptions> options, ILogger<RefundRetrier> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.RefundRetryInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<TicketSaleDbContext>();
+                var processor = scope.ServiceProvider.GetRequiredService<PurchaseProcessor>();
+                var pending = await db.Payments.AsNoTracking().Where(p => p.Status == PaymentStatus.RefundPending)
+                    .OrderBy(p => p.ChargedAt).Select(p => p.PurchaseId).Take(100).ToListAsync(stoppingToken);
+                foreach (var purchaseId in pending)
+                {
+                    if (!await processor.TryRefundAsync(purchaseId, stoppingToken))
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Refund retry failed; next tick tries again");
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using System.Diagnostics.Metrics;
+
+namespace TicketSale.Worker;
+
+/// <summary>The Worker's own metrics (exported by ServiceDefaults as "TicketSale.*").</summary>
+public sealed class WorkerMetrics
+{
+    public const string MeterName = "TicketSale.Worker";
+
+    private readonly Counter<long> _confirmed;
+    private readonly Counter<long> _tickets;
+    private readonly Counter<long> _failed;
+    private readonly Counter<long> _deferred;
+    private readonly Counter<long> _deadLettered;
+    private readonly Counter<long> _holdsExpired;
+    private long _drift;
+
+    public WorkerMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        _confirmed = meter.CreateCounter<long>("ticketsale.purchases.confirmed");
+        _tickets = meter.CreateCounter<long>("ticketsale.tickets.sold");
+        _failed = meter.CreateCounter<long>("ticketsale.purchases.failed");
+        _deferred = meter.CreateCounter<long>("ticketsale.payments.deferred", description: "Purchases put back for later because the gateway was unavailable");
+        _deadLettered = meter.CreateCounter<long>("ticketsale.purchases.dead_lettered");
+        _holdsExpired = meter.CreateCounter<long>("ticketsale.holds.expired");
+        meter.CreateObservableGauge("ticketsale.inventory.drift", () => Interlocked.Read(ref _drift),
+            description: "Seats whose availability in Redis disagrees with PostgreSQL at the last check");
+    }
+
+    public void PurchaseConfirmed(int tickets)
+    {
+        _confirmed.Add(1);
+        _tickets.Add(tickets);
+    }
+
+    public void PurchaseFailed() => _failed.Add(1);
+
+    public void PaymentDeferred() => _deferred.Add(1);
+
+    public void DeadLettered() => _deadLettered.Add(1);
+
+    public void HoldsExpired(int count) => _holdsExpired.Add(count);
+
+    public void Drift(long seats) => Interlocked.Exchange(ref _drift, seats);
+}
