@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using TicketSale.Api.Auth;
@@ -110,10 +111,10 @@ public static class AdminApi
             : Problems.NotFound("No such venue.");
 
     private static async Task<Results<Created<CampaignDetails>, ValidationProblem, ProblemHttpResult>> CreateCampaignAsync(
-        CampaignRequest request, TicketSaleDbContext db, TimeProvider time, CampaignCatalog catalog)
+        CampaignRequest request, TicketSaleDbContext db, TimeProvider time, CampaignCatalog catalog, IOptions<SalesOptions> options)
     {
         var campaign = new Campaign { Id = Guid.CreateVersion7(), Name = "", Status = CampaignStatus.Draft, CreatedAt = time.GetUtcNow() };
-        if (await ApplyAsync(campaign, request, db) is { } invalid)
+        if (await ApplyAsync(campaign, request, db, options.Value) is { } invalid)
         {
             return invalid;
         }
@@ -125,7 +126,7 @@ public static class AdminApi
     }
 
     private static async Task<Results<Ok<CampaignDetails>, ValidationProblem, ProblemHttpResult>> UpdateCampaignAsync(
-        Guid id, CampaignRequest request, TicketSaleDbContext db, CampaignCatalog catalog)
+        Guid id, CampaignRequest request, TicketSaleDbContext db, CampaignCatalog catalog, IOptions<SalesOptions> options)
     {
         var campaign = await db.Campaigns.Include(c => c.Prices).Include(c => c.GeneralAdmission).FirstOrDefaultAsync(c => c.Id == id);
         if (campaign is null)
@@ -143,7 +144,7 @@ public static class AdminApi
             return Problems.Conflict("A campaign can be edited only before its sale opens.", "campaign-not-editable");
         }
 
-        if (await ApplyAsync(campaign, request, db) is { } invalid)
+        if (await ApplyAsync(campaign, request, db, options.Value) is { } invalid)
         {
             return invalid;
         }
@@ -161,7 +162,7 @@ public static class AdminApi
         return TypedResults.Ok((await catalog.GetAsync(id))!);
     }
 
-    private static async Task<ValidationProblem?> ApplyAsync(Campaign campaign, CampaignRequest request, TicketSaleDbContext db)
+    private static async Task<ValidationProblem?> ApplyAsync(Campaign campaign, CampaignRequest request, TicketSaleDbContext db, SalesOptions options)
     {
         if (request.SaleClosesAt <= request.SaleOpensAt)
         {
@@ -203,6 +204,7 @@ public static class AdminApi
         campaign.SaleOpensAt = request.SaleOpensAt;
         campaign.SaleClosesAt = request.SaleClosesAt;
         campaign.PerUserLimit = request.PerUserLimit;
+        campaign.HoldSeconds = request.HoldSeconds ?? (int)options.HoldDuration.TotalSeconds;
         campaign.CancellationAllowed = request.CancellationAllowed;
         campaign.Version++;
         campaign.Prices.Clear();
@@ -312,6 +314,7 @@ public sealed record CampaignRequest(
     bool CancellationAllowed,
     [property: Required, MaxLength(20)] IReadOnlyList<PriceSpec> Prices,
     [property: Required, MaxLength(20)] IReadOnlyList<GeneralAdmissionSpec> GeneralAdmission,
+    [property: Range(2, 3600)] int? HoldSeconds = null,
     int? Version = null);
 
 public sealed record PriceSpec([property: Required, MinLength(1), MaxLength(50)] string Category, [property: Range(0, 100_000_000)] long PriceCents);

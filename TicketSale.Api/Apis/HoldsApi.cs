@@ -72,13 +72,13 @@ public static class HoldsApi
 
         var holdId = Guid.CreateVersion7();
         var quantity = isGeneralAdmission ? request.Quantity!.Value : 0;
-        var result = await inventory.HoldAsync(campaignId, holdId, user.UserId(), options.Value.HoldDuration, campaign.PerUserLimit,
+        var result = await inventory.HoldAsync(campaignId, holdId, user.UserId(), TimeSpan.FromSeconds(campaign.HoldSeconds), campaign.PerUserLimit,
             request.GeneralAdmissionCategoryId, quantity, seats);
         if (result.Status == HoldStatus.NotLoaded)
         {
             await using var scope = services.CreateAsyncScope();
             await scope.ServiceProvider.GetRequiredService<InventoryLoader>().RebuildAsync(campaignId, cancellationToken);
-            result = await inventory.HoldAsync(campaignId, holdId, user.UserId(), options.Value.HoldDuration, campaign.PerUserLimit,
+            result = await inventory.HoldAsync(campaignId, holdId, user.UserId(), TimeSpan.FromSeconds(campaign.HoldSeconds), campaign.PerUserLimit,
                 request.GeneralAdmissionCategoryId, quantity, seats);
         }
 

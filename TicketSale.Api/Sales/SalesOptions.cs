@@ -6,7 +6,7 @@ public sealed class SalesOptions
 {
     public const string Section = "Sales";
 
-    /// <summary>How long a hold keeps its seats before they return to sale.</summary>
+    /// <summary>How long a hold keeps its seats before they return to sale, for campaigns that do not say.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan HoldDuration { get; set; } = TimeSpan.FromMinutes(10);
 

@@ -99,6 +99,9 @@ public sealed class Campaign
 
     public int PerUserLimit { get; set; }
 
+    /// <summary>How long a hold keeps its seats; a big stadium sale may want less than the default ten minutes.</summary>
+    public int HoldSeconds { get; set; }
+
     public bool CancellationAllowed { get; set; }
 
     public CampaignStatus Status { get; set; }

@@ -152,106 +152,87 @@ public sealed class PurchaseProcessor(
     /// <summary>
     /// Writes the order, its tickets and the payment in one transaction; returns a failure reason when the seats or
     /// tickets turned out to be sold (the database is the final arbiter), null when confirmed.
-    /// Read committed is enough here: correctness rests on constraints, not on what the transaction reads — the
-    /// unique index on active (campaign, seat) tickets and the general-admission row's version check and
-    /// capacity constraint reject a conflicting sale whatever the interleaving.
+    /// Read committed is enough: correctness rests on constraints, not on what the transaction reads. The unique
+    /// index on active (campaign, seat) tickets rejects a seat sold twice whatever the interleaving; general
+    /// admission is taken with one guarded increment ("sold + n &lt;= capacity"), backed by a CHECK constraint. An
+    /// optimistic version check would be correct too, but on a counter that every confirmation of the category
+    /// updates it makes nearly all concurrent confirmations fail and retry; the guarded increment instead holds the
+    /// row lock only from the update to the commit, which is why it comes last.
     /// </summary>
     private async Task<string?> RecordOrderAsync(PurchaseRequested purchase, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; attempt < 5; attempt++)
+        db.ChangeTracker.Clear();
+        try
         {
-            db.ChangeTracker.Clear();
-            try
+            await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+            var now = time.GetUtcNow();
+            var order = new Order
             {
-                return await RecordOrderOnceAsync();
+                Id = purchase.PurchaseId,
+                CampaignId = purchase.CampaignId,
+                UserId = purchase.UserId,
+                Status = OrderStatus.Confirmed,
+                TotalCents = purchase.AmountCents,
+                CreatedAt = now,
+            };
+            var ticketCount = purchase.Seats.Count + (purchase.GeneralAdmissionCategoryId is null ? 0 : purchase.Quantity);
+            var perTicket = purchase.AmountCents / Math.Max(ticketCount, 1);
+            foreach (var seat in purchase.Seats)
+            {
+                order.Tickets.Add(new Ticket { Id = Guid.CreateVersion7(), CampaignId = purchase.CampaignId, SeatIndex = seat, PriceCents = perTicket });
+            }
 
-                async Task<string?> RecordOrderOnceAsync()
+            for (var i = 0; purchase.GeneralAdmissionCategoryId is { } category && i < purchase.Quantity; i++)
+            {
+                order.Tickets.Add(new Ticket { Id = Guid.CreateVersion7(), CampaignId = purchase.CampaignId, GeneralAdmissionCategoryId = category, PriceCents = perTicket });
+            }
+
+            db.Orders.Add(order);
+            db.Payments.Add(new Payment
+            {
+                PurchaseId = purchase.PurchaseId,
+                GatewayChargeId = purchase.PurchaseId.ToString("N"),
+                AmountCents = purchase.AmountCents,
+                Status = PaymentStatus.Charged,
+                ChargedAt = now,
+            });
+            db.Purchases.Add(new Purchase
+            {
+                Id = purchase.PurchaseId,
+                UserId = purchase.UserId,
+                CampaignId = purchase.CampaignId,
+                HoldId = purchase.HoldId,
+                Status = PurchaseStatus.Confirmed,
+                AmountCents = purchase.AmountCents,
+                AcceptedAt = purchase.AcceptedAt,
+                CompletedAt = now,
+            });
+            await db.SaveChangesAsync(cancellationToken);
+
+            if (purchase.GeneralAdmissionCategoryId is { } categoryId)
+            {
+                var quantity = purchase.Quantity;
+                var taken = await db.GeneralAdmissionCategories
+                    .Where(g => g.Id == categoryId && g.Sold + quantity <= g.Capacity)
+                    .ExecuteUpdateAsync(u => u.SetProperty(g => g.Sold, g => g.Sold + quantity).SetProperty(g => g.Version, g => g.Version + 1), cancellationToken);
+                if (taken == 0)
                 {
-                    await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-                    var now = time.GetUtcNow();
-                    var order = new Order
-                    {
-                        Id = purchase.PurchaseId,
-                        CampaignId = purchase.CampaignId,
-                        UserId = purchase.UserId,
-                        Status = OrderStatus.Confirmed,
-                        TotalCents = purchase.AmountCents,
-                        CreatedAt = now,
-                    };
-                    long perSeat = purchase.Seats.Count > 0 ? purchase.AmountCents / purchase.Seats.Count : 0;
-                    foreach (var seat in purchase.Seats)
-                    {
-                        order.Tickets.Add(new Ticket { Id = Guid.CreateVersion7(), CampaignId = purchase.CampaignId, SeatIndex = seat, PriceCents = perSeat });
-                    }
-
-                    if (purchase.GeneralAdmissionCategoryId is { } categoryId)
-                    {
-                        var category = await db.GeneralAdmissionCategories.FirstAsync(g => g.Id == categoryId, cancellationToken);
-                        if (category.Sold + purchase.Quantity > category.Capacity)
-                        {
-                            return "Sold out.";
-                        }
-
-                        category.Sold += purchase.Quantity;
-                        category.Version++;
-                        for (var i = 0; i < purchase.Quantity; i++)
-                        {
-                            order.Tickets.Add(new Ticket
-                            {
-                                Id = Guid.CreateVersion7(),
-                                CampaignId = purchase.CampaignId,
-                                GeneralAdmissionCategoryId = categoryId,
-                                PriceCents = purchase.AmountCents / purchase.Quantity,
-                            });
-                        }
-                    }
-
-                    db.Orders.Add(order);
-                    db.Payments.Add(new Payment
-                    {
-                        PurchaseId = purchase.PurchaseId,
-                        GatewayChargeId = purchase.PurchaseId.ToString("N"),
-                        AmountCents = purchase.AmountCents,
-                        Status = PaymentStatus.Charged,
-                        ChargedAt = now,
-                    });
-                    db.Purchases.Add(new Purchase
-                    {
-                        Id = purchase.PurchaseId,
-                        UserId = purchase.UserId,
-                        CampaignId = purchase.CampaignId,
-                        HoldId = purchase.HoldId,
-                        Status = PurchaseStatus.Confirmed,
-                        AmountCents = purchase.AmountCents,
-                        AcceptedAt = purchase.AcceptedAt,
-                        CompletedAt = now,
-                    });
-                    await db.SaveChangesAsync(cancellationToken);
-                    await transaction.CommitAsync(cancellationToken);
-                    return null;
+                    return "Sold out.";
                 }
             }
-            catch (DbUpdateConcurrencyException)
-            {
-                // Another confirmation changed the general-admission row first: read it again and re-check capacity.
-                continue;
-            }
-            catch (DbUpdateException ex) when (ex.IsUniqueViolation("UX_Tickets_ActiveSeat"))
-            {
-                return "A seat of this hold was sold to someone else.";
-            }
-            catch (DbUpdateException ex) when (ex.IsCheckViolation())
-            {
-                return "Sold out.";
-            }
-            catch (DbUpdateException ex) when (ex.IsUniqueViolation())
-            {
-                // The order or purchase exists: a concurrent delivery of this same message committed first.
-                return null;
-            }
-        }
 
-        throw new DbUpdateConcurrencyException($"Purchase {purchase.PurchaseId}: too much contention on its general-admission category.");
+            await transaction.CommitAsync(cancellationToken);
+            return null;
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation("UX_Tickets_ActiveSeat"))
+        {
+            return "A seat of this hold was sold to someone else.";
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            // The order or purchase exists: a concurrent delivery of this same message committed first.
+            return null;
+        }
     }
 
     /// <summary>

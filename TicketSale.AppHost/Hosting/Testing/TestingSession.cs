@@ -22,7 +22,8 @@ internal sealed class TestingSession(Action<DistributedApplicationBuilder>? conf
     {
         options.StateDirectory = Path.Combine(Path.GetTempPath(), "ticketsale-test-" + Guid.NewGuid().ToString("N")[..12]);
         options.Fresh = true;
-        options.DiscardStateOnDispose = true;
+        // TICKETSALE_KEEP_TEST_STATE=1 keeps the folder, logs included, to look at after a failed test.
+        options.DiscardStateOnDispose = Environment.GetEnvironmentVariable("TICKETSALE_KEEP_TEST_STATE") != "1";
         options.RandomizePorts = true;
         options.WriteLogsToConsole = false;
     }

@@ -37,6 +37,9 @@ namespace TicketSale.Core.Data.Migrations
                     b.Property<DateTimeOffset>("EventAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("HoldSeconds")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)

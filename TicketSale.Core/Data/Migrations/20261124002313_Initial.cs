@@ -129,6 +129,7 @@ namespace TicketSale.Core.Data.Migrations
                     SaleOpensAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     SaleClosesAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     PerUserLimit = table.Column<int>(type: "integer", nullable: false),
+                    HoldSeconds = table.Column<int>(type: "integer", nullable: false),
                     CancellationAllowed = table.Column<bool>(type: "boolean", nullable: false),
                     Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     Version = table.Column<int>(type: "integer", nullable: false),

@@ -12,7 +12,7 @@ using TicketSale.Core.Data;
 namespace TicketSale.Core.Data.Migrations
 {
     [DbContext(typeof(TicketSaleDbContext))]
-    [Migration("20261124001013_Initial")]
+    [Migration("20261124002313_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -39,6 +39,9 @@ namespace TicketSale.Core.Data.Migrations
 
                     b.Property<DateTimeOffset>("EventAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("HoldSeconds")
+                        .HasColumnType("integer");
 
                     b.Property<string>("Name")
                         .IsRequired()

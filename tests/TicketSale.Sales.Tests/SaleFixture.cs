@@ -1,0 +1,258 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+using TicketSale.AppHost.Hosting.Resources;
+
+namespace TicketSale.Sales.Tests;
+
+/// <summary>
+/// The whole application from the AppHost's Program.cs, with a short purchase deadline so that the tests can watch
+/// purchases fail cleanly, and quick reconciliation so that a flushed Redis is rebuilt within the test.
+/// </summary>
+public sealed class SaleFixture : IAsyncLifetime
+{
+    public static readonly TimeSpan PurchaseDeadline = TimeSpan.FromSeconds(20);
+
+    private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+    {
+        Timeout = TimeSpan.FromSeconds(60),
+    };
+
+    public DistributedApplication App { get; private set; } = null!;
+
+    public Uri Web { get; private set; } = null!;
+
+    public ApiClient Admin { get; private set; } = null!;
+
+    public string TicketsConnectionString => App.GetConnectionString("tickets");
+
+    public async Task InitializeAsync()
+    {
+        App = DistributedApplicationTestingBuilder.Create<Program>(builder =>
+        {
+            builder.CreateResourceBuilder<ProjectResource>("api").WithEnvironment("Sales__PurchaseDeadline", PurchaseDeadline.ToString());
+            builder.CreateResourceBuilder<ProjectResource>("worker").WithEnvironment("Inventory__ReconcileInterval", "00:00:02");
+        });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await App.StartAsync(timeout.Token);
+        Web = App.GetEndpoint("web");
+        Admin = await SignInAsync("admin@ticketsale.local", App.GetParameterValue("admin-password"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await App.DisposeAsync();
+    }
+
+    public ApiClient Anonymous() => new(_http, Web, null);
+
+    public async Task<ApiClient> SignInAsync(string email, string password)
+    {
+        using var response = await _http.PostAsJsonAsync(new Uri(Web, "/api/auth/login"), new { email, password });
+        response.EnsureSuccessStatusCode();
+        var tokens = await response.Content.ReadFromJsonAsync<JsonObject>();
+        return new ApiClient(_http, Web, (string)tokens!["accessToken"]!);
+    }
+
+    public async Task<ApiClient> NewCustomerAsync()
+    {
+        var email = $"buyer-{Guid.NewGuid():N}@example.com";
+        const string password = "a long enough password";
+        using var response = await _http.PostAsJsonAsync(new Uri(Web, "/api/auth/register"), new { email, password });
+        response.EnsureSuccessStatusCode();
+        var customer = await SignInAsync(email, password);
+        customer.Email = email;
+        return customer;
+    }
+
+    public async Task<IReadOnlyList<ApiClient>> NewCustomersAsync(int count)
+    {
+        var customers = new List<ApiClient>();
+        foreach (var chunk in Enumerable.Range(0, count).Chunk(8))
+        {
+            customers.AddRange(await Task.WhenAll(chunk.Select(_ => NewCustomerAsync())));
+        }
+
+        return customers;
+    }
+
+    /// <summary>A venue of one section, and a campaign selling it (and optionally general admission), on sale now.</summary>
+    public async Task<Campaign> NewCampaignOnSaleAsync(int rows, int seatsPerRow, int perUserLimit = 4, int? generalAdmission = null,
+        int? holdSeconds = null, bool cancellationAllowed = true, bool open = true)
+    {
+        Guid? venueId = null;
+        if (rows > 0)
+        {
+            var venue = await Admin.PostAsync("/api/admin/venues", new
+            {
+                name = "Hall " + Guid.NewGuid().ToString("N")[..6],
+                sections = new[] { new { name = "Main", priceCategory = "standard", rows, seatsPerRow } },
+            });
+            Assert.Equal(HttpStatusCode.Created, venue.Status);
+            venueId = Guid.Parse((string)venue.Body!["id"]!);
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var created = await Admin.PostAsync("/api/admin/campaigns", new
+        {
+            name = "Campaign " + Guid.NewGuid().ToString("N")[..6],
+            venueId,
+            eventAt = now.AddDays(7),
+            saleOpensAt = now.AddMinutes(-1),
+            saleClosesAt = now.AddDays(1),
+            perUserLimit,
+            cancellationAllowed,
+            holdSeconds,
+            prices = new[] { new { category = "standard", priceCents = 4200L } },
+            generalAdmission = generalAdmission is { } capacity ? new[] { new { name = "Floor", capacity, priceCents = 1500L } } : [],
+        });
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        var id = Guid.Parse((string)created.Body!["id"]!);
+        if (open)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await Admin.PostAsync($"/api/admin/campaigns/{id}/publish", null)).Status);
+            Assert.Equal(HttpStatusCode.OK, (await Admin.PostAsync($"/api/admin/campaigns/{id}/open", null)).Status);
+        }
+
+        var ga = ((JsonArray)created.Body!["generalAdmission"]!).Select(g => Guid.Parse((string)g!["id"]!)).FirstOrDefault();
+        return new Campaign(id, rows * seatsPerRow, ga == Guid.Empty ? null : ga);
+    }
+
+    /// <summary>Waits until every purchase has an outcome in PostgreSQL, and returns the outcomes.</summary>
+    public async Task<IReadOnlyDictionary<Guid, string>> WaitForOutcomesAsync(IReadOnlyCollection<Guid> purchases, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var outcomes = await QueryAsync("SELECT \"Id\", \"Status\" FROM \"Purchases\" WHERE \"Id\" = ANY($1)",
+                r => (r.GetGuid(0), r.GetString(1)), purchases.ToArray());
+            if (outcomes.Count == purchases.Count || DateTime.UtcNow > deadline)
+            {
+                Assert.True(outcomes.Count == purchases.Count, $"{purchases.Count - outcomes.Count} of {purchases.Count} purchases have no outcome after {timeout}");
+                return outcomes.ToDictionary(o => o.Item1, o => o.Item2);
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    public async Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(TicketsConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var p in parameters)
+        {
+            command.Parameters.AddWithValue(p);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
+    public async Task<long> ScalarAsync(string sql, params object[] parameters) =>
+        Convert.ToInt64((await QueryAsync(sql, r => r.GetValue(0), parameters))[0], System.Globalization.CultureInfo.InvariantCulture);
+
+    public PaymentSimulator Payments() => new(App.CreateHttpClient("payments"));
+}
+
+public sealed record Campaign(Guid Id, int Seats, Guid? GeneralAdmissionId);
+
+/// <summary>A signed-in (or anonymous) user of the API, through the Web gateway.</summary>
+public sealed class ApiClient(HttpClient http, Uri baseAddress, string? accessToken)
+{
+    public string? Email { get; set; }
+
+    public string? AccessToken => accessToken;
+
+    public Task<ApiResponse> GetAsync(string path) => SendAsync(HttpMethod.Get, path, null);
+
+    public Task<ApiResponse> PostAsync(string path, object? body, string? idempotencyKey = null) => SendAsync(HttpMethod.Post, path, body, idempotencyKey);
+
+    public Task<ApiResponse> DeleteAsync(string path) => SendAsync(HttpMethod.Delete, path, null);
+
+    public async Task<ApiResponse> SendAsync(HttpMethod method, string path, object? body, string? idempotencyKey = null, HttpContent? rawContent = null)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(baseAddress, path));
+        if (accessToken is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        }
+
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        request.Content = rawContent ?? (body is null ? null : JsonContent.Create(body));
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        JsonNode? json = null;
+        if (text.Length > 0 && (response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.Ordinal) ?? false))
+        {
+            json = JsonNode.Parse(text);
+        }
+
+        return new ApiResponse(response.StatusCode, json, response.Content.Headers.ContentType?.MediaType, response.Headers.Location, text);
+    }
+
+    public async Task<(HttpStatusCode Status, Guid? HoldId, JsonNode? Body)> HoldSeatsAsync(Guid campaign, params int[] seats)
+    {
+        var response = await PostAsync($"/api/campaigns/{campaign}/holds", new { seats });
+        return (response.Status, response.Status == HttpStatusCode.Created ? Guid.Parse((string)response.Body!["holdId"]!) : null, response.Body);
+    }
+
+    public async Task<(HttpStatusCode Status, Guid? HoldId, JsonNode? Body)> HoldGeneralAdmissionAsync(Guid campaign, Guid category, int quantity)
+    {
+        var response = await PostAsync($"/api/campaigns/{campaign}/holds", new { generalAdmissionCategoryId = category, quantity });
+        return (response.Status, response.Status == HttpStatusCode.Created ? Guid.Parse((string)response.Body!["holdId"]!) : null, response.Body);
+    }
+
+    public async Task<(HttpStatusCode Status, Guid? PurchaseId, ApiResponse Response)> PurchaseAsync(Guid campaign, Guid hold, string? key = null)
+    {
+        var response = await PostAsync("/api/purchases", new { campaignId = campaign, holdId = hold }, key ?? Guid.NewGuid().ToString("N"));
+        return (response.Status, response.Status == HttpStatusCode.Accepted ? Guid.Parse((string)response.Body!["purchaseId"]!) : null, response);
+    }
+
+    /// <summary>The seats that are free now, from the compact seat map.</summary>
+    public async Task<IReadOnlyList<int>> FreeSeatsAsync(Guid campaign)
+    {
+        var response = await GetAsync($"/api/campaigns/{campaign}/seats");
+        Assert.Equal(HttpStatusCode.OK, response.Status);
+        var bitmap = Convert.FromBase64String((string)response.Body!["taken"]!);
+        var count = (int)response.Body!["seatCount"]!;
+        return Enumerable.Range(0, count).Where(s => (bitmap[s / 8] & (0x80 >> (s % 8))) == 0).ToList();
+    }
+}
+
+public sealed record ApiResponse(HttpStatusCode Status, JsonNode? Body, string? ContentType, Uri? Location, string Text);
+
+public sealed class PaymentSimulator(HttpClient http) : IDisposable
+{
+    public async Task SetAsync(int latencyMs = 0, double failureRate = 0, bool outage = false)
+    {
+        using var response = await http.PutAsJsonAsync("/simulator", new { latencyMs, failureRate, outage });
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task<IReadOnlyList<JsonNode>> ChargesAsync() =>
+        (await http.GetFromJsonAsync<JsonArray>("/simulator/charges"))!.Select(c => c!).ToList();
+
+    public void Dispose() => http.Dispose();
+}
+
+[CollectionDefinition(Name)]
+public sealed class SaleCollection : ICollectionFixture<SaleFixture>
+{
+    public const string Name = "sale";
+}
