@@ -73,36 +73,42 @@ public static class AdminApi
         venue.SeatCount = next;
 
         // The venue and its seats in one transaction, on the context's own connection.
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        db.Venues.Add(venue);
-        await db.SaveChangesAsync(cancellationToken);
-
-        await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY \"Seats\" (\"VenueId\", \"Index\", \"Section\", \"Row\", \"Number\", \"PriceCategory\") FROM STDIN (FORMAT BINARY)", cancellationToken))
+        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
         {
-            foreach (var section in venue.Sections)
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            db.Venues.Add(venue);
+            await db.SaveChangesAsync(cancellationToken);
+            await CopySeatsAsync(connection, venue, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        });
+
+        return TypedResults.Created($"/api/admin/venues/{venue.Id}", VenueResponse.From(venue));
+    }
+
+    private static async Task CopySeatsAsync(NpgsqlConnection connection, Venue venue, CancellationToken cancellationToken)
+    {
+        await using var copy = await connection.BeginBinaryImportAsync(
+            "COPY \"Seats\" (\"VenueId\", \"Index\", \"Section\", \"Row\", \"Number\", \"PriceCategory\") FROM STDIN (FORMAT BINARY)", cancellationToken);
+        foreach (var section in venue.Sections)
+        {
+            for (var row = 1; row <= section.Rows; row++)
             {
-                for (var row = 1; row <= section.Rows; row++)
+                for (var number = 1; number <= section.SeatsPerRow; number++)
                 {
-                    for (var number = 1; number <= section.SeatsPerRow; number++)
-                    {
-                        await copy.StartRowAsync(cancellationToken);
-                        await copy.WriteAsync(venue.Id, NpgsqlDbType.Uuid, cancellationToken);
-                        await copy.WriteAsync(section.FirstSeatIndex + ((row - 1) * section.SeatsPerRow) + (number - 1), NpgsqlDbType.Integer, cancellationToken);
-                        await copy.WriteAsync(section.Name, NpgsqlDbType.Text, cancellationToken);
-                        await copy.WriteAsync(row, NpgsqlDbType.Integer, cancellationToken);
-                        await copy.WriteAsync(number, NpgsqlDbType.Integer, cancellationToken);
-                        await copy.WriteAsync(section.PriceCategory, NpgsqlDbType.Text, cancellationToken);
-                    }
+                    await copy.StartRowAsync(cancellationToken);
+                    await copy.WriteAsync(venue.Id, NpgsqlDbType.Uuid, cancellationToken);
+                    await copy.WriteAsync(section.FirstSeatIndex + ((row - 1) * section.SeatsPerRow) + (number - 1), NpgsqlDbType.Integer, cancellationToken);
+                    await copy.WriteAsync(section.Name, NpgsqlDbType.Text, cancellationToken);
+                    await copy.WriteAsync(row, NpgsqlDbType.Integer, cancellationToken);
+                    await copy.WriteAsync(number, NpgsqlDbType.Integer, cancellationToken);
+                    await copy.WriteAsync(section.PriceCategory, NpgsqlDbType.Text, cancellationToken);
                 }
             }
-
-            await copy.CompleteAsync(cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
-        return TypedResults.Created($"/api/admin/venues/{venue.Id}", VenueResponse.From(venue));
+        await copy.CompleteAsync(cancellationToken);
     }
 
     private static async Task<Results<Ok<VenueResponse>, ProblemHttpResult>> GetVenueAsync(Guid id, TicketSaleDbContext db) =>

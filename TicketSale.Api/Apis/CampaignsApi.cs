@@ -25,7 +25,8 @@ public static class CampaignsApi
     private static async Task<IResult> ListAsync(CampaignCatalog catalog, HttpContext context)
     {
         var list = await catalog.ListAsync(context.RequestAborted);
-        var etag = $"\"{string.Join('.', list.Select(c => $"{c.Id:N}{c.Version}")).GetHashCode(StringComparison.Ordinal):x8}\"";
+        // A hash that every replica computes alike (string.GetHashCode is randomised per process).
+        var etag = $"\"{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('.', list.Select(c => $"{c.Id:N}{c.Version}")))))[..16]}\"";
         return NotModifiedOr(context, etag, () => TypedResults.Ok(list));
     }
 
@@ -57,7 +58,7 @@ public static class CampaignsApi
         {
             // Redis lost it (restart without its data, flush): rebuild from PostgreSQL before answering.
             await using var scope = services.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<InventoryLoader>().RebuildAsync(id, context.RequestAborted);
+            await scope.ServiceProvider.GetRequiredService<InventoryLoader>().EnsureLoadedAsync(id, context.RequestAborted);
             availability = await inventory.GetAvailabilityAsync(id, campaign.SeatCount, categories);
         }
 
@@ -66,19 +67,27 @@ public static class CampaignsApi
             campaign.GeneralAdmission.Select(g => new GeneralAdmissionLeft(g.Id, g.Name, availability.GeneralAdmissionLeft.GetValueOrDefault(g.Id))).ToList())));
     }
 
-    /// <summary>Server-sent events, one per availability change: "&lt;version&gt; held|sold|free &lt;seats&gt;" or "&lt;version&gt; ga &lt;category&gt; &lt;left&gt;".</summary>
+    /// <summary>
+    /// Server-sent events: first "&lt;version&gt; current", the version the client should have (fetch the seat map if
+    /// yours is older), then one per change: "&lt;version&gt; held|sold|free &lt;seats&gt;" or
+    /// "&lt;version&gt; ga &lt;category&gt; &lt;left&gt;".
+    /// </summary>
     private static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> StreamSeatChangesAsync(
-        Guid id, CampaignCatalog catalog, IConnectionMultiplexer redis, HttpContext context)
+        Guid id, CampaignCatalog catalog, SeatInventory inventory, IConnectionMultiplexer redis, HttpContext context)
     {
-        if (await catalog.GetAsync(id, context.RequestAborted) is not { Status: "OnSale" or "Closed" })
+        if (await catalog.GetAsync(id, context.RequestAborted) is not { Status: "OnSale" or "Closed" } campaign)
         {
             return Problems.NotFound("No such campaign on sale.");
         }
 
-        return TypedResults.ServerSentEvents(Subscribe(redis, SeatInventory.ChangesChannel(id), context.RequestAborted), eventType: "availability");
+        return TypedResults.ServerSentEvents(
+            Subscribe(redis, SeatInventory.ChangesChannel(id),
+                async () => $"{await inventory.GetVersionAsync(id)} current", context.RequestAborted),
+            eventType: "availability");
     }
 
-    internal static async IAsyncEnumerable<string> Subscribe(IConnectionMultiplexer redis, RedisChannel channel, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<string> Subscribe(IConnectionMultiplexer redis, RedisChannel channel, Func<Task<string>> first,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var messages = Channel.CreateBounded<string>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropOldest });
         var subscriber = redis.GetSubscriber();
@@ -86,6 +95,8 @@ public static class CampaignsApi
         await subscriber.SubscribeAsync(channel, Handler);
         try
         {
+            // Subscribed first, so no change between this and the first event is missed.
+            yield return await first();
             await foreach (var message in messages.Reader.ReadAllAsync(cancellationToken))
             {
                 yield return message;

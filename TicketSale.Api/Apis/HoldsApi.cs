@@ -60,7 +60,7 @@ public static class HoldsApi
             return Problems.Conflict("The campaign is not on sale.", "not-on-sale");
         }
 
-        if (seats.FirstOrDefault(s => s < 0 || s >= campaign.SeatCount, -1) is var unknown && unknown != -1)
+        if (seats.Where(s => s < 0 || s >= campaign.SeatCount).Select(s => (int?)s).FirstOrDefault() is { } unknown)
         {
             return Problems.NotFound($"Seat {unknown} does not exist in this venue.");
         }
@@ -77,7 +77,7 @@ public static class HoldsApi
         if (result.Status == HoldStatus.NotLoaded)
         {
             await using var scope = services.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<InventoryLoader>().RebuildAsync(campaignId, cancellationToken);
+            await scope.ServiceProvider.GetRequiredService<InventoryLoader>().EnsureLoadedAsync(campaignId, cancellationToken);
             result = await inventory.HoldAsync(campaignId, holdId, user.UserId(), TimeSpan.FromSeconds(campaign.HoldSeconds), campaign.PerUserLimit,
                 request.GeneralAdmissionCategoryId, quantity, seats);
         }

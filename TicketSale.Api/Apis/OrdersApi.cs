@@ -74,6 +74,7 @@ public static class OrdersApi
 
         // Read committed is enough: the order's version column refuses a concurrent second cancellation, and the
         // general-admission rows' version columns make the "sold" decrements exact.
+        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
             order.Status = OrderStatus.Cancelled;
@@ -94,7 +95,7 @@ public static class OrdersApi
                 .ExecuteUpdateAsync(u => u.SetProperty(p => p.Status, PaymentStatus.Refunded).SetProperty(p => p.RefundedAt, time.GetUtcNow()), cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-        }
+        });
 
         await inventory.ReturnAsync(order.CampaignId, order.Id, order.UserId, null, 0, seats);
         foreach (var (category, count) in generalAdmission)

@@ -8,11 +8,13 @@ public static class DatabaseExtensions
 {
     /// <summary>
     /// The EF Core context over the pooled data source that ServiceDefaults registered for the <c>tickets</c> database.
-    /// No retrying execution strategy: a request fails fast and its client retries (idempotently), and a purchase is
-    /// retried by redelivery from the queue; retrying inside would only hold connections longer under load.
+    /// A few quick retries on transient errors: after a database restart the pool still holds dead connections, and
+    /// the first use of each fails. Explicit transactions run inside <c>CreateExecutionStrategy().ExecuteAsync</c>.
     /// </summary>
     public static IServiceCollection AddTicketSaleDatabase(this IServiceCollection services) =>
-        services.AddDbContextPool<TicketSaleDbContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
+        services.AddDbContextPool<TicketSaleDbContext>((sp, options) => options.UseNpgsql(
+            sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
+            npgsql => npgsql.EnableRetryOnFailure(maxRetryCount: 3, maxRetryDelay: TimeSpan.FromSeconds(1), errorCodesToAdd: null)));
 
     /// <summary>
     /// Applies pending migrations before the service takes traffic. Every service may call this at start-up:

@@ -36,6 +36,53 @@ public sealed class InventoryLoader(TicketSaleDbContext db, SeatInventory invent
             generalAdmission.Select(g => (g.Id, g.Capacity, g.Sold)).ToList(), perUser);
     }
 
-    public async Task<RebuildSummary?> RebuildAsync(Guid campaignId, CancellationToken cancellationToken = default) =>
-        await ReadSnapshotAsync(campaignId, cancellationToken) is { } snapshot ? await inventory.RebuildAsync(snapshot) : null;
+    /// <summary>
+    /// Makes sure Redis has the campaign's availability, rebuilding it when Redis lost it. When many requests find it
+    /// missing at once (a flushed Redis in the middle of a sale), one of them rebuilds, under a short Redis lock
+    /// shared by all replicas, and the others wait for it instead of rebuilding side by side.
+    /// </summary>
+    public async Task EnsureLoadedAsync(Guid campaignId, CancellationToken cancellationToken = default)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!await inventory.IsLoadedAsync(campaignId))
+        {
+            if (await inventory.TryLockRebuildAsync(campaignId, TimeSpan.FromSeconds(15)) is { } token)
+            {
+                try
+                {
+                    if (!await inventory.IsLoadedAsync(campaignId))
+                    {
+                        await RebuildAsync(campaignId, cancellationToken);
+                    }
+                }
+                finally
+                {
+                    await inventory.UnlockRebuildAsync(campaignId, token);
+                }
+
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InventoryUnavailableException(campaignId);
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    public async Task<RebuildSummary?> RebuildAsync(Guid campaignId, CancellationToken cancellationToken = default)
+    {
+        if (!await db.Campaigns.AnyAsync(c => c.Id == campaignId, cancellationToken))
+        {
+            return null;
+        }
+
+        return await inventory.RebuildAsync(campaignId, async ct => (await ReadSnapshotAsync(campaignId, ct))!, cancellationToken);
+    }
 }
+
+/// <summary>The campaign's availability is being rebuilt and was not ready in time; the caller should come back.</summary>
+public sealed class InventoryUnavailableException(Guid campaignId)
+    : Exception($"The availability of campaign {campaignId} is being rebuilt.");

@@ -120,6 +120,8 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
         return values.Select(v => (string?)v).ToList();
     }
 
+    public async Task<long> GetVersionAsync(Guid campaignId) => (long?)await Db.StringGetAsync($"{Prefix(campaignId)}:ver") ?? 0;
+
     public async Task<bool> IsLoadedAsync(Guid campaignId) => await Db.KeyExistsAsync($"{Prefix(campaignId)}:loaded");
 
     /// <summary>The compact seat map: a bitmap with one bit per seat (set = unavailable) and what is left per category.</summary>
@@ -146,14 +148,17 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
 
     /// <summary>
     /// Rebuilds a campaign's availability from the truth in PostgreSQL, keeping the holds Redis still has that do not
-    /// clash with a sale. Optimistic: if anything changes the campaign meanwhile, it reads again and retries.
+    /// clash with a sale. Optimistic: the truth is read after the inventory version, and the rebuild is written only
+    /// if that version has not moved meanwhile — otherwise a sale confirmed in between could be missed — so it
+    /// reads again and retries.
     /// </summary>
-    public async Task<RebuildSummary> RebuildAsync(InventorySnapshot truth)
+    public async Task<RebuildSummary> RebuildAsync(Guid campaignId, Func<CancellationToken, Task<InventorySnapshot>> readTruth, CancellationToken cancellationToken = default)
     {
-        var prefix = Prefix(truth.CampaignId);
+        var prefix = Prefix(campaignId);
         for (var attempt = 0; ; attempt++)
         {
             var version = await Db.StringGetAsync($"{prefix}:ver");
+            var truth = await readTruth(cancellationToken);
             var holdIds = await Db.SortedSetRangeByRankAsync($"{prefix}:holds");
             var holds = new List<HoldInfo>();
             foreach (var id in holdIds)
@@ -246,10 +251,20 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
 
             if (attempt >= 20)
             {
-                throw new InvalidOperationException($"Could not rebuild the availability of campaign {truth.CampaignId}: it kept changing.");
+                throw new InventoryUnavailableException(campaignId);
             }
         }
     }
+
+    /// <summary>Takes the campaign's rebuild lock; returns its token, or null when another rebuild holds it.</summary>
+    public async Task<string?> TryLockRebuildAsync(Guid campaignId, TimeSpan lease)
+    {
+        var token = Guid.NewGuid().ToString("N");
+        return await Db.StringSetAsync($"{Prefix(campaignId)}:rebuilding", token, lease, When.NotExists) ? token : null;
+    }
+
+    public Task UnlockRebuildAsync(Guid campaignId, string token) =>
+        Db.LockReleaseAsync($"{Prefix(campaignId)}:rebuilding", token);
 
     /// <summary>Forgets a campaign's availability (closed campaigns, tests).</summary>
     public async Task DeactivateAsync(Guid campaignId) =>

@@ -14,7 +14,18 @@ public sealed record PurchaseRequested(
     int Quantity,
     long AmountCents,
     DateTimeOffset AcceptedAt,
-    DateTimeOffset Deadline);
+    DateTimeOffset Deadline)
+{
+    /// <summary>What makes this message impossible to process, or null when it is well-formed.</summary>
+    public string? Problem() =>
+        PurchaseId == Guid.Empty || UserId == Guid.Empty || CampaignId == Guid.Empty || HoldId == Guid.Empty ? "an id is missing"
+        : AmountCents <= 0 ? "the amount is not positive"
+        : Seats is null ? "the seat list is missing"
+        : (Seats.Count > 0) == (GeneralAdmissionCategoryId is not null) ? "it must be seats or general admission"
+        : GeneralAdmissionCategoryId is not null && Quantity is < 1 or > 100 ? "the quantity is out of range"
+        : Seats.Any(s => s < 0) || Seats.Distinct().Count() != Seats.Count ? "the seat list is invalid"
+        : null;
+}
 
 /// <summary>The outcome of a purchase, pushed to the buyer (Redis pub/sub → server-sent events).</summary>
 public sealed record PurchaseOutcome(Guid PurchaseId, string Status, Guid? OrderId, string? FailureReason);

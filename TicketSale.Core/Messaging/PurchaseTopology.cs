@@ -21,7 +21,13 @@ public static class PurchaseTopology
     public const string RetryQueue = "purchases.retry";
     public const string DeadLetterExchange = "purchases.dlx";
     public const string DeadLetterQueue = "purchases.dead";
+    /// <summary>Deliveries before a message that crashes its consumer is dead-lettered.</summary>
     public const int DeliveryLimit = 5;
+
+    /// <summary>Attempts, one <see cref="RetryDelay"/> apart, before a message that keeps failing is dead-lettered.</summary>
+    public const int MaxAttempts = 10;
+
+    public const string AttemptsHeader = "x-ticketsale-attempts";
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
 
     public static async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken = default)

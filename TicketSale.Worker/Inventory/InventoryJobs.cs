@@ -79,7 +79,7 @@ public sealed class InventoryReconciler(IServiceScopeFactory scopes, SeatInvento
             if (!await inventory.IsLoadedAsync(campaign))
             {
                 logger.LogWarning("Redis lost the availability of campaign {CampaignId}; rebuilding it from PostgreSQL", campaign);
-                await loader.RebuildAsync(campaign, cancellationToken);
+                await loader.EnsureLoadedAsync(campaign, cancellationToken);
                 continue;
             }
 

@@ -9,11 +9,14 @@ namespace TicketSale.Worker.Purchases;
 /// Consumes purchase requests with manual acknowledgements and a prefetch window, several at a time.
 /// <list type="bullet">
 /// <item>decided → ack;</item>
-/// <item>gateway unavailable → republished to the delay queue (confirmed), then ack;</item>
-/// <item>unexpected failure → nack with requeue: the quorum queue counts deliveries and dead-letters the message
-/// past its delivery limit;</item>
-/// <item>unreadable → rejected at once, to the dead-letter queue.</item>
+/// <item>gateway unavailable → back through the delay queue (until the purchase's deadline fails it);</item>
+/// <item>any other failure (database down, …) → back through the delay queue with its attempt count raised,
+/// and to the dead-letter queue after <see cref="PurchaseTopology.MaxAttempts"/>;</item>
+/// <item>unreadable or malformed → rejected at once, to the dead-letter queue;</item>
+/// <item>a crash of the Worker mid-message → redelivered by the broker; the quorum queue's delivery limit
+/// dead-letters a message that keeps crashing it.</item>
 /// </list>
+/// Republishing is confirmed before the original is acknowledged, so a message is never lost in between.
 /// </summary>
 public sealed class PurchaseConsumer(RabbitMQConnection connection, IServiceScopeFactory scopes, ILogger<PurchaseConsumer> logger) : BackgroundService
 {
@@ -48,33 +51,62 @@ public sealed class PurchaseConsumer(RabbitMQConnection connection, IServiceScop
             purchase = null;
         }
 
-        if (purchase is null)
+        if (purchase?.Problem() is { } problem || purchase is null)
         {
-            logger.LogError("Unreadable purchase message {MessageId}: dead-lettering it", delivery.BasicProperties.MessageId);
+            logger.LogError("Malformed purchase message {MessageId} ({Problem}): dead-lettering it",
+                delivery.BasicProperties.MessageId, purchase is null ? "not readable" : purchase.Problem());
             await channel.BasicRejectAsync(delivery.DeliveryTag, requeue: false, stoppingToken);
             return;
         }
 
+        var attempts = Attempts(delivery.BasicProperties);
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             var processor = scope.ServiceProvider.GetRequiredService<PurchaseProcessor>();
-            var result = await processor.ProcessAsync(purchase, stoppingToken);
-            if (result == ProcessingResult.RetryLater)
+            if (await processor.ProcessAsync(purchase, stoppingToken) == ProcessingResult.RetryLater)
             {
-                await channel.BasicPublishAsync(PurchaseTopology.RetryExchange, PurchaseTopology.RetryQueue, mandatory: true,
-                    new BasicProperties { Persistent = true, MessageId = delivery.BasicProperties.MessageId, ContentType = "application/json" },
-                    delivery.Body, stoppingToken);
+                await RetryLaterAsync(channel, delivery, attempts, stoppingToken);
             }
 
             await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, stoppingToken);
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
-            logger.LogWarning(ex, "Purchase {PurchaseId} failed transiently (delivery {Redelivered}); requeueing", purchase.PurchaseId, delivery.Redelivered);
-            await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true, CancellationToken.None);
+            if (attempts + 1 >= PurchaseTopology.MaxAttempts)
+            {
+                logger.LogError(ex, "Purchase {PurchaseId} failed {Attempts} times: dead-lettering it", purchase.PurchaseId, attempts + 1);
+                await channel.BasicRejectAsync(delivery.DeliveryTag, requeue: false, CancellationToken.None);
+                return;
+            }
+
+            logger.LogWarning(ex, "Purchase {PurchaseId} failed (attempt {Attempt}); retrying after a delay", purchase.PurchaseId, attempts + 1);
+            try
+            {
+                await RetryLaterAsync(channel, delivery, attempts + 1, CancellationToken.None);
+                await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, CancellationToken.None);
+            }
+            catch (Exception republish) when (republish is not OperationCanceledException)
+            {
+                // Could not even republish (the broker is going away): let the broker redeliver it.
+                await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true, CancellationToken.None);
+            }
         }
     }
+
+    private static Task RetryLaterAsync(IChannel channel, BasicDeliverEventArgs delivery, int attempts, CancellationToken cancellationToken) =>
+        channel.BasicPublishAsync(PurchaseTopology.RetryExchange, PurchaseTopology.RetryQueue, mandatory: true,
+            new BasicProperties
+            {
+                Persistent = true,
+                MessageId = delivery.BasicProperties.MessageId,
+                ContentType = "application/json",
+                Headers = new Dictionary<string, object?> { [PurchaseTopology.AttemptsHeader] = attempts },
+            },
+            delivery.Body, cancellationToken).AsTask();
+
+    private static int Attempts(IReadOnlyBasicProperties properties) =>
+        properties.Headers?.TryGetValue(PurchaseTopology.AttemptsHeader, out var value) == true && value is int attempts ? attempts : 0;
 }
 
 /// <summary>
@@ -101,7 +133,7 @@ public sealed class DeadLetterConsumer(RabbitMQConnection connection, IServiceSc
                 {
                 }
 
-                if (purchase is null)
+                if (purchase is null || purchase.PurchaseId == Guid.Empty || purchase.CampaignId == Guid.Empty)
                 {
                     // Nothing identifies a purchase in it; keep no garbage in the queue.
                     logger.LogError("Dropping unreadable dead letter {MessageId}", delivery.BasicProperties.MessageId);

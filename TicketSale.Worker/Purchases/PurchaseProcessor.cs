@@ -161,68 +161,9 @@ public sealed class PurchaseProcessor(
     /// </summary>
     private async Task<string?> RecordOrderAsync(PurchaseRequested purchase, CancellationToken cancellationToken)
     {
-        db.ChangeTracker.Clear();
         try
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-            var now = time.GetUtcNow();
-            var order = new Order
-            {
-                Id = purchase.PurchaseId,
-                CampaignId = purchase.CampaignId,
-                UserId = purchase.UserId,
-                Status = OrderStatus.Confirmed,
-                TotalCents = purchase.AmountCents,
-                CreatedAt = now,
-            };
-            var ticketCount = purchase.Seats.Count + (purchase.GeneralAdmissionCategoryId is null ? 0 : purchase.Quantity);
-            var perTicket = purchase.AmountCents / Math.Max(ticketCount, 1);
-            foreach (var seat in purchase.Seats)
-            {
-                order.Tickets.Add(new Ticket { Id = Guid.CreateVersion7(), CampaignId = purchase.CampaignId, SeatIndex = seat, PriceCents = perTicket });
-            }
-
-            for (var i = 0; purchase.GeneralAdmissionCategoryId is { } category && i < purchase.Quantity; i++)
-            {
-                order.Tickets.Add(new Ticket { Id = Guid.CreateVersion7(), CampaignId = purchase.CampaignId, GeneralAdmissionCategoryId = category, PriceCents = perTicket });
-            }
-
-            db.Orders.Add(order);
-            db.Payments.Add(new Payment
-            {
-                PurchaseId = purchase.PurchaseId,
-                GatewayChargeId = purchase.PurchaseId.ToString("N"),
-                AmountCents = purchase.AmountCents,
-                Status = PaymentStatus.Charged,
-                ChargedAt = now,
-            });
-            db.Purchases.Add(new Purchase
-            {
-                Id = purchase.PurchaseId,
-                UserId = purchase.UserId,
-                CampaignId = purchase.CampaignId,
-                HoldId = purchase.HoldId,
-                Status = PurchaseStatus.Confirmed,
-                AmountCents = purchase.AmountCents,
-                AcceptedAt = purchase.AcceptedAt,
-                CompletedAt = now,
-            });
-            await db.SaveChangesAsync(cancellationToken);
-
-            if (purchase.GeneralAdmissionCategoryId is { } categoryId)
-            {
-                var quantity = purchase.Quantity;
-                var taken = await db.GeneralAdmissionCategories
-                    .Where(g => g.Id == categoryId && g.Sold + quantity <= g.Capacity)
-                    .ExecuteUpdateAsync(u => u.SetProperty(g => g.Sold, g => g.Sold + quantity).SetProperty(g => g.Version, g => g.Version + 1), cancellationToken);
-                if (taken == 0)
-                {
-                    return "Sold out.";
-                }
-            }
-
-            await transaction.CommitAsync(cancellationToken);
-            return null;
+            return await db.Database.CreateExecutionStrategy().ExecuteAsync(() => RecordOrderOnceAsync(purchase, cancellationToken));
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation("UX_Tickets_ActiveSeat"))
         {
@@ -233,6 +174,70 @@ public sealed class PurchaseProcessor(
             // The order or purchase exists: a concurrent delivery of this same message committed first.
             return null;
         }
+    }
+
+    private async Task<string?> RecordOrderOnceAsync(PurchaseRequested purchase, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+        var now = time.GetUtcNow();
+        var order = new Order
+        {
+            Id = purchase.PurchaseId,
+            CampaignId = purchase.CampaignId,
+            UserId = purchase.UserId,
+            Status = OrderStatus.Confirmed,
+            TotalCents = purchase.AmountCents,
+            CreatedAt = now,
+        };
+        var ticketCount = purchase.Seats.Count + (purchase.GeneralAdmissionCategoryId is null ? 0 : purchase.Quantity);
+        var perTicket = purchase.AmountCents / Math.Max(ticketCount, 1);
+        foreach (var seat in purchase.Seats)
+        {
+            order.Tickets.Add(new Ticket { Id = Guid.CreateVersion7(), CampaignId = purchase.CampaignId, SeatIndex = seat, PriceCents = perTicket });
+        }
+
+        for (var i = 0; purchase.GeneralAdmissionCategoryId is { } category && i < purchase.Quantity; i++)
+        {
+            order.Tickets.Add(new Ticket { Id = Guid.CreateVersion7(), CampaignId = purchase.CampaignId, GeneralAdmissionCategoryId = category, PriceCents = perTicket });
+        }
+
+        db.Orders.Add(order);
+        db.Payments.Add(new Payment
+        {
+            PurchaseId = purchase.PurchaseId,
+            GatewayChargeId = purchase.PurchaseId.ToString("N"),
+            AmountCents = purchase.AmountCents,
+            Status = PaymentStatus.Charged,
+            ChargedAt = now,
+        });
+        db.Purchases.Add(new Purchase
+        {
+            Id = purchase.PurchaseId,
+            UserId = purchase.UserId,
+            CampaignId = purchase.CampaignId,
+            HoldId = purchase.HoldId,
+            Status = PurchaseStatus.Confirmed,
+            AmountCents = purchase.AmountCents,
+            AcceptedAt = purchase.AcceptedAt,
+            CompletedAt = now,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+
+        if (purchase.GeneralAdmissionCategoryId is { } categoryId)
+        {
+            var quantity = purchase.Quantity;
+            var taken = await db.GeneralAdmissionCategories
+                .Where(g => g.Id == categoryId && g.Sold + quantity <= g.Capacity)
+                .ExecuteUpdateAsync(u => u.SetProperty(g => g.Sold, g => g.Sold + quantity).SetProperty(g => g.Version, g => g.Version + 1), cancellationToken);
+            if (taken == 0)
+            {
+                return "Sold out.";
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return null;
     }
 
     /// <summary>

@@ -2,7 +2,12 @@
 -- ARGV: order id, hold id, user id, ga category ('' for none), ga quantity, seat index...
 -- When the hold is still there its counts already include these tickets. When Redis lost it (flushed and rebuilt
 -- while the purchase was queued), the rebuild did not count them: count them now.
-if redis.call('EXISTS', p .. ':loaded') == 0 then return 0 end
+if redis.call('EXISTS', p .. ':loaded') == 0 then
+  -- Nothing loaded: a rebuild will read this from PostgreSQL. Bumping the version makes a rebuild that read
+  -- PostgreSQL before this change commit start over.
+  redis.call('INCR', p .. ':ver')
+  return 0
+end
 local order_id, hold_id, user, ga, qty = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local hk = p .. ':hold:' .. hold_id
 local had_hold = redis.call('EXISTS', hk) == 1

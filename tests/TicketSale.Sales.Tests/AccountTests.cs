@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace TicketSale.Sales.Tests;
+
+[Collection(SaleCollection.Name)]
+public sealed class AccountTests(SaleFixture fixture)
+{
+    [Fact]
+    public async Task Every_endpoint_demands_the_right_role()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 5);
+        var customer = await fixture.NewCustomerAsync();
+        var anonymous = fixture.Anonymous();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.HoldSeatsAsync(campaign.Id, 1)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/orders")).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/admin/campaigns")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await customer.GetAsync("/api/admin/campaigns")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await customer.PostAsync($"/api/admin/campaigns/{campaign.Id}/close", null)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await fixture.Admin.HoldSeatsAsync(campaign.Id, 1)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync($"/api/campaigns/{campaign.Id}")).Status);
+        var forged = new ApiClient(new HttpClient(), fixture.Web, customer.AccessToken![..^4] + "AAAA");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await forged.GetAsync("/api/orders")).Status);
+    }
+
+    [Fact]
+    public async Task Refresh_tokens_rotate_and_signing_out_revokes_them()
+    {
+        var email = $"rotate-{Guid.NewGuid():N}@example.com";
+        using var http = new HttpClient { BaseAddress = fixture.Web };
+        (await http.PostAsJsonAsync("/api/auth/register", new { email, password = "a long enough password" })).EnsureSuccessStatusCode();
+        var first = await (await http.PostAsJsonAsync("/api/auth/login", new { email, password = "a long enough password" })).Content.ReadFromJsonAsync<JsonObject>();
+
+        using var refreshed = await http.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = (string)first!["refreshToken"]! });
+        Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
+        var second = await refreshed.Content.ReadFromJsonAsync<JsonObject>();
+
+        using var reused = await http.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = (string)first["refreshToken"]! });
+        Assert.Equal(HttpStatusCode.Unauthorized, reused.StatusCode);
+
+        (await http.PostAsJsonAsync("/api/auth/logout", new { refreshToken = (string)second!["refreshToken"]! })).EnsureSuccessStatusCode();
+        using var revoked = await http.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = (string)second["refreshToken"]! });
+        Assert.Equal(HttpStatusCode.Unauthorized, revoked.StatusCode);
+    }
+
+    [Fact]
+    public async Task Registering_twice_is_refused_and_repeated_wrong_passwords_lock_the_account()
+    {
+        var customer = await fixture.NewCustomerAsync();
+        var anonymous = fixture.Anonymous();
+        Assert.Equal(HttpStatusCode.Conflict, (await anonymous.PostAsync("/api/auth/register", new { email = customer.Email, password = "another long password" })).Status);
+
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            answers.Add((await anonymous.PostAsync("/api/auth/login", new { email = customer.Email, password = "wrong password " + i })).Status);
+        }
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Locked], answers);
+        var locked = await anonymous.PostAsync("/api/auth/login", new { email = customer.Email, password = "a long enough password" });
+        Assert.Equal(HttpStatusCode.Locked, locked.Status);
+        Assert.InRange((int)locked.Body!["retryAfterSeconds"]!, 1, 15 * 60);
+    }
+}

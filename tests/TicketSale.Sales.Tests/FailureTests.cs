@@ -1,0 +1,243 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Npgsql;
+using RabbitMQ.Client;
+using StackExchange.Redis;
+using TicketSale.Core.Messaging;
+
+namespace TicketSale.Sales.Tests;
+
+/// <summary>Components failing in the middle of a sale; after each, the invariants of DESIGN.md must hold.</summary>
+[Collection(SaleCollection.Name)]
+public sealed class FailureTests(SaleFixture fixture)
+{
+    [Fact]
+    public async Task A_purchase_redelivered_after_the_worker_is_killed_mid_transaction_creates_no_second_order()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var (_, hold, _) = await buyer.HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 2);
+
+        // Lock the stock row: the Worker's transaction will have written the order and tickets, then wait on it.
+        await using var blocker = new NpgsqlConnection(fixture.TicketsConnectionString);
+        await blocker.OpenAsync();
+        await using var transaction = await blocker.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM \"GeneralAdmissionCategories\" WHERE \"Id\" = $1 FOR UPDATE", blocker, transaction))
+        {
+            lockRow.Parameters.AddWithValue(campaign.GeneralAdmissionId!.Value);
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        var (_, purchase, _) = await buyer.PurchaseAsync(campaign.Id, hold!.Value);
+        await WaitUntilAsync(async () => await fixture.ScalarAsync(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%GeneralAdmissionCategories%'") > 0, "the Worker to block inside its transaction");
+
+        await fixture.App.KillResourceAsync("worker");
+        await transaction.RollbackAsync();
+        Assert.Equal(0, await fixture.ScalarAsync("SELECT count(*) FROM \"Orders\" WHERE \"Id\" = $1", purchase!.Value));
+
+        await fixture.App.StartResourceAsync("worker");
+
+        var outcome = await fixture.WaitForOutcomesAsync([purchase.Value], TimeSpan.FromSeconds(30));
+        Assert.Equal("Confirmed", outcome[purchase.Value]);
+        Assert.Equal(1, await fixture.ScalarAsync("SELECT count(*) FROM \"Orders\" WHERE \"CampaignId\" = $1", campaign.Id));
+        Assert.Equal(2, await fixture.ScalarAsync("SELECT \"Sold\" FROM \"GeneralAdmissionCategories\" WHERE \"Id\" = $1", campaign.GeneralAdmissionId!.Value));
+        await Invariants.AssertAllAsync(fixture, campaign, [purchase.Value]);
+    }
+
+    [Fact]
+    public async Task A_poison_message_lands_in_the_dead_letter_queue_and_its_seats_return_to_sale()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var (_, hold, _) = await buyer.HoldSeatsAsync(campaign.Id, 0, 1);
+        Assert.DoesNotContain(0, await buyer.FreeSeatsAsync(campaign.Id));
+        var userId = Guid.Parse((await fixture.QueryAsync("SELECT \"Id\" FROM \"Users\" WHERE \"Email\" = $1", r => r.GetGuid(0), buyer.Email!))[0].ToString());
+
+        // Seats and general admission at once: no code path can process it.
+        var poison = new PurchaseRequested(Guid.NewGuid(), userId, campaign.Id, hold!.Value, [0, 1], Guid.NewGuid(), 1, 8400,
+            DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5));
+        await PublishAsync(JsonSerializer.SerializeToUtf8Bytes(poison));
+
+        var outcome = await fixture.WaitForOutcomesAsync([poison.PurchaseId], TimeSpan.FromSeconds(30));
+        Assert.Equal("Failed", outcome[poison.PurchaseId]);
+        Assert.Equal("The purchase could not be processed.", (await fixture.QueryAsync("SELECT \"FailureReason\" FROM \"Purchases\" WHERE \"Id\" = $1", r => r.GetString(0), poison.PurchaseId))[0]);
+        await Eventually(async () => (await buyer.FreeSeatsAsync(campaign.Id)).Contains(0), "the seats to return to sale");
+        Assert.Equal(0, await fixture.ScalarAsync("SELECT count(*) FROM \"Orders\" WHERE \"CampaignId\" = $1", campaign.Id));
+        await Invariants.AssertAllAsync(fixture, campaign, [poison.PurchaseId]);
+    }
+
+    [Fact]
+    public async Task Purchases_queued_while_postgres_is_down_are_retried_with_backoff_and_confirmed()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 20, perUserLimit: 20);
+        var buyer = await fixture.NewCustomerAsync();
+        var holds = new List<Guid>();
+        for (var seat = 0; seat < 10; seat++)
+        {
+            holds.Add((await buyer.HoldSeatsAsync(campaign.Id, seat)).HoldId!.Value);
+        }
+
+        await fixture.App.StopResourceAsync("postgres");
+        var accepted = new List<Guid>();
+        try
+        {
+            // Holds and purchases need no database: the sale goes on while it is down.
+            foreach (var hold in holds)
+            {
+                var (status, purchase, _) = await buyer.PurchaseAsync(campaign.Id, hold);
+                Assert.Equal(HttpStatusCode.Accepted, status);
+                accepted.Add(purchase!.Value);
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(4));
+        }
+        finally
+        {
+            await fixture.App.StartResourceAsync("postgres");
+        }
+
+        var outcomes = await fixture.WaitForOutcomesAsync(accepted, TimeSpan.FromSeconds(45));
+        Assert.All(outcomes.Values, s => Assert.Equal("Confirmed", s));
+        await Invariants.AssertAllAsync(fixture, campaign, accepted);
+    }
+
+    [Fact]
+    public async Task With_payments_failing_half_the_time_then_down_every_purchase_ends_confirmed_or_failed_and_released()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 4, seatsPerRow: 10);
+        var buyers = await fixture.NewCustomersAsync(40);
+        using var payments = fixture.Payments();
+        var accepted = new ConcurrentBag<Guid>();
+        try
+        {
+            await payments.SetAsync(failureRate: 0.5);
+            await Task.WhenAll(buyers.Take(25).Select(async (buyer, i) =>
+            {
+                var (_, hold, _) = await buyer.HoldSeatsAsync(campaign.Id, i);
+                accepted.Add((await buyer.PurchaseAsync(campaign.Id, hold!.Value)).PurchaseId!.Value);
+            }));
+            await Task.Delay(TimeSpan.FromSeconds(3));
+
+            await payments.SetAsync(outage: true);
+            await Task.WhenAll(buyers.Skip(25).Select(async (buyer, i) =>
+            {
+                var (_, hold, _) = await buyer.HoldSeatsAsync(campaign.Id, 25 + i);
+                accepted.Add((await buyer.PurchaseAsync(campaign.Id, hold!.Value)).PurchaseId!.Value);
+            }));
+
+            // Outage purchases wait in the delay queue until their deadline fails them.
+            var outcomes = await fixture.WaitForOutcomesAsync(accepted.ToList(), SaleFixture.PurchaseDeadline + TimeSpan.FromSeconds(40));
+            Assert.Contains("Failed", outcomes.Values);
+            Assert.Contains("Confirmed", outcomes.Values);
+        }
+        finally
+        {
+            // Refunds of the failed purchases go through once the gateway is back.
+            await payments.SetAsync();
+        }
+
+        var failedSeats = await fixture.QueryAsync(
+            "SELECT count(*) FROM \"Purchases\" p WHERE p.\"Id\" = ANY($1) AND p.\"Status\" = 'Failed'", r => r.GetInt64(0), accepted.ToArray());
+        var free = await buyers[0].FreeSeatsAsync(campaign.Id);
+        Assert.Equal(failedSeats[0], free.Count(s => s < 40));
+        await Invariants.AssertAllAsync(fixture, campaign, accepted.ToList());
+    }
+
+    [Fact]
+    public async Task Holds_expire_and_their_seats_become_available_again()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10, holdSeconds: 2);
+        var alice = await fixture.NewCustomerAsync();
+        var bob = await fixture.NewCustomerAsync();
+
+        var (status, hold, body) = await alice.HoldSeatsAsync(campaign.Id, 4, 5);
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.InRange(DateTimeOffset.Parse((string)body!["expiresAt"]!, System.Globalization.CultureInfo.InvariantCulture) - DateTimeOffset.UtcNow,
+            TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(3));
+        Assert.Equal(HttpStatusCode.Conflict, (await bob.HoldSeatsAsync(campaign.Id, 4)).Status);
+
+        // The sweeper gives the seats back without anyone asking for them...
+        await Eventually(async () => (await bob.FreeSeatsAsync(campaign.Id)).Contains(4), "the sweeper to release the expired hold");
+        Assert.Equal(HttpStatusCode.NotFound, (await alice.PurchaseAsync(campaign.Id, hold!.Value)).Status);
+
+        // ...and the hold script itself ignores a lapsed hold, sweeper or not.
+        var (_, carolHold, _) = await alice.HoldSeatsAsync(campaign.Id, 7);
+        await Task.Delay(TimeSpan.FromSeconds(2.2));
+        Assert.Equal(HttpStatusCode.Created, (await bob.HoldSeatsAsync(campaign.Id, 7)).Status);
+        Assert.NotNull(carolHold);
+    }
+
+    [Fact]
+    public async Task Redis_flushed_in_the_middle_of_a_sale_is_rebuilt_from_postgres_and_no_seat_is_sold_twice()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 4, seatsPerRow: 10);
+        var buyers = await fixture.NewCustomersAsync(60);
+        var accepted = new ConcurrentBag<Guid>();
+
+        async Task BuyAsync(ApiClient buyer, int index)
+        {
+            var random = new Random(index);
+            for (var attempt = 0; attempt < 20; attempt++)
+            {
+                var free = await buyer.FreeSeatsAsync(campaign.Id);
+                if (free.Count == 0)
+                {
+                    return;
+                }
+
+                var (status, hold, _) = await buyer.HoldSeatsAsync(campaign.Id, free[random.Next(free.Count)]);
+                if (status == HttpStatusCode.Created)
+                {
+                    var (purchaseStatus, purchase, _) = await buyer.PurchaseAsync(campaign.Id, hold!.Value);
+                    if (purchaseStatus == HttpStatusCode.Accepted)
+                    {
+                        accepted.Add(purchase!.Value);
+                        return;
+                    }
+                }
+            }
+        }
+
+        var firstHalf = Task.WhenAll(buyers.Take(30).Select(BuyAsync));
+        await Task.Delay(300);
+        await using (var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache") + ",allowAdmin=true"))
+        {
+            await redis.GetServers()[0].FlushAllDatabasesAsync();
+        }
+
+        await firstHalf;
+        await Task.WhenAll(buyers.Skip(30).Select((b, i) => BuyAsync(b, 30 + i)));
+
+        var outcomes = await fixture.WaitForOutcomesAsync(accepted.ToList(), TimeSpan.FromSeconds(60));
+        Assert.Contains("Confirmed", outcomes.Values);
+        var sold = await fixture.ScalarAsync("SELECT count(*) FROM \"Tickets\" WHERE \"CampaignId\" = $1 AND \"Active\"", campaign.Id);
+        Assert.Equal(outcomes.Values.Count(s => s == "Confirmed"), sold);
+        await Invariants.AssertAllAsync(fixture, campaign, accepted.ToList());
+
+        // And the availability Redis shows is exactly what PostgreSQL sold (no holds are left).
+        var soldSeats = (await fixture.QueryAsync("SELECT \"SeatIndex\" FROM \"Tickets\" WHERE \"CampaignId\" = $1 AND \"Active\"", r => r.GetInt32(0), campaign.Id)).ToHashSet();
+        await Eventually(async () => (await buyers[0].FreeSeatsAsync(campaign.Id)).ToHashSet().SetEquals(Enumerable.Range(0, 40).Where(s => !soldSeats.Contains(s))),
+            "Redis availability to equal PostgreSQL's");
+    }
+
+    private async Task PublishAsync(byte[] body)
+    {
+        await using var connection = await new ConnectionFactory { Uri = new Uri(fixture.App.GetConnectionString("messaging")) }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        await channel.BasicPublishAsync(PurchaseTopology.Exchange, PurchaseTopology.Queue, mandatory: true, new BasicProperties { Persistent = true }, body);
+    }
+
+    private static Task WaitUntilAsync(Func<Task<bool>> condition, string what) => Eventually(condition, what);
+
+    private static async Task Eventually(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
+            await Task.Delay(200);
+        }
+    }
+}

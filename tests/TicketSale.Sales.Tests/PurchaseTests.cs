@@ -1,0 +1,130 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+
+namespace TicketSale.Sales.Tests;
+
+[Collection(SaleCollection.Name)]
+public sealed class PurchaseTests(SaleFixture fixture)
+{
+    [Fact]
+    public async Task One_purchase_sent_20_times_in_parallel_with_one_key_makes_one_order_and_one_charge()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var (_, hold, _) = await buyer.HoldSeatsAsync(campaign.Id, 3, 4);
+        const string key = "same-key-0001";
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => buyer.PurchaseAsync(campaign.Id, hold!.Value, key)));
+
+        // The first claims the key; the others see it in flight (409) or replay the first answer (202).
+        Assert.All(answers, a => Assert.Contains(a.Status, new[] { HttpStatusCode.Accepted, HttpStatusCode.Conflict }));
+        var purchaseIds = answers.Where(a => a.Status == HttpStatusCode.Accepted).Select(a => a.PurchaseId!.Value).Distinct().ToList();
+        var purchase = Assert.Single(purchaseIds);
+
+        // After it is decided, the key still replays the same answer.
+        await fixture.WaitForOutcomesAsync([purchase], TimeSpan.FromSeconds(30));
+        var replay = await buyer.PurchaseAsync(campaign.Id, hold!.Value, key);
+        Assert.Equal(HttpStatusCode.Accepted, replay.Status);
+        Assert.Equal(purchase, replay.PurchaseId);
+
+        Assert.Equal(1, await fixture.ScalarAsync("SELECT count(*) FROM \"Orders\" WHERE \"CampaignId\" = $1", campaign.Id));
+        using var payments = fixture.Payments();
+        var charge = Assert.Single(await payments.ChargesAsync(), c => (string)c["paymentKey"]! == purchase.ToString());
+        Assert.Equal(1, (int)charge["timesCharged"]!);
+        Assert.Equal(8400, (long)charge["amountCents"]!);
+
+        // The same key with a different body is refused.
+        var (_, otherHold, _) = await buyer.HoldSeatsAsync(campaign.Id, 7);
+        var mismatch = await buyer.PurchaseAsync(campaign.Id, otherHold!.Value, key);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, mismatch.Status);
+        Assert.Equal("application/problem+json", mismatch.Response.ContentType);
+        await Invariants.AssertAllAsync(fixture, campaign, [purchase]);
+    }
+
+    [Fact]
+    public async Task The_outcome_reaches_the_buyer_as_a_server_sent_event_without_polling()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        using var payments = fixture.Payments();
+        await payments.SetAsync(latencyMs: 1500);
+        try
+        {
+            var (_, hold, _) = await buyer.HoldSeatsAsync(campaign.Id, 1);
+            var (status, purchase, accepted) = await buyer.PurchaseAsync(campaign.Id, hold!.Value);
+            Assert.Equal(HttpStatusCode.Accepted, status);
+            Assert.Equal($"/api/purchases/{purchase}", accepted.Location!.OriginalString);
+
+            using var http = new HttpClient { BaseAddress = fixture.Web, Timeout = TimeSpan.FromSeconds(30) };
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/purchases/{purchase}/events");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", buyer.AccessToken);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+
+            var statuses = new List<string>();
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    statuses.Add((string)JsonNode.Parse(line[6..])!["status"]!);
+                }
+            }
+
+            // The stream opened while the Worker was still charging, and closed itself on the outcome.
+            Assert.Equal(["Pending", "Confirmed"], statuses);
+        }
+        finally
+        {
+            await payments.SetAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_cancelled_order_is_refunded_and_its_seats_go_back_on_sale()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var (_, hold, _) = await buyer.HoldSeatsAsync(campaign.Id, 5, 6);
+        var (_, purchase, _) = await buyer.PurchaseAsync(campaign.Id, hold!.Value);
+        await fixture.WaitForOutcomesAsync([purchase!.Value], TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain(5, await buyer.FreeSeatsAsync(campaign.Id));
+
+        var cancelled = await buyer.PostAsync($"/api/orders/{purchase}/cancel", null);
+
+        Assert.Equal(HttpStatusCode.OK, cancelled.Status);
+        Assert.Equal("Cancelled", (string)cancelled.Body!["status"]!);
+        using var payments = fixture.Payments();
+        Assert.Equal("refunded", (string)(await payments.ChargesAsync()).Single(c => (string)c["paymentKey"]! == purchase.ToString())["status"]!);
+        Assert.Contains(5, await buyer.FreeSeatsAsync(campaign.Id));
+        var other = await fixture.NewCustomerAsync();
+        Assert.Equal(HttpStatusCode.Created, (await other.HoldSeatsAsync(campaign.Id, 5, 6)).Status);
+
+        // Someone else's order cannot be cancelled, and one in a campaign without cancellation neither.
+        Assert.Equal(HttpStatusCode.NotFound, (await other.PostAsync($"/api/orders/{purchase}/cancel", null)).Status);
+        var strict = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 5, cancellationAllowed: false);
+        var (_, strictHold, _) = await buyer.HoldSeatsAsync(strict.Id, 0);
+        var (_, strictPurchase, _) = await buyer.PurchaseAsync(strict.Id, strictHold!.Value);
+        await fixture.WaitForOutcomesAsync([strictPurchase!.Value], TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.Conflict, (await buyer.PostAsync($"/api/orders/{strictPurchase}/cancel", null)).Status);
+    }
+
+    [Fact]
+    public async Task A_released_hold_returns_its_seats_and_another_buyers_hold_cannot_be_bought_or_released()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
+        var alice = await fixture.NewCustomerAsync();
+        var bob = await fixture.NewCustomerAsync();
+        var (_, hold, _) = await alice.HoldSeatsAsync(campaign.Id, 2);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.PurchaseAsync(campaign.Id, hold!.Value)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.DeleteAsync($"/api/campaigns/{campaign.Id}/holds/{hold}")).Status);
+        var taken = await bob.HoldSeatsAsync(campaign.Id, 2, 3);
+        Assert.Equal(HttpStatusCode.Conflict, taken.Status);
+        Assert.Equal([2], ((JsonArray)taken.Body!["takenSeats"]!).Select(s => (int)s!));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await alice.DeleteAsync($"/api/campaigns/{campaign.Id}/holds/{hold}")).Status);
+        Assert.Equal(HttpStatusCode.Created, (await bob.HoldSeatsAsync(campaign.Id, 2, 3)).Status);
+    }
+}
