@@ -28,6 +28,7 @@ public sealed class TicketSaleDbContext(DbContextOptions<TicketSaleDbContext> op
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        ArgumentNullException.ThrowIfNull(modelBuilder);
         modelBuilder.Entity<User>(user =>
         {
             user.Property(u => u.Email).HasMaxLength(254);
@@ -111,5 +112,15 @@ public sealed class TicketSaleDbContext(DbContextOptions<TicketSaleDbContext> op
             payment.Property(p => p.GatewayChargeId).HasMaxLength(100);
             payment.Property(p => p.Status).HasConversion<string>().HasMaxLength(16);
         });
+
+        // Ids are assigned by the code (UUIDv7, time-ordered for index locality). Saying so stops EF from taking a
+        // new entity with an id, reached through a navigation, for an existing row to update.
+        foreach (var key in modelBuilder.Model.GetEntityTypes().Select(e => e.FindPrimaryKey()).OfType<Microsoft.EntityFrameworkCore.Metadata.IMutableKey>())
+        {
+            foreach (var property in key.Properties.Where(p => p.ClrType == typeof(Guid)))
+            {
+                property.ValueGenerated = Microsoft.EntityFrameworkCore.Metadata.ValueGenerated.Never;
+            }
+        }
     }
 }

@@ -222,6 +222,66 @@ public sealed class FailureTests(SaleFixture fixture)
             "Redis availability to equal PostgreSQL's");
     }
 
+    [Fact]
+    public async Task With_the_broker_down_a_purchase_answers_503_with_retry_after_and_the_hold_stays()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var (_, hold, _) = await buyer.HoldSeatsAsync(campaign.Id, 2);
+
+        await fixture.App.StopResourceAsync("messaging");
+        ApiResponse refused;
+        try
+        {
+            refused = (await buyer.PurchaseAsync(campaign.Id, hold!.Value, "broker-down-key")).Response;
+        }
+        finally
+        {
+            await fixture.App.StartResourceAsync("messaging");
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.Status);
+        Assert.Equal("application/problem+json", refused.ContentType);
+        Assert.Equal(HttpStatusCode.OK, (await buyer.GetAsync($"/api/campaigns/{campaign.Id}/holds/{hold}")).Status);
+        Assert.DoesNotContain(2, await buyer.FreeSeatsAsync(campaign.Id));
+
+        // Once the broker is back (and the Api's connection has recovered), the same key goes through.
+        Guid? purchase = null;
+        await Eventually(async () =>
+        {
+            var retry = await buyer.PurchaseAsync(campaign.Id, hold.Value, "broker-down-key");
+            purchase = retry.PurchaseId;
+            return retry.Status == HttpStatusCode.Accepted;
+        }, "the purchase to be accepted after the broker restarted");
+        Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([purchase!.Value], TimeSpan.FromSeconds(30)))[purchase.Value]);
+    }
+
+    [Fact]
+    public async Task Drift_between_redis_and_postgres_is_exported_as_a_metric_and_repaired_on_demand()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var (_, hold, _) = await buyer.HoldSeatsAsync(campaign.Id, 1, 2);
+        var purchase = (await buyer.PurchaseAsync(campaign.Id, hold!.Value)).PurchaseId!.Value;
+        await fixture.WaitForOutcomesAsync([purchase], TimeSpan.FromSeconds(30));
+
+        // Redis forgets one sale behind the system's back.
+        await using (var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache")))
+        {
+            await redis.GetDatabase().HashDeleteAsync($"ts:{{{campaign.Id:N}}}:seats", 2);
+        }
+
+        using var worker = fixture.App.CreateHttpClient("worker");
+        await Eventually(async () => DriftIn(await worker.GetStringAsync(new Uri("/metrics", UriKind.Relative))) >= 1, "the drift metric to show the lost sale");
+
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Admin.PostAsync($"/api/admin/campaigns/{campaign.Id}/reconcile", null)).Status);
+        await Eventually(async () => DriftIn(await worker.GetStringAsync(new Uri("/metrics", UriKind.Relative))) == 0, "the drift metric to return to zero");
+    }
+
+    private static double DriftIn(string metrics) =>
+        metrics.Split('\n').Where(l => l.StartsWith("ticketsale_inventory_drift", StringComparison.Ordinal))
+            .Select(l => double.Parse(l.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Max();
+
     private async Task PublishAsync(byte[] body)
     {
         await using var connection = await new ConnectionFactory { Uri = new Uri(fixture.App.GetConnectionString("messaging")) }.CreateConnectionAsync();

@@ -27,7 +27,8 @@ public sealed class SaleFixture : IAsyncLifetime
 
     public ApiClient Admin { get; private set; } = null!;
 
-    public string TicketsConnectionString => App.GetConnectionString("tickets");
+    /// <summary>Unpooled: the tests restart PostgreSQL, and a pooled connection would outlive its server.</summary>
+    public string TicketsConnectionString => App.GetConnectionString("tickets") + ";Pooling=false";
 
     public async Task InitializeAsync()
     {

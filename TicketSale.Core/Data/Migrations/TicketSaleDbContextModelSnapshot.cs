@@ -25,7 +25,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.Campaign", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<bool>("CancellationAllowed")
@@ -95,7 +94,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.GeneralAdmissionCategory", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<Guid>("CampaignId")
@@ -132,7 +130,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.Order", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<Guid>("CampaignId")
@@ -171,7 +168,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.Payment", b =>
                 {
                     b.Property<Guid>("PurchaseId")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<long>("AmountCents")
@@ -201,7 +197,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.Purchase", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("AcceptedAt")
@@ -270,7 +265,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.Ticket", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<bool>("Active")
@@ -306,7 +300,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.User", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("CreatedAt")
@@ -343,7 +336,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.Venue", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("CreatedAt")
@@ -365,7 +357,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.VenueSection", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<int>("FirstSeatIndex")

@@ -12,7 +12,7 @@ using TicketSale.Core.Data;
 namespace TicketSale.Core.Data.Migrations
 {
     [DbContext(typeof(TicketSaleDbContext))]
-    [Migration("20261124002313_Initial")]
+    [Migration("20261124005117_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -28,7 +28,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.Campaign", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<bool>("CancellationAllowed")
@@ -98,7 +97,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.GeneralAdmissionCategory", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<Guid>("CampaignId")
@@ -135,7 +133,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.Order", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<Guid>("CampaignId")
@@ -174,7 +171,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.Payment", b =>
                 {
                     b.Property<Guid>("PurchaseId")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<long>("AmountCents")
@@ -204,7 +200,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.Purchase", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("AcceptedAt")
@@ -273,7 +268,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.Ticket", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<bool>("Active")
@@ -309,7 +303,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.User", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("CreatedAt")
@@ -346,7 +339,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.Venue", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("CreatedAt")
@@ -368,7 +360,6 @@ namespace TicketSale.Core.Data.Migrations
             modelBuilder.Entity("TicketSale.Core.Data.VenueSection", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<int>("FirstSeatIndex")
