@@ -91,18 +91,7 @@ public sealed class PurchaseProcessor(
     {
         db.ChangeTracker.Clear();
         var now = time.GetUtcNow();
-        db.Purchases.Add(new Purchase
-        {
-            Id = purchase.PurchaseId,
-            UserId = purchase.UserId,
-            CampaignId = purchase.CampaignId,
-            HoldId = purchase.HoldId,
-            Status = PurchaseStatus.Failed,
-            FailureReason = reason.Length > 200 ? reason[..200] : reason,
-            AmountCents = purchase.AmountCents,
-            AcceptedAt = purchase.AcceptedAt,
-            CompletedAt = now,
-        });
+        db.Purchases.Add(Outcome(purchase, PurchaseStatus.Failed, reason.Length > 200 ? reason[..200] : reason, now));
         // Whether or not the gateway ever charged this key, a pending refund makes sure nothing stays charged.
         db.Payments.Add(new Payment
         {
@@ -211,17 +200,7 @@ public sealed class PurchaseProcessor(
             Status = PaymentStatus.Charged,
             ChargedAt = now,
         });
-        db.Purchases.Add(new Purchase
-        {
-            Id = purchase.PurchaseId,
-            UserId = purchase.UserId,
-            CampaignId = purchase.CampaignId,
-            HoldId = purchase.HoldId,
-            Status = PurchaseStatus.Confirmed,
-            AmountCents = purchase.AmountCents,
-            AcceptedAt = purchase.AcceptedAt,
-            CompletedAt = now,
-        });
+        db.Purchases.Add(Outcome(purchase, PurchaseStatus.Confirmed, null, now));
         await db.SaveChangesAsync(cancellationToken);
 
         if (purchase.GeneralAdmissionCategoryId is { } categoryId)
@@ -254,6 +233,19 @@ public sealed class PurchaseProcessor(
         var states = await inventory.GetSeatStatesAsync(purchase.CampaignId, purchase.Seats);
         return states.Any(s => s is not null && s != "H:" + purchase.HoldId.ToString("N") && s != "S:" + purchase.PurchaseId.ToString("N"));
     }
+
+    private static Purchase Outcome(PurchaseRequested purchase, PurchaseStatus status, string? reason, DateTimeOffset now) => new()
+    {
+        Id = purchase.PurchaseId,
+        UserId = purchase.UserId,
+        CampaignId = purchase.CampaignId,
+        HoldId = purchase.HoldId,
+        Status = status,
+        FailureReason = reason,
+        AmountCents = purchase.AmountCents,
+        AcceptedAt = purchase.AcceptedAt,
+        CompletedAt = now,
+    };
 
     private async Task ApplyOutcomeToRedisAsync(PurchaseRequested purchase, PurchaseStatus status, string? reason)
     {

@@ -30,6 +30,29 @@ local function changed(state, detail)
   return ver
 end
 
+-- Puts seats (those still marked `owner`, "H:<hold>" or "S:<order>") and general-admission tickets back on sale,
+-- and takes them off the user's count.
+local function give_back(user, owner, seats, ga, qty)
+  local freed = {}
+  for _, s in ipairs(seats) do
+    if redis.call('HGET', p .. ':seats', s) == owner then
+      redis.call('HDEL', p .. ':seats', s)
+      redis.call('SETBIT', p .. ':taken', tonumber(s), 0)
+      freed[#freed + 1] = s
+    end
+  end
+  if ga ~= '' and qty > 0 then
+    local left = redis.call('INCRBY', p .. ':ga:' .. ga, qty)
+    changed('ga', ga .. ' ' .. left)
+  end
+  local count = #seats + ((ga ~= '') and qty or 0)
+  if count > 0 then
+    local left = redis.call('DECRBY', p .. ':user:' .. user, count)
+    if left <= 0 then redis.call('DEL', p .. ':user:' .. user) end
+  end
+  if #freed > 0 then changed('free', table.concat(freed, ',')) end
+end
+
 -- Returns a hold's seats and general-admission tickets to sale. A hold pinned by an accepted purchase is left to
 -- the Worker unless force is set: the purchase decides whether those seats are sold or released.
 local function release(hold_id, force)
@@ -40,28 +63,9 @@ local function release(hold_id, force)
     return 0
   end
   if (not force) and h[5] and h[5] ~= '' then return 0 end
-  local seats = split(h[2])
-  local freed = {}
-  for _, s in ipairs(seats) do
-    if redis.call('HGET', p .. ':seats', s) == 'H:' .. hold_id then
-      redis.call('HDEL', p .. ':seats', s)
-      redis.call('SETBIT', p .. ':taken', tonumber(s), 0)
-      freed[#freed + 1] = s
-    end
-  end
-  local qty = tonumber(h[4]) or 0
-  if h[3] and h[3] ~= '' and qty > 0 then
-    local left = redis.call('INCRBY', p .. ':ga:' .. h[3], qty)
-    changed('ga', h[3] .. ' ' .. left)
-  end
-  local count = #seats + ((h[3] and h[3] ~= '') and qty or 0)
-  if count > 0 then
-    local left = redis.call('DECRBY', p .. ':user:' .. h[1], count)
-    if left <= 0 then redis.call('DEL', p .. ':user:' .. h[1]) end
-  end
+  give_back(h[1], 'H:' .. hold_id, split(h[2]), h[3] or '', tonumber(h[4]) or 0)
   redis.call('DEL', hk)
   redis.call('ZREM', p .. ':holds', hold_id)
-  if #freed > 0 then changed('free', table.concat(freed, ',')) end
   return 1
 end
 
