@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.HttpOverrides;
 using TicketSale.Api.Auth;
 using TicketSale.Api.Infrastructure;
+using TicketSale.Api.RateLimiting;
 using TicketSale.Api.Sales;
 using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;
@@ -28,6 +30,10 @@ builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true)
 builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
 builder.Services.AddOpenApi();
 builder.AddTicketSaleAuthentication();
+builder.Services.AddTicketSaleRateLimiting(builder.Configuration);
+// Behind the Web gateway (and any load balancer on the way), the client's address and scheme come from
+// X-Forwarded-For / -Proto; only proxies on the known networks (loopback by default) are believed.
+builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(ServiceInstance.FromConfiguration(builder.Configuration));
@@ -49,8 +55,10 @@ builder.Services.AddHttpClient<PaymentGatewayClient>(http => http.BaseAddress = 
 
 var app = builder.Build();
 
+app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRateLimiter();
 app.UseServedByHeader();
 app.UseAuthentication();
 app.UseAuthorization();

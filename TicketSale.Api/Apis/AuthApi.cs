@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TicketSale.Api.Auth;
+using TicketSale.Api.RateLimiting;
 using TicketSale.Core.Data;
+using TicketSale.Core.RateLimiting;
 
 namespace TicketSale.Api.Apis;
 
@@ -12,7 +14,8 @@ public static class AuthApi
 {
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
-        var auth = app.MapGroup("/api/auth").WithTags("Accounts");
+        var auth = app.MapGroup("/api/auth").WithTags("Accounts")
+            .WithRateLimitClass(RateLimitClasses.Auth);
         auth.MapPost("/register", RegisterAsync);
         auth.MapPost("/login", LoginAsync);
         auth.MapPost("/refresh", RefreshAsync);
@@ -43,10 +46,18 @@ public static class AuthApi
     /// Wrong passwords count against the account; past the limit it is locked for a while, whatever the password.
     /// The answer for an unknown e-mail and a wrong password is the same.
     /// </summary>
-    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> LoginAsync(
-        LoginRequest request, TicketSaleDbContext db, IPasswordHasher<User> hasher, TokenService tokens, IOptions<AuthOptions> options, TimeProvider time)
+    private static async Task<IResult> LoginAsync(
+        LoginRequest request, TicketSaleDbContext db, IPasswordHasher<User> hasher, TokenService tokens, IOptions<AuthOptions> options, TimeProvider time,
+        TokenBuckets buckets, HttpContext context)
     {
         var email = request.Email.Trim().ToLowerInvariant();
+        var throttle = await buckets.TakeAsync(RateLimitExtensions.SignInBuckets(context, email));
+        RateLimitExtensions.Apply(context.Response, throttle);
+        if (!throttle.Allowed)
+        {
+            return RateLimitExtensions.TooManyRequests(throttle);
+        }
+
         var user = await db.Users.FirstOrDefaultAsync(u => u.Email == email);
         var now = time.GetUtcNow();
         if (user?.LockedUntil is { } lockedUntil && lockedUntil > now)

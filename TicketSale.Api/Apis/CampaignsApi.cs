@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 using StackExchange.Redis;
 using TicketSale.Api.Infrastructure;
+using TicketSale.Api.RateLimiting;
 using TicketSale.Api.Sales;
 using TicketSale.Core.Inventory;
 
@@ -14,7 +15,8 @@ public static class CampaignsApi
 {
     public static IEndpointRouteBuilder MapCampaignsApi(this IEndpointRouteBuilder app)
     {
-        var campaigns = app.MapGroup("/api/campaigns").WithTags("Campaigns");
+        var campaigns = app.MapGroup("/api/campaigns").WithTags("Campaigns")
+            .WithRateLimitClass(RateLimitClasses.Reads);
         campaigns.MapGet("/", ListAsync);
         campaigns.MapGet("/{id:guid}", GetAsync);
         campaigns.MapGet("/{id:guid}/seats", GetSeatsAsync);

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using TicketSale.Api.Auth;
 using TicketSale.Api.Infrastructure;
+using TicketSale.Api.RateLimiting;
 using TicketSale.Api.Sales;
 using TicketSale.Core.Inventory;
 
@@ -72,18 +73,28 @@ public static class HoldsApi
 
         var holdId = Guid.CreateVersion7();
         var quantity = isGeneralAdmission ? request.Quantity!.Value : 0;
+        // The rate limit is checked inside the hold script, its buckets in the campaign's hash slot.
+        var buckets = RateLimitExtensions.Buckets(context, RateLimitClasses.Holds, keyPrefix: "");
         var result = await inventory.HoldAsync(campaignId, holdId, user.UserId(), TimeSpan.FromSeconds(campaign.HoldSeconds), campaign.PerUserLimit,
-            request.GeneralAdmissionCategoryId, quantity, seats);
+            request.GeneralAdmissionCategoryId, quantity, seats, buckets);
         if (result.Status == HoldStatus.NotLoaded)
         {
             await using var scope = services.CreateAsyncScope();
             await scope.ServiceProvider.GetRequiredService<InventoryLoader>().EnsureLoadedAsync(campaignId, cancellationToken);
             result = await inventory.HoldAsync(campaignId, holdId, user.UserId(), TimeSpan.FromSeconds(campaign.HoldSeconds), campaign.PerUserLimit,
-                request.GeneralAdmissionCategoryId, quantity, seats);
+                request.GeneralAdmissionCategoryId, quantity, seats, []);
+        }
+
+        if (result.Rate is { } rate)
+        {
+            RateLimitExtensions.Apply(context.Response, rate);
         }
 
         return result.Status switch
         {
+            HoldStatus.RateLimited => TypedResults.Problem(
+                $"Too many requests; try again in {Math.Max(1, (int)Math.Ceiling(result.Rate!.RetryAfter.TotalSeconds))} s.",
+                statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests"),
             HoldStatus.Held => TypedResults.Created($"/api/campaigns/{campaignId}/holds/{holdId}",
                 new HoldResponse(holdId, campaignId, seats, request.GeneralAdmissionCategoryId, quantity, result.ExpiresAt, null)),
             HoldStatus.Taken => Problems.Conflict("Some of these seats are no longer available.", "seats-taken",

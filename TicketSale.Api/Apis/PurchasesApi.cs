@@ -11,6 +11,7 @@ using RabbitMQ.Client.Exceptions;
 using StackExchange.Redis;
 using TicketSale.Api.Auth;
 using TicketSale.Api.Infrastructure;
+using TicketSale.Api.RateLimiting;
 using TicketSale.Api.Sales;
 using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;
@@ -24,7 +25,8 @@ public static partial class PurchasesApi
 
     public static IEndpointRouteBuilder MapPurchasesApi(this IEndpointRouteBuilder app)
     {
-        var purchases = app.MapGroup("/api/purchases").WithTags("Purchases").RequireAuthorization(AuthExtensions.CustomerPolicy);
+        var purchases = app.MapGroup("/api/purchases").WithTags("Purchases").RequireAuthorization(AuthExtensions.CustomerPolicy)
+            .WithRateLimitClass(RateLimitClasses.Purchases);
         purchases.MapPost("/", PurchaseAsync);
         purchases.MapGet("/{id:guid}", GetAsync);
         purchases.MapGet("/{id:guid}/events", StreamAsync);

@@ -9,14 +9,13 @@ namespace TicketSale.Core.Inventory;
 /// </summary>
 public sealed class SeatInventory(IConnectionMultiplexer redis)
 {
-    private static readonly string s_common = LoadScript("common");
-    private static readonly string s_hold = s_common + LoadScript("hold");
-    private static readonly string s_pin = s_common + LoadScript("pin");
-    private static readonly string s_unpin = s_common + LoadScript("unpin");
-    private static readonly string s_release = s_common + LoadScript("release");
-    private static readonly string s_sweep = s_common + LoadScript("sweep");
-    private static readonly string s_confirm = s_common + LoadScript("confirm");
-    private static readonly string s_return = s_common + LoadScript("return");
+    private static readonly string s_hold = Script("hold");
+    private static readonly string s_pin = Script("pin");
+    private static readonly string s_unpin = Script("unpin");
+    private static readonly string s_release = Script("release");
+    private static readonly string s_sweep = Script("sweep");
+    private static readonly string s_confirm = Script("confirm");
+    private static readonly string s_return = Script("return");
 
     /// <summary>Campaigns whose holds the Worker's sweeper watches.</summary>
     public const string ActiveCampaignsKey = "ts:campaigns:active";
@@ -27,20 +26,31 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
 
     public static RedisChannel ChangesChannel(Guid campaignId) => RedisChannel.Literal(Prefix(campaignId) + ":changes");
 
+    /// <summary>
+    /// Takes a token from each rate-limit bucket (keys under the campaign), then places the hold: one round trip.
+    /// </summary>
     public async Task<HoldResult> HoldAsync(Guid campaignId, Guid holdId, Guid userId, TimeSpan ttl, int perUserLimit,
-        Guid? generalAdmissionCategoryId, int quantity, IReadOnlyCollection<int> seats)
+        Guid? generalAdmissionCategoryId, int quantity, IReadOnlyCollection<int> seats, IReadOnlyList<RateLimiting.TokenBucket> buckets)
     {
-        var args = new List<RedisValue>(6 + seats.Count)
+        var args = new List<RedisValue>(7 + (buckets.Count * 3) + seats.Count)
         {
             holdId.ToString("N"), userId.ToString("N"), (long)ttl.TotalMilliseconds, perUserLimit,
             generalAdmissionCategoryId?.ToString("N") ?? "", quantity,
         };
+        args.AddRange(RateLimiting.TokenBuckets.Arguments(buckets));
         args.AddRange(seats.Select(s => (RedisValue)s));
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(s_hold, [Prefix(campaignId)], [.. args]))!;
         var status = (string)reply[0]!;
         return status switch
         {
-            "OK" => HoldResult.Held(DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1])),
+            "OK" => HoldResult.Held(DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1])) with
+            {
+                Rate = new RateLimiting.RateDecision(true, (int)reply[2], (int)reply[3], TimeSpan.Zero),
+            },
+            "RATE" => new HoldResult(HoldStatus.RateLimited)
+            {
+                Rate = new RateLimiting.RateDecision(false, 0, (int)reply[2], TimeSpan.FromMilliseconds((long)reply[1])),
+            },
             "TAKEN" => HoldResult.Taken(reply.Skip(1).Select(r => (int)r).ToList()),
             "LIMIT" => HoldResult.OverLimit((int)reply[1]),
             "SOLD_OUT" => HoldResult.SoldOut((int)reply[1]),
@@ -273,7 +283,10 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
     public async Task<IReadOnlyList<Guid>> GetActiveCampaignsAsync() =>
         (await Db.SetMembersAsync(ActiveCampaignsKey)).Select(v => Guid.Parse((string)v!)).ToList();
 
-    private static string LoadScript(string name)
+    /// <summary>An embedded script, preceded by the helpers of common.lua.</summary>
+    internal static string Script(string name) => Embedded("common") + Embedded(name);
+
+    private static string Embedded(string name)
     {
         using var stream = typeof(SeatInventory).Assembly.GetManifestResourceStream(name + ".lua")
             ?? throw new InvalidOperationException($"Missing embedded script {name}.lua");
@@ -285,6 +298,7 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
 public enum HoldStatus
 {
     Held,
+    RateLimited,
     Taken,
     OverLimit,
     SoldOut,
@@ -300,6 +314,9 @@ public sealed record HoldResult(HoldStatus Status)
 
     /// <summary>For <see cref="HoldStatus.OverLimit"/>: tickets still allowed; for <see cref="HoldStatus.SoldOut"/>: tickets left.</summary>
     public int Remaining { get; init; }
+
+    /// <summary>The rate-limit decision taken in the same script (tokens left, or when to come back).</summary>
+    public RateLimiting.RateDecision? Rate { get; init; }
 
     public static HoldResult Held(DateTimeOffset expiresAt) => new(HoldStatus.Held) { ExpiresAt = expiresAt };
 

@@ -12,7 +12,7 @@ namespace TicketSale.Sales.Tests;
 /// The whole application from the AppHost's Program.cs, with a short purchase deadline so that the tests can watch
 /// purchases fail cleanly, and quick reconciliation so that a flushed Redis is rebuilt within the test.
 /// </summary>
-public sealed class SaleFixture : IAsyncLifetime
+public class SaleFixture : IAsyncLifetime
 {
     public static readonly TimeSpan PurchaseDeadline = TimeSpan.FromSeconds(20);
 
@@ -34,13 +34,30 @@ public sealed class SaleFixture : IAsyncLifetime
     {
         App = DistributedApplicationTestingBuilder.Create<Program>(builder =>
         {
-            builder.CreateResourceBuilder<ProjectResource>("api").WithEnvironment("Sales__PurchaseDeadline", PurchaseDeadline.ToString());
+            var api = builder.CreateResourceBuilder<ProjectResource>("api").WithEnvironment("Sales__PurchaseDeadline", PurchaseDeadline.ToString());
             builder.CreateResourceBuilder<ProjectResource>("worker").WithEnvironment("Inventory__ReconcileInterval", "00:00:02");
+            ConfigureRateLimits(api);
         });
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await App.StartAsync(timeout.Token);
         Web = App.GetEndpoint("web");
         Admin = await SignInAsync("admin@ticketsale.local", App.GetParameterValue("admin-password"));
+    }
+
+    /// <summary>
+    /// Every request of these tests comes from one loopback address and a few users, thousands a second: the limits
+    /// are set out of their way here, and tested on their own with tight ones.
+    /// </summary>
+    protected virtual void ConfigureRateLimits(IResourceBuilder<ProjectResource> api)
+    {
+        foreach (var (limitClass, buckets) in new[] { ("auth", new[] { "PerIp" }), ("signin", new[] { "PerUser" }), ("holds", new[] { "PerUser", "PerIp" }), ("purchases", new[] { "PerUser", "PerIp" }), ("reads", new[] { "PerIp" }) })
+        {
+            foreach (var bucket in buckets)
+            {
+                api.WithEnvironment($"RateLimits__Classes__{limitClass}__{bucket}__Capacity", "1000000")
+                    .WithEnvironment($"RateLimits__Classes__{limitClass}__{bucket}__PerSecond", "1000000");
+            }
+        }
     }
 
     public async Task DisposeAsync()

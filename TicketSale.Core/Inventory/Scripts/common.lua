@@ -16,6 +16,46 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- Token buckets, all or nothing: a request passes only when every bucket (per user, per IP) has a token, and then
+-- takes one from each. buckets: {key, capacity, tokens per second}. Returns allowed (true/false), the tokens left
+-- in the tightest bucket, that bucket's capacity, and when denied the milliseconds until it has a token again.
+local function take_tokens(buckets, now)
+  if #buckets == 0 then return true, -1, 0, 0 end
+  local levels = {}
+  local allowed, left, limit, retry = true, math.huge, 0, 0
+  for i, b in ipairs(buckets) do
+    local state = redis.call('HMGET', b[1], 't', 'ts')
+    local tokens = tonumber(state[1]) or b[2]
+    local since = math.max(0, now - (tonumber(state[2]) or now))
+    tokens = math.min(b[2], tokens + since * b[3] / 1000)
+    levels[i] = tokens
+    if tokens < 1 then
+      allowed = false
+      retry = math.max(retry, math.ceil((1 - tokens) / b[3] * 1000))
+    end
+    if tokens - 1 < left then left, limit = tokens - 1, b[2] end
+  end
+  for i, b in ipairs(buckets) do
+    local tokens = levels[i]
+    if allowed then tokens = tokens - 1 end
+    redis.call('HSET', b[1], 't', tostring(tokens), 'ts', now)
+    redis.call('PEXPIRE', b[1], math.ceil(b[2] / b[3] * 1000) + 1000)
+  end
+  return allowed, math.max(0, math.floor(left)), limit, retry
+end
+
+-- Reads rate-limit buckets from ARGV[first]: the count, then key suffix, capacity, tokens per second for each; keys
+-- live under `prefix`. Returns the buckets and the index of the first ARGV after them.
+local function read_buckets(prefix, first)
+  local n = tonumber(ARGV[first])
+  local buckets = {}
+  for i = 0, n - 1 do
+    local at = first + 1 + i * 3
+    buckets[#buckets + 1] = {prefix .. ARGV[at], tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])}
+  end
+  return buckets, first + 1 + n * 3
+end
+
 local function split(csv)
   local out = {}
   if csv and csv ~= '' then

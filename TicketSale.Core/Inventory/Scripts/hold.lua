@@ -1,12 +1,16 @@
--- Places a hold, all or nothing.
--- ARGV: hold id, user id, ttl ms, per-user limit, ga category ('' for seats), ga quantity, seat index...
--- Returns {'OK', expires-at ms} | {'NOT_LOADED'} | {'LIMIT', tickets still allowed} | {'SOLD_OUT', left}
---       | {'UNKNOWN_CATEGORY'} | {'TAKEN', seat...}
-if redis.call('EXISTS', p .. ':loaded') == 0 then return {'NOT_LOADED'} end
+-- Places a hold, all or nothing, after the rate limit: one round trip for the hottest request of a sale.
+-- ARGV: hold id, user id, ttl ms, per-user limit, ga category ('' for seats), ga quantity,
+--       rate-limit buckets (count, then suffix, capacity, per second each; keys under <p>:rl:), seat index...
+-- Returns {'OK', expires-at ms, tokens left, bucket capacity} | {'RATE', retry-after ms, bucket capacity}
+--       | {'NOT_LOADED'} | {'LIMIT', tickets still allowed} | {'SOLD_OUT', left} | {'UNKNOWN_CATEGORY'} | {'TAKEN', seat...}
 local hold_id, user, ttl, limit, ga, qty = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local now = now_ms()
+local buckets, next_arg = read_buckets(p .. ':rl:', 7)
+local allowed, tokens_left, bucket_limit, retry = take_tokens(buckets, now)
+if not allowed then return {'RATE', tostring(retry), tostring(bucket_limit)} end
+if redis.call('EXISTS', p .. ':loaded') == 0 then return {'NOT_LOADED'} end
 local seats = {}
-for i = 7, #ARGV do seats[#seats + 1] = ARGV[i] end
+for i = next_arg, #ARGV do seats[#seats + 1] = ARGV[i] end
 local count = (ga ~= '') and qty or #seats
 
 local have = tonumber(redis.call('GET', p .. ':user:' .. user) or '0')
@@ -51,4 +55,4 @@ redis.call('INCRBY', p .. ':user:' .. user, count)
 local exp = now + ttl
 redis.call('HSET', p .. ':hold:' .. hold_id, 'user', user, 'seats', table.concat(seats, ','), 'ga', ga, 'qty', qty, 'exp', exp)
 redis.call('ZADD', p .. ':holds', exp, hold_id)
-return {'OK', tostring(exp)}
+return {'OK', tostring(exp), tostring(tokens_left), tostring(bucket_limit)}

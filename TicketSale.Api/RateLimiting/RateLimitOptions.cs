@@ -1,0 +1,49 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace TicketSale.Api.RateLimiting;
+
+/// <summary>Limits per endpoint class, from configuration ("RateLimits:Classes:holds:PerUser:Capacity" …).</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "RateLimits";
+
+    public Dictionary<string, ClassLimits> Classes { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [RateLimitClasses.Auth] = new() { PerIp = new() { Capacity = 20, PerSecond = 0.5 } },
+        // Per account being signed into (PerUser is keyed by the e-mail address here): slows a guessing run on
+        // one account down before the lockout stops it, without throttling everyone behind the same address.
+        [RateLimitClasses.SignIn] = new() { PerUser = new() { Capacity = 5, PerSecond = 0.2 } },
+        [RateLimitClasses.Holds] = new() { PerUser = new() { Capacity = 10, PerSecond = 2 }, PerIp = new() { Capacity = 300, PerSecond = 100 } },
+        [RateLimitClasses.Purchases] = new() { PerUser = new() { Capacity = 5, PerSecond = 1 }, PerIp = new() { Capacity = 200, PerSecond = 50 } },
+        [RateLimitClasses.Reads] = new() { PerIp = new() { Capacity = 600, PerSecond = 200 } },
+    };
+
+    /// <summary>The in-process first line: requests per second per client address on each replica, before Redis is asked.</summary>
+    [Range(1, 1_000_000)]
+    public int LocalPerIpPerSecond { get; set; } = 2000;
+}
+
+public sealed class ClassLimits
+{
+    public BucketLimits? PerUser { get; set; }
+
+    public BucketLimits? PerIp { get; set; }
+}
+
+public sealed class BucketLimits
+{
+    [Range(1, 1_000_000)]
+    public int Capacity { get; set; }
+
+    [Range(0.001, 1_000_000)]
+    public double PerSecond { get; set; }
+}
+
+public static class RateLimitClasses
+{
+    public const string Auth = "auth";
+    public const string SignIn = "signin";
+    public const string Holds = "holds";
+    public const string Purchases = "purchases";
+    public const string Reads = "reads";
+}

@@ -1,0 +1,43 @@
+using StackExchange.Redis;
+using TicketSale.Core.Inventory;
+
+namespace TicketSale.Core.RateLimiting;
+
+/// <summary>A token bucket: <see cref="Capacity"/> requests at once, refilled at <see cref="PerSecond"/>.</summary>
+public sealed record TokenBucket(string Key, int Capacity, double PerSecond);
+
+public sealed record RateDecision(bool Allowed, int Remaining, int Limit, TimeSpan RetryAfter);
+
+/// <summary>
+/// Token buckets in Redis, shared by every Api replica. All of a request's buckets (per user, per IP) are checked
+/// and taken in one script, all or nothing.
+/// </summary>
+public sealed class TokenBuckets(IConnectionMultiplexer redis)
+{
+    private static readonly string s_script = SeatInventory.Script("ratelimit");
+
+    public const string KeyPrefix = "ts:rl:";
+
+    public async Task<RateDecision> TakeAsync(IReadOnlyList<TokenBucket> buckets)
+    {
+        if (buckets.Count == 0)
+        {
+            return new RateDecision(true, -1, 0, TimeSpan.Zero);
+        }
+
+        var reply = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(s_script, [KeyPrefix], [.. Arguments(buckets)]))!;
+        return new RateDecision((int)reply[0] == 1, (int)reply[1], (int)reply[2], TimeSpan.FromMilliseconds((long)reply[3]));
+    }
+
+    /// <summary>The script arguments for buckets: the count, then key suffix, capacity and rate of each.</summary>
+    public static IEnumerable<RedisValue> Arguments(IReadOnlyList<TokenBucket> buckets)
+    {
+        yield return buckets.Count;
+        foreach (var bucket in buckets)
+        {
+            yield return bucket.Key;
+            yield return bucket.Capacity;
+            yield return bucket.PerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Net;
+using TicketSale.AppHost.Hosting.Resources;
+
+namespace TicketSale.Sales.Tests;
+
+/// <summary>The application with tight limits: 3 holds per user at once, refilled at one every 2 seconds.</summary>
+public sealed class TightLimitsFixture : SaleFixture
+{
+    protected override void ConfigureRateLimits(IResourceBuilder<ProjectResource> api)
+    {
+        base.ConfigureRateLimits(api);
+        api.WithEnvironment("RateLimits__Classes__holds__PerUser__Capacity", "3")
+            .WithEnvironment("RateLimits__Classes__holds__PerUser__PerSecond", "0.5")
+            .WithEnvironment("RateLimits__Classes__purchases__PerUser__Capacity", "2")
+            .WithEnvironment("RateLimits__Classes__purchases__PerUser__PerSecond", "0.25")
+            .WithEnvironment("RateLimits__Classes__signin__PerUser__Capacity", "3")
+            .WithEnvironment("RateLimits__Classes__signin__PerUser__PerSecond", "0.5");
+    }
+}
+
+public sealed class RateLimitTests(TightLimitsFixture fixture) : IClassFixture<TightLimitsFixture>
+{
+    [Fact]
+    public async Task A_user_over_the_limit_gets_429_from_either_api_replica_with_a_correct_retry_after()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 2, seatsPerRow: 10, perUserLimit: 20);
+        var user = await fixture.NewCustomerAsync();
+        var replicas = new[] { Direct(user, 0), Direct(user, 1) };
+
+        // Three tokens, taken alternately on both replicas: the bucket is one, in Redis.
+        var first = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            var response = await replicas[i % 2].PostAsync($"/api/campaigns/{campaign.Id}/holds", new { seats = new[] { i } });
+            first.Add(response.Status);
+        }
+
+        Assert.All(first, s => Assert.Equal(HttpStatusCode.Created, s));
+        foreach (var replica in replicas)
+        {
+            var refused = await replica.SendAsync(HttpMethod.Post, $"/api/campaigns/{campaign.Id}/holds", new { seats = new[] { 10 } });
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.Status);
+            Assert.Equal("application/problem+json", refused.ContentType);
+        }
+
+        // Retry-After says when the next token comes: about 2 s at half a token per second.
+        var (status, retryAfter, headers) = await HoldWithHeadersAsync(fixture, user, campaign.Id, 11);
+        Assert.Equal(HttpStatusCode.TooManyRequests, status);
+        Assert.InRange(retryAfter, 1, 2);
+        Assert.Equal("3", headers["RateLimit-Limit"]);
+        Assert.Equal("0", headers["RateLimit-Remaining"]);
+
+        await Task.Delay(TimeSpan.FromSeconds(retryAfter) + TimeSpan.FromMilliseconds(200));
+        Assert.Equal(HttpStatusCode.Created, (await replicas[1].PostAsync($"/api/campaigns/{campaign.Id}/holds", new { seats = new[] { 12 } })).Status);
+
+        // Another user is not affected.
+        var other = await fixture.NewCustomerAsync();
+        Assert.Equal(HttpStatusCode.Created, (await other.HoldSeatsAsync(campaign.Id, 13)).Status);
+    }
+
+    [Fact]
+    public async Task Purchases_have_a_limit_of_their_own_through_the_gateway()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10, perUserLimit: 10);
+        var user = await fixture.NewCustomerAsync();
+        var holds = new List<Guid>();
+        for (var seat = 0; seat < 3; seat++)
+        {
+            holds.Add((await user.HoldSeatsAsync(campaign.Id, seat)).HoldId!.Value);
+            await Task.Delay(TimeSpan.FromSeconds(2.1)); // stay within the hold limit
+        }
+
+        var answers = new List<HttpStatusCode>();
+        foreach (var hold in holds)
+        {
+            answers.Add((await user.PurchaseAsync(campaign.Id, hold)).Status);
+        }
+
+        Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.TooManyRequests], answers);
+    }
+
+    [Fact]
+    public async Task Repeated_wrong_passwords_are_throttled_and_then_lock_the_account()
+    {
+        var user = await fixture.NewCustomerAsync();
+        var anonymous = fixture.Anonymous();
+        async Task<ApiResponse> WrongAsync() => await anonymous.PostAsync("/api/auth/login", new { email = user.Email, password = "not the password" });
+
+        // The account's sign-in bucket (3, then one every 2 s) has one token left after the successful sign-in.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await WrongAsync()).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await WrongAsync()).Status);
+        var throttled = await WrongAsync();
+        Assert.Equal(HttpStatusCode.TooManyRequests, throttled.Status);
+
+        // Patient guessing still ends in the lockout: five wrong passwords in all.
+        var answers = new List<HttpStatusCode>();
+        while (answers.Count < 3)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2.1));
+            answers.Add((await WrongAsync()).Status);
+        }
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Locked], answers);
+        await Task.Delay(TimeSpan.FromSeconds(2.1));
+        Assert.Equal(HttpStatusCode.Locked, (await anonymous.PostAsync("/api/auth/login", new { email = user.Email, password = "a long enough password" })).Status);
+    }
+
+    private ApiClient Direct(ApiClient user, int replica) => new(new HttpClient(), fixture.App.GetEndpoint("api", replica), user.AccessToken);
+
+    private static async Task<(HttpStatusCode Status, int RetryAfter, Dictionary<string, string> Headers)> HoldWithHeadersAsync(
+        SaleFixture fixture, ApiClient user, Guid campaign, int seat)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Web };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/campaigns/{campaign}/holds") { Content = System.Net.Http.Json.JsonContent.Create(new { seats = new[] { seat } }) };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", user.AccessToken);
+        using var response = await http.SendAsync(request);
+        var headers = response.Headers.ToDictionary(h => h.Key, h => h.Value.First(), StringComparer.OrdinalIgnoreCase);
+        return (response.StatusCode, int.Parse(headers.GetValueOrDefault("Retry-After", "0"), CultureInfo.InvariantCulture), headers);
+    }
+}
