@@ -13,6 +13,7 @@ var messaging = builder.AddRabbitMQ("messaging")
 // Generated on first start and kept in the state folder (.state/secrets.json); never in the repository.
 var jwtSigningKey = builder.AddParameter("jwt-signing-key", secret: true);
 var adminPassword = builder.AddParameter("admin-password", secret: true);
+var admissionKey = builder.AddParameter("waiting-room-key", secret: true);
 
 var payments = builder.AddProject<Projects.TicketSale_PaymentSimulator>("payments");
 
@@ -24,6 +25,7 @@ var api = builder.AddProject<Projects.TicketSale_Api>("api")
     .WithEnvironment("Auth__SigningKey", jwtSigningKey)
     .WithEnvironment("Auth__AdminEmail", "admin@ticketsale.local")
     .WithEnvironment("Auth__AdminPassword", adminPassword)
+    .WithEnvironment("WaitingRoom__SigningKey", admissionKey)
     .WithReplicas(2);
 
 builder.AddProject<Projects.TicketSale_Worker>("worker")

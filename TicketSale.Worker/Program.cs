@@ -18,6 +18,7 @@ builder.AddRabbitMQClient("messaging");
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddTicketSaleDatabase();
 builder.Services.AddSingleton<SeatInventory>();
+builder.Services.AddSingleton<TicketSale.Core.WaitingRoom.WaitingRoom>();
 builder.Services.AddScoped<InventoryLoader>();
 builder.Services.AddScoped<PurchaseProcessor>();
 builder.Services.AddSingleton<WorkerMetrics>();
@@ -49,6 +50,7 @@ builder.Services.AddHostedService<DeadLetterConsumer>();
 builder.Services.AddHostedService<HoldSweeper>();
 builder.Services.AddHostedService<InventoryReconciler>();
 builder.Services.AddHostedService<RefundRetrier>();
+builder.Services.AddHostedService<WaitingRoomPump>();
 
 var app = builder.Build();
 

@@ -31,6 +31,7 @@ public static class AdminApi
         admin.MapPost("/campaigns/{id:guid}/open", (Guid id, CampaignLifecycle lifecycle) => lifecycle.MoveAsync(id, CampaignStatus.Published, CampaignStatus.OnSale));
         admin.MapPost("/campaigns/{id:guid}/close", (Guid id, CampaignLifecycle lifecycle) => lifecycle.MoveAsync(id, CampaignStatus.OnSale, CampaignStatus.Closed));
         admin.MapGet("/campaigns/{id:guid}/sales", GetSalesAsync);
+        admin.MapPut("/campaigns/{id:guid}/waiting-room", (Guid id, WaitingRoomRequest request, CampaignLifecycle lifecycle) => lifecycle.ConfigureWaitingRoomAsync(id, request));
         admin.MapPost("/campaigns/{id:guid}/reconcile", ReconcileAsync);
         return app;
     }
@@ -212,6 +213,9 @@ public static class AdminApi
         campaign.PerUserLimit = request.PerUserLimit;
         campaign.HoldSeconds = request.HoldSeconds ?? (int)options.HoldDuration.TotalSeconds;
         campaign.CancellationAllowed = request.CancellationAllowed;
+        campaign.WaitingRoomEnabled = request.WaitingRoomEnabled;
+        campaign.AdmissionsPerSecond = request.AdmissionsPerSecond;
+        campaign.PaceAdmissionsByStock = request.PaceAdmissionsByStock;
         campaign.Version++;
         campaign.Prices.Clear();
         campaign.Prices.AddRange(request.Prices.Select(p => new CampaignPrice { CampaignId = campaign.Id, Category = p.Category, PriceCents = p.PriceCents }));
@@ -253,9 +257,43 @@ public static class AdminApi
         await loader.RebuildAsync(id) is { } summary ? TypedResults.Ok(summary) : Problems.NotFound("No such campaign.");
 }
 
-/// <summary>Moves campaigns through draft → published → on sale → closed.</summary>
-public sealed class CampaignLifecycle(TicketSaleDbContext db, CampaignCatalog catalog, InventoryLoader loader, SeatInventory inventory)
+/// <summary>Moves campaigns through draft → published → on sale → closed, and keeps their waiting room in step.</summary>
+public sealed class CampaignLifecycle(TicketSaleDbContext db, CampaignCatalog catalog, InventoryLoader loader, SeatInventory inventory,
+    Core.WaitingRoom.WaitingRoom room, IOptions<WaitingRoom.WaitingRoomOptions> roomOptions)
 {
+    /// <summary>Switches the waiting room on or off, or changes its rate — also in the middle of a sale.</summary>
+    public async Task<Results<Ok<CampaignDetails>, ProblemHttpResult>> ConfigureWaitingRoomAsync(Guid id, WaitingRoomRequest request)
+    {
+        var campaign = await db.Campaigns.FirstOrDefaultAsync(c => c.Id == id);
+        if (campaign is null)
+        {
+            return Problems.NotFound("No such campaign.");
+        }
+
+        campaign.WaitingRoomEnabled = request.Enabled;
+        campaign.AdmissionsPerSecond = request.AdmissionsPerSecond;
+        campaign.PaceAdmissionsByStock = request.PaceAdmissionsByStock;
+        campaign.Version++;
+        await db.SaveChangesAsync();
+        await catalog.InvalidateAsync(id);
+        var details = (await catalog.GetAsync(id))!;
+        await SyncWaitingRoomAsync(details);
+        return TypedResults.Ok(details);
+    }
+
+    private async Task SyncWaitingRoomAsync(CampaignDetails campaign)
+    {
+        if (!campaign.WaitingRoomEnabled || campaign.Status is not ("Published" or "OnSale"))
+        {
+            await room.DeactivateAsync(campaign.Id);
+            return;
+        }
+
+        await room.ConfigureAsync(campaign.Id, new Core.WaitingRoom.WaitingRoomSettings(
+            campaign.Status == "OnSale", campaign.AdmissionsPerSecond, campaign.PaceAdmissionsByStock, roomOptions.Value.VisitorsPerTicket,
+            roomOptions.Value.AdmissionLifetime, campaign.SeatCount, campaign.GeneralAdmission.Select(g => g.Id).ToList(), campaign.SaleOpensAt));
+    }
+
     public async Task<Results<Ok<CampaignDetails>, ProblemHttpResult>> MoveAsync(Guid id, CampaignStatus from, CampaignStatus to)
     {
         var campaign = await db.Campaigns.FirstOrDefaultAsync(c => c.Id == id);
@@ -290,7 +328,9 @@ public sealed class CampaignLifecycle(TicketSaleDbContext db, CampaignCatalog ca
         }
 
         await catalog.InvalidateAsync(id);
-        return TypedResults.Ok((await catalog.GetAsync(id))!);
+        var details = (await catalog.GetAsync(id))!;
+        await SyncWaitingRoomAsync(details);
+        return TypedResults.Ok(details);
     }
 }
 
@@ -321,7 +361,12 @@ public sealed record CampaignRequest(
     [property: Required, MaxLength(20)] IReadOnlyList<PriceSpec> Prices,
     [property: Required, MaxLength(20)] IReadOnlyList<GeneralAdmissionSpec> GeneralAdmission,
     [property: Range(2, 3600)] int? HoldSeconds = null,
+    bool WaitingRoomEnabled = false,
+    [property: Range(0.1, 100_000)] double AdmissionsPerSecond = 50,
+    bool PaceAdmissionsByStock = true,
     int? Version = null);
+
+public sealed record WaitingRoomRequest(bool Enabled, [property: Range(0.1, 100_000)] double AdmissionsPerSecond, bool PaceAdmissionsByStock);
 
 public sealed record PriceSpec([property: Required, MinLength(1), MaxLength(50)] string Category, [property: Range(0, 100_000_000)] long PriceCents);
 

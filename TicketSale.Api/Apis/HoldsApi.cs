@@ -6,6 +6,7 @@ using TicketSale.Api.Auth;
 using TicketSale.Api.Infrastructure;
 using TicketSale.Api.RateLimiting;
 using TicketSale.Api.Sales;
+using TicketSale.Api.WaitingRoom;
 using TicketSale.Core.Inventory;
 
 namespace TicketSale.Api.Apis;
@@ -27,7 +28,8 @@ public static class HoldsApi
     /// </summary>
     private static async Task<Results<Created<HoldResponse>, ValidationProblem, ProblemHttpResult>> PlaceAsync(
         Guid campaignId, HoldRequest request, ClaimsPrincipal user, CampaignCatalog catalog, SeatInventory inventory,
-        IServiceProvider services, IOptions<SalesOptions> options, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
+        IServiceProvider services, IOptions<SalesOptions> options, TimeProvider time, HttpContext context, AdmissionTokens admissions,
+        CancellationToken cancellationToken)
     {
         var seats = request.Seats ?? [];
         var isGeneralAdmission = request.GeneralAdmissionCategoryId is not null;
@@ -59,6 +61,13 @@ public static class HoldsApi
         if (!campaign.IsOnSale(time.GetUtcNow()))
         {
             return Problems.Conflict("The campaign is not on sale.", "not-on-sale");
+        }
+
+        if (campaign.WaitingRoomEnabled
+            && !admissions.IsValid(context.Request.Headers[AdmissionTokens.Header], campaignId, user.UserId(), time.GetUtcNow()))
+        {
+            return TypedResults.Problem("Holding seats needs a valid admission token from this campaign's waiting room.",
+                statusCode: StatusCodes.Status403Forbidden, title: "Admission required", type: "https://ticketsale.example/problems/admission-required");
         }
 
         if (seats.Where(s => s < 0 || s >= campaign.SeatCount).Select(s => (int?)s).FirstOrDefault() is { } unknown)

@@ -73,6 +73,9 @@ public sealed record CampaignDetails(
     int PerUserLimit,
     int HoldSeconds,
     bool CancellationAllowed,
+    bool WaitingRoomEnabled,
+    double AdmissionsPerSecond,
+    bool PaceAdmissionsByStock,
     int Version,
     VenueView? Venue,
     IReadOnlyList<PriceView> Prices,
@@ -91,7 +94,8 @@ public sealed record CampaignDetails(
     }
 
     public static CampaignDetails From(Campaign c) => new(
-        c.Id, c.Name, c.Status.ToString(), c.EventAt, c.SaleOpensAt, c.SaleClosesAt, c.PerUserLimit, c.HoldSeconds, c.CancellationAllowed, c.Version,
+        c.Id, c.Name, c.Status.ToString(), c.EventAt, c.SaleOpensAt, c.SaleClosesAt, c.PerUserLimit, c.HoldSeconds, c.CancellationAllowed,
+        c.WaitingRoomEnabled, c.AdmissionsPerSecond, c.PaceAdmissionsByStock, c.Version,
         c.Venue is null ? null : new VenueView(c.Venue.Id, c.Venue.Name, c.Venue.SeatCount,
             c.Venue.Sections.OrderBy(s => s.FirstSeatIndex).Select(s => new SectionView(s.Name, s.PriceCategory, s.Rows, s.SeatsPerRow, s.FirstSeatIndex)).ToList()),
         c.Prices.OrderBy(p => p.Category).Select(p => new PriceView(p.Category, p.PriceCents)).ToList(),

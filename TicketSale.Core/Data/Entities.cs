@@ -104,6 +104,15 @@ public sealed class Campaign
 
     public bool CancellationAllowed { get; set; }
 
+    /// <summary>With the waiting room on, a hold needs an admission token from it.</summary>
+    public bool WaitingRoomEnabled { get; set; }
+
+    /// <summary>Visitors let out of the waiting room per second; the admin may change it during the sale.</summary>
+    public double AdmissionsPerSecond { get; set; }
+
+    /// <summary>Admit no more visitors at a time than there are tickets left (times a small factor).</summary>
+    public bool PaceAdmissionsByStock { get; set; }
+
     public CampaignStatus Status { get; set; }
 
     public List<CampaignPrice> Prices { get; set; } = [];

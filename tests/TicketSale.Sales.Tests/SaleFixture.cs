@@ -87,6 +87,30 @@ public class SaleFixture : IAsyncLifetime
         return customer;
     }
 
+    /// <summary>
+    /// A customer whose access token the test signs itself with the generated key the AppHost gave the Api: many
+    /// visitors without many password hashes. The Api cannot tell it from a token it issued.
+    /// </summary>
+    public ApiClient MintCustomer(Guid userId)
+    {
+        static string Encode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var header = Encode(JsonSerializer.SerializeToUtf8Bytes(new { alg = "HS256", typ = "JWT" }));
+        var payload = Encode(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["sub"] = userId.ToString(),
+            ["role"] = "customer",
+            ["iss"] = "ticketsale",
+            ["aud"] = "ticketsale",
+            ["iat"] = now,
+            ["nbf"] = now,
+            ["exp"] = now + 600,
+        }));
+        var key = System.Text.Encoding.UTF8.GetBytes(App.GetParameterValue("jwt-signing-key"));
+        var signature = Encode(System.Security.Cryptography.HMACSHA256.HashData(key, System.Text.Encoding.UTF8.GetBytes(header + "." + payload)));
+        return new ApiClient(_http, Web, $"{header}.{payload}.{signature}");
+    }
+
     public async Task<IReadOnlyList<ApiClient>> NewCustomersAsync(int count)
     {
         var customers = new List<ApiClient>();
@@ -100,7 +124,8 @@ public class SaleFixture : IAsyncLifetime
 
     /// <summary>A venue of one section, and a campaign selling it (and optionally general admission), on sale now.</summary>
     public async Task<Campaign> NewCampaignOnSaleAsync(int rows, int seatsPerRow, int perUserLimit = 4, int? generalAdmission = null,
-        int? holdSeconds = null, bool cancellationAllowed = true, bool open = true)
+        int? holdSeconds = null, bool cancellationAllowed = true, bool open = true, DateTimeOffset? opensAt = null,
+        bool waitingRoom = false, double admissionsPerSecond = 50, bool paceByStock = true)
     {
         Guid? venueId = null;
         if (rows > 0)
@@ -120,11 +145,14 @@ public class SaleFixture : IAsyncLifetime
             name = "Campaign " + Guid.NewGuid().ToString("N")[..6],
             venueId,
             eventAt = now.AddDays(7),
-            saleOpensAt = now.AddMinutes(-1),
+            saleOpensAt = opensAt ?? now.AddMinutes(-1),
             saleClosesAt = now.AddDays(1),
             perUserLimit,
             cancellationAllowed,
             holdSeconds,
+            waitingRoomEnabled = waitingRoom,
+            admissionsPerSecond,
+            paceAdmissionsByStock = paceByStock,
             prices = new[] { new { category = "standard", priceCents = 4200L } },
             generalAdmission = generalAdmission is { } capacity ? new[] { new { name = "Floor", capacity, priceCents = 1500L } } : [],
         });

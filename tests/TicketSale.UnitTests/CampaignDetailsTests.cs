@@ -8,7 +8,7 @@ public sealed class CampaignDetailsTests
 
     private static CampaignDetails Campaign(string status = "OnSale") => new(
         Guid.NewGuid(), "Show", status, s_now.AddDays(3), s_now.AddHours(-1), s_now.AddHours(1), PerUserLimit: 4, HoldSeconds: 600,
-        CancellationAllowed: true, Version: 3,
+        CancellationAllowed: true, WaitingRoomEnabled: false, AdmissionsPerSecond: 50, PaceAdmissionsByStock: true, Version: 3,
         new VenueView(Guid.NewGuid(), "Hall", 300,
         [
             new SectionView("Front", "gold", Rows: 2, SeatsPerRow: 50, FirstSeatIndex: 0),

@@ -27,6 +27,9 @@ namespace TicketSale.Core.Data.Migrations
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
 
+                    b.Property<double>("AdmissionsPerSecond")
+                        .HasColumnType("double precision");
+
                     b.Property<bool>("CancellationAllowed")
                         .HasColumnType("boolean");
 
@@ -43,6 +46,9 @@ namespace TicketSale.Core.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
+
+                    b.Property<bool>("PaceAdmissionsByStock")
+                        .HasColumnType("boolean");
 
                     b.Property<int>("PerUserLimit")
                         .HasColumnType("integer");
@@ -64,6 +70,9 @@ namespace TicketSale.Core.Data.Migrations
                     b.Property<int>("Version")
                         .IsConcurrencyToken()
                         .HasColumnType("integer");
+
+                    b.Property<bool>("WaitingRoomEnabled")
+                        .HasColumnType("boolean");
 
                     b.HasKey("Id");
 

@@ -12,7 +12,7 @@ using TicketSale.Core.Data;
 namespace TicketSale.Core.Data.Migrations
 {
     [DbContext(typeof(TicketSaleDbContext))]
-    [Migration("20261124005117_Initial")]
+    [Migration("20261124010840_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -30,6 +30,9 @@ namespace TicketSale.Core.Data.Migrations
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
 
+                    b.Property<double>("AdmissionsPerSecond")
+                        .HasColumnType("double precision");
+
                     b.Property<bool>("CancellationAllowed")
                         .HasColumnType("boolean");
 
@@ -46,6 +49,9 @@ namespace TicketSale.Core.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
+
+                    b.Property<bool>("PaceAdmissionsByStock")
+                        .HasColumnType("boolean");
 
                     b.Property<int>("PerUserLimit")
                         .HasColumnType("integer");
@@ -67,6 +73,9 @@ namespace TicketSale.Core.Data.Migrations
                     b.Property<int>("Version")
                         .IsConcurrencyToken()
                         .HasColumnType("integer");
+
+                    b.Property<bool>("WaitingRoomEnabled")
+                        .HasColumnType("boolean");
 
                     b.HasKey("Id");
 

@@ -131,6 +131,9 @@ namespace TicketSale.Core.Data.Migrations
                     PerUserLimit = table.Column<int>(type: "integer", nullable: false),
                     HoldSeconds = table.Column<int>(type: "integer", nullable: false),
                     CancellationAllowed = table.Column<bool>(type: "boolean", nullable: false),
+                    WaitingRoomEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    AdmissionsPerSecond = table.Column<double>(type: "double precision", nullable: false),
+                    PaceAdmissionsByStock = table.Column<bool>(type: "boolean", nullable: false),
                     Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     Version = table.Column<int>(type: "integer", nullable: false),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)

@@ -1,0 +1,86 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using TicketSale.Api.Auth;
+using TicketSale.Api.Infrastructure;
+using TicketSale.Api.RateLimiting;
+using TicketSale.Api.Sales;
+using TicketSale.Api.WaitingRoom;
+using TicketSale.Core.WaitingRoom;
+
+namespace TicketSale.Api.Apis;
+
+public static class WaitingRoomApi
+{
+    public static IEndpointRouteBuilder MapWaitingRoomApi(this IEndpointRouteBuilder app)
+    {
+        var room = app.MapGroup("/api/campaigns/{campaignId:guid}/waiting-room").WithTags("Waiting room")
+            .RequireAuthorization(AuthExtensions.CustomerPolicy)
+            .WithRateLimitClass(RateLimitClasses.Reads);
+        room.MapPost("/", JoinAsync);
+        room.MapGet("/", StatusAsync);
+        return app;
+    }
+
+    /// <summary>Takes a place (or finds the one this visitor already has: a second tab keeps the same place).</summary>
+    private static async Task<Results<Ok<WaitingRoomResponse>, ProblemHttpResult>> JoinAsync(
+        Guid campaignId, ClaimsPrincipal user, CampaignCatalog catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens, TimeProvider time)
+    {
+        if (await catalog.GetAsync(campaignId) is not { Status: "Published" or "OnSale" } campaign)
+        {
+            return Problems.NotFound("No such campaign open for sale.");
+        }
+
+        if (!campaign.WaitingRoomEnabled)
+        {
+            return TypedResults.Ok(new WaitingRoomResponse("NotNeeded", null, null, null, 0, null, null));
+        }
+
+        return TypedResults.Ok(Describe(campaign, await room.JoinAsync(campaignId, user.UserId()), user.UserId(), tokens, time));
+    }
+
+    private static async Task<Results<Ok<WaitingRoomResponse>, ProblemHttpResult>> StatusAsync(
+        Guid campaignId, ClaimsPrincipal user, CampaignCatalog catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens, TimeProvider time)
+    {
+        if (await catalog.GetAsync(campaignId) is not { Status: not "Draft" } campaign)
+        {
+            return Problems.NotFound("No such campaign.");
+        }
+
+        var status = await room.StatusAsync(campaignId, user.UserId());
+        return status.State == VisitorState.Absent
+            ? Problems.NotFound("Not in this waiting room: join it first.")
+            : TypedResults.Ok(Describe(campaign, status, user.UserId(), tokens, time));
+    }
+
+    /// <summary>
+    /// What a visitor sees: the state, the position and an estimated wait, and when to ask again — soon when near the
+    /// front, rarely when far back, so that 50,000 waiting browsers do not hammer the API.
+    /// </summary>
+    private static WaitingRoomResponse Describe(CampaignDetails campaign, VisitorStatus status, Guid visitor, AdmissionTokens tokens, TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        return status.State switch
+        {
+            VisitorState.PreQueue => new("PreQueue", null, null, Math.Max(0, (int)(campaign.SaleOpensAt - now).TotalSeconds),
+                PollAfter(Math.Max(1, (campaign.SaleOpensAt - now).TotalSeconds / 2)), null, null),
+            VisitorState.Waiting => new("Waiting", status.Place, status.Position,
+                status.RatePerSecond > 0 ? (int)Math.Ceiling(status.Position!.Value / status.RatePerSecond) : null,
+                PollAfter(status.RatePerSecond > 0 ? status.Position!.Value / status.RatePerSecond / 5 : 30), null, null),
+            VisitorState.Admitted => new("Admitted", status.Place, 0, 0, 0,
+                tokens.Issue(campaign.Id, visitor, status.AdmittedUntil!.Value), status.AdmittedUntil),
+            VisitorState.SoldOut => new("SoldOut", null, null, null, 0, null, null),
+            _ => new("Expired", null, null, null, 0, null, null),
+        };
+    }
+
+    private static int PollAfter(double seconds) => (int)Math.Clamp(Math.Ceiling(seconds), 1, 30);
+}
+
+public sealed record WaitingRoomResponse(
+    string State,
+    long? Place,
+    long? Position,
+    int? EstimatedWaitSeconds,
+    int PollAfterSeconds,
+    string? AdmissionToken,
+    DateTimeOffset? AdmittedUntil);

@@ -1,0 +1,67 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace TicketSale.Api.WaitingRoom;
+
+public sealed class WaitingRoomOptions
+{
+    public const string Section = "WaitingRoom";
+
+    /// <summary>The HMAC key of admission tokens; shared by all replicas, from configuration (generated in development).</summary>
+    [Required, MinLength(32)]
+    public string SigningKey { get; set; } = "";
+
+    /// <summary>How long an admission lasts: long enough to choose seats and hold them, short enough not to be passed around.</summary>
+    [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
+    public TimeSpan AdmissionLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>With pacing by stock: admitted visitors at a time per ticket left.</summary>
+    [Range(1.0, 100.0)]
+    public double VisitorsPerTicket { get; set; } = 2.0;
+}
+
+/// <summary>
+/// Admission tokens: "campaign.visitor.expiry" signed with HMAC-SHA256, so any replica can check one without a
+/// Redis call, and one cannot be forged, stretched, or used by another visitor or for another campaign.
+/// </summary>
+public sealed class AdmissionTokens(IOptions<WaitingRoomOptions> options)
+{
+    public const string Header = "X-Admission-Token";
+
+    private readonly byte[] _key = Encoding.UTF8.GetBytes(options.Value.SigningKey);
+
+    public string Issue(Guid campaignId, Guid visitor, DateTimeOffset expires)
+    {
+        var payload = $"{campaignId:N}.{visitor:N}.{expires.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}";
+        return Base64UrlEncoder.Encode(payload) + "." + Base64UrlEncoder.Encode(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(payload)));
+    }
+
+    public bool IsValid(string? token, Guid campaignId, Guid visitor, DateTimeOffset now)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > 512 || token.Split('.') is not [var encodedPayload, var encodedSignature])
+        {
+            return false;
+        }
+
+        try
+        {
+            var payload = Base64UrlEncoder.Decode(encodedPayload);
+            var signature = Base64UrlEncoder.DecodeBytes(encodedSignature);
+            var expected = HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(payload));
+            return CryptographicOperations.FixedTimeEquals(signature, expected)
+                && payload.Split('.') is [var campaign, var user, var expiry]
+                && campaign == campaignId.ToString("N")
+                && user == visitor.ToString("N")
+                && long.TryParse(expiry, NumberStyles.None, CultureInfo.InvariantCulture, out var expiresAt)
+                && now.ToUnixTimeMilliseconds() < expiresAt;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}

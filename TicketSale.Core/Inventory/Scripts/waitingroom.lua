@@ -1,0 +1,111 @@
+-- The waiting room of one campaign (keys under <p>:wr:, the campaign's hash slot, next to its inventory).
+--   <p>:wr:cfg    hash: onsale (0|1), rate (admissions per second), pace (0|1: cap admissions by stock),
+--                 factor (admitted visitors per ticket left), ttl (ms an admission lasts), seats, ga (categories),
+--                 opens (ms: when the pre-queue is shuffled into the queue)
+--   <p>:wr:state  hash: opened (0|1), seq (places given), cursor (places admitted), credit, last (ms)
+--   <p>:wr:pre    set of visitors who came before opening, shuffled into the queue at opening
+--   <p>:wr:order  sorted set visitor -> place (1, 2, ...): one place per visitor
+--   <p>:wr:out    sorted set visitor -> admission expiry (ms): admitted visitors whose admission still runs
+
+-- Tickets left: free seats plus general admission left.
+local function stock_left()
+  local cfg = redis.call('HMGET', p .. ':wr:cfg', 'seats', 'ga')
+  local left = (tonumber(cfg[1]) or 0) - redis.call('BITCOUNT', p .. ':taken')
+  for category in string.gmatch(cfg[2] or '', '[^,]+') do
+    left = left + math.max(0, tonumber(redis.call('GET', p .. ':ga:' .. category) or '0'))
+  end
+  return math.max(0, left)
+end
+
+-- Moves the admission cursor forward by the credit earned since the last call (the rate), at most a second's
+-- worth at once, and no further than stock pacing allows. Newly admitted visitors get their admission expiry.
+local function advance(now)
+  local state = redis.call('HMGET', p .. ':wr:state', 'opened', 'seq', 'cursor', 'credit', 'last')
+  if state[1] ~= '1' then return 0 end
+  local cfg = redis.call('HMGET', p .. ':wr:cfg', 'rate', 'pace', 'factor', 'ttl')
+  local rate, seq, cursor = tonumber(cfg[1]) or 0, tonumber(state[2]) or 0, tonumber(state[3]) or 0
+  local last = tonumber(state[5]) or now
+  local credit = math.min((tonumber(state[4]) or 0) + rate * math.max(0, now - last) / 1000, math.max(rate, 1))
+  local n = math.min(math.floor(credit), seq - cursor)
+  redis.call('ZREMRANGEBYSCORE', p .. ':wr:out', '-inf', now)
+  if cfg[2] == '1' then
+    local room = math.ceil(stock_left() * (tonumber(cfg[3]) or 1)) - redis.call('ZCARD', p .. ':wr:out')
+    n = math.min(n, math.max(0, room))
+  end
+  if n > 0 then
+    local ttl = tonumber(cfg[4]) or 600000
+    for _, visitor in ipairs(redis.call('ZRANGEBYSCORE', p .. ':wr:order', cursor + 1, cursor + n)) do
+      redis.call('ZADD', p .. ':wr:out', now + ttl, visitor)
+    end
+    cursor = cursor + n
+    credit = credit - n
+  end
+  redis.call('HSET', p .. ':wr:state', 'cursor', cursor, 'credit', tostring(credit), 'last', now)
+  return cursor
+end
+
+-- ARGV[1]: the operation. Returns a table whose first element names the visitor's state.
+local op = ARGV[1]
+local now = now_ms()
+
+if op == 'join' then
+  -- ARGV: 'join', visitor. One place per visitor: joining again (another tab, another device) keeps it.
+  local visitor = ARGV[2]
+  local place = redis.call('ZSCORE', p .. ':wr:order', visitor)
+  if place then return {'queued', tostring(place)} end
+  if redis.call('SISMEMBER', p .. ':wr:pre', visitor) == 1 then return {'pre'} end
+  if redis.call('HGET', p .. ':wr:state', 'opened') ~= '1' then
+    redis.call('SADD', p .. ':wr:pre', visitor)
+    return {'pre'}
+  end
+  place = redis.call('HINCRBY', p .. ':wr:state', 'seq', 1)
+  redis.call('ZADD', p .. ':wr:order', place, visitor)
+  return {'queued', tostring(place)}
+
+elseif op == 'status' then
+  -- ARGV: 'status', visitor. Returns {'pre', pre-queue size} | {'absent'} | {'soldout'}
+  --   | {'waiting', place, cursor, rate} | {'admitted', place, admission expiry ms} | {'expired'}
+  local visitor = ARGV[2]
+  local cursor = advance(now)
+  local place = tonumber(redis.call('ZSCORE', p .. ':wr:order', visitor))
+  if not place then
+    if redis.call('SISMEMBER', p .. ':wr:pre', visitor) == 1 then return {'pre', redis.call('SCARD', p .. ':wr:pre')} end
+    return {'absent'}
+  end
+  if place <= cursor then
+    local expires = redis.call('ZSCORE', p .. ':wr:out', visitor)
+    if expires then return {'admitted', tostring(place), tostring(expires)} end
+    return {'expired'}
+  end
+  if redis.call('HGET', p .. ':wr:cfg', 'pace') == '1' and stock_left() == 0 then return {'soldout'} end
+  return {'waiting', tostring(place), tostring(cursor), redis.call('HGET', p .. ':wr:cfg', 'rate') or '0'}
+
+elseif op == 'open' then
+  -- ARGV: 'open', visitor... (the pre-queue, shuffled by the caller). Anyone who joined the pre-queue after the
+  -- caller read it follows in the set's order. Returns {'opened', places given} or {'already'}.
+  if redis.call('HGET', p .. ':wr:state', 'opened') == '1' then return {'already'} end
+  local seq = tonumber(redis.call('HGET', p .. ':wr:state', 'seq') or '0')
+  local function place(visitor)
+    if redis.call('SREM', p .. ':wr:pre', visitor) == 1 then
+      seq = seq + 1
+      redis.call('ZADD', p .. ':wr:order', seq, visitor)
+    end
+  end
+  for i = 2, #ARGV do place(ARGV[i]) end
+  for _, visitor in ipairs(redis.call('SMEMBERS', p .. ':wr:pre')) do place(visitor) end
+  redis.call('HSET', p .. ':wr:state', 'opened', '1', 'seq', seq, 'cursor', redis.call('HGET', p .. ':wr:state', 'cursor') or 0, 'last', now)
+  return {'opened', tostring(seq)}
+
+elseif op == 'tick' then
+  -- ARGV: 'tick'. Advances the cursor (the Worker calls it a few times a second). Returns {'cursor', n}.
+  return {'cursor', tostring(advance(now))}
+
+elseif op == 'configure' then
+  -- ARGV: 'configure', onsale, rate, pace, factor, ttl ms, seats, ga categories, opens at ms. Credit earned at the
+  -- old rate is kept: the cursor is advanced first.
+  advance(now)
+  redis.call('HSET', p .. ':wr:cfg', 'onsale', ARGV[2], 'rate', ARGV[3], 'pace', ARGV[4], 'factor', ARGV[5], 'ttl', ARGV[6],
+    'seats', ARGV[7], 'ga', ARGV[8], 'opens', ARGV[9])
+  return {'configured'}
+end
+return {'unknown'}

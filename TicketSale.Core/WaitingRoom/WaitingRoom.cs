@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using StackExchange.Redis;
+using TicketSale.Core.Inventory;
+
+namespace TicketSale.Core.WaitingRoom;
+
+/// <summary>
+/// A campaign's virtual waiting room in Redis, shared by every Api replica: one place per visitor, a pre-queue
+/// shuffled at opening, and admission at a set rate (optionally capped by the stock left).
+/// </summary>
+public sealed class WaitingRoom(IConnectionMultiplexer redis)
+{
+    private static readonly string s_script = SeatInventory.Script("waitingroom");
+
+    /// <summary>Campaigns whose waiting room the Worker's pump opens and advances.</summary>
+    public const string ActiveKey = "ts:wr:active";
+
+    private IDatabase Db => redis.GetDatabase();
+
+    public async Task<VisitorStatus> JoinAsync(Guid campaignId, Guid visitor)
+    {
+        await RunAsync(campaignId, "join", visitor.ToString("N"));
+        return await StatusAsync(campaignId, visitor);
+    }
+
+    public async Task<VisitorStatus> StatusAsync(Guid campaignId, Guid visitor)
+    {
+        var reply = await RunAsync(campaignId, "status", visitor.ToString("N"));
+        return (string)reply[0]! switch
+        {
+            "pre" => new VisitorStatus(VisitorState.PreQueue) { PreQueueSize = (long)reply[1] },
+            "waiting" => new VisitorStatus(VisitorState.Waiting)
+            {
+                Place = (long)reply[1],
+                Position = (long)reply[1] - (long)reply[2],
+                RatePerSecond = double.Parse((string)reply[3]!, CultureInfo.InvariantCulture),
+            },
+            "admitted" => new VisitorStatus(VisitorState.Admitted)
+            {
+                Place = (long)reply[1],
+                AdmittedUntil = DateTimeOffset.FromUnixTimeMilliseconds((long)double.Parse((string)reply[2]!, CultureInfo.InvariantCulture)),
+            },
+            "expired" => new VisitorStatus(VisitorState.Expired),
+            "soldout" => new VisitorStatus(VisitorState.SoldOut),
+            _ => new VisitorStatus(VisitorState.Absent),
+        };
+    }
+
+    /// <summary>
+    /// Shuffles the pre-queue with a cryptographically secure generator (nobody can predict or game the order) and
+    /// puts it ahead of everyone who arrives from now on. Returns the number of places given, or null if already open.
+    /// </summary>
+    public async Task<long?> OpenAsync(Guid campaignId)
+    {
+        var early = (await Db.SetMembersAsync(Prefix(campaignId) + ":wr:pre")).Select(v => (string)v!).ToArray();
+        RandomNumberGenerator.Shuffle<string>(early);
+        var reply = await RunAsync(campaignId, ["open", .. early.Select(v => (RedisValue)v)]);
+        return (string)reply[0]! == "opened" ? long.Parse((string)reply[1]!, CultureInfo.InvariantCulture) : null;
+    }
+
+    /// <summary>Advances admission by the time passed; returns the number of places admitted so far.</summary>
+    public async Task<long> TickAsync(Guid campaignId) =>
+        long.Parse((string)(await RunAsync(campaignId, "tick"))[1]!, CultureInfo.InvariantCulture);
+
+    public async Task ConfigureAsync(Guid campaignId, WaitingRoomSettings settings)
+    {
+        await RunAsync(campaignId, "configure", settings.OnSale ? "1" : "0", settings.RatePerSecond.ToString(CultureInfo.InvariantCulture),
+            settings.PaceByStock ? "1" : "0", settings.VisitorsPerTicket.ToString(CultureInfo.InvariantCulture),
+            (long)settings.AdmissionLifetime.TotalMilliseconds, settings.Seats, string.Join(',', settings.GeneralAdmission.Select(g => g.ToString("N"))),
+            settings.OpensAt.ToUnixTimeMilliseconds());
+        await Db.SetAddAsync(ActiveKey, campaignId.ToString("N"));
+    }
+
+    public Task DeactivateAsync(Guid campaignId) => Db.SetRemoveAsync(ActiveKey, campaignId.ToString("N"));
+
+    public async Task<IReadOnlyList<Guid>> GetActiveAsync() =>
+        (await Db.SetMembersAsync(ActiveKey)).Select(v => Guid.Parse((string)v!)).ToList();
+
+    /// <summary>Whether the pre-queue should be shuffled in now: the sale is on and its opening time has come.</summary>
+    public async Task<bool> IsDueToOpenAsync(Guid campaignId, DateTimeOffset now)
+    {
+        var prefix = Prefix(campaignId);
+        var cfg = await Db.HashGetAsync(prefix + ":wr:cfg", ["onsale", "opens"]);
+        var opened = await Db.HashGetAsync(prefix + ":wr:state", "opened");
+        return cfg[0] == "1" && opened != "1" && (long?)cfg[1] is { } opens && now.ToUnixTimeMilliseconds() >= opens;
+    }
+
+    private static string Prefix(Guid campaignId) => SeatInventory.Prefix(campaignId);
+
+    private Task<RedisResult[]> RunAsync(Guid campaignId, params RedisValue[] args) => RunAsync(campaignId, (IEnumerable<RedisValue>)args);
+
+    private async Task<RedisResult[]> RunAsync(Guid campaignId, IEnumerable<RedisValue> args) =>
+        (RedisResult[])(await Db.ScriptEvaluateAsync(s_script, [Prefix(campaignId)], [.. args]))!;
+}
+
+public enum VisitorState
+{
+    Absent,
+    PreQueue,
+    Waiting,
+    Admitted,
+    Expired,
+    SoldOut,
+}
+
+public sealed record VisitorStatus(VisitorState State)
+{
+    /// <summary>The visitor's place in the queue (1 = first), fixed once given.</summary>
+    public long? Place { get; init; }
+
+    /// <summary>How many are still ahead, this one included.</summary>
+    public long? Position { get; init; }
+
+    public double RatePerSecond { get; init; }
+
+    public long PreQueueSize { get; init; }
+
+    public DateTimeOffset? AdmittedUntil { get; init; }
+}
+
+public sealed record WaitingRoomSettings(
+    bool OnSale,
+    double RatePerSecond,
+    bool PaceByStock,
+    double VisitorsPerTicket,
+    TimeSpan AdmissionLifetime,
+    int Seats,
+    IReadOnlyList<Guid> GeneralAdmission,
+    DateTimeOffset OpensAt);

@@ -1,0 +1,206 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Xunit.Abstractions;
+
+namespace TicketSale.Sales.Tests;
+
+[Collection(SaleCollection.Name)]
+public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_thousand_early_visitors_are_shuffled_then_admitted_in_that_order_at_the_configured_rate()
+    {
+        const int visitors = 1000;
+        const double rate = 100;
+        var opensAt = DateTimeOffset.UtcNow.AddSeconds(8);
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, perUserLimit: 4, generalAdmission: 5000,
+            opensAt: opensAt, waitingRoom: true, admissionsPerSecond: rate, paceByStock: false);
+        var people = Enumerable.Range(0, visitors).Select(_ => fixture.MintCustomer(Guid.NewGuid())).ToList();
+        var path = $"/api/campaigns/{campaign.Id}/waiting-room";
+
+        // Everyone arrives before opening, in index order; a second tab changes nothing.
+        await ForAllAsync(people, async p => Assert.Equal("PreQueue", (string)(await p.PostAsync(path, null)).Body!["state"]!));
+        Assert.Equal("PreQueue", (string)(await people[0].PostAsync(path, null)).Body!["state"]!);
+        Assert.True(DateTimeOffset.UtcNow < opensAt, "joining took longer than the time before opening");
+        Assert.Equal(HttpStatusCode.Conflict, (await people[0].HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 1)).Status);
+
+        await Task.Delay(opensAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(500));
+
+        // Opened: every visitor has a place, one each, 1..1000 — a permutation of the arrival order.
+        var places = new ConcurrentDictionary<int, long>();
+        await ForAllAsync(Enumerable.Range(0, visitors).ToList(), async i => places[i] = (long)(await people[i].GetAsync(path)).Body!["place"]!);
+        Assert.Equal(Enumerable.Range(1, visitors).Select(p => (long)p), places.Values.Order());
+        var correlation = Correlation(Enumerable.Range(0, visitors).Select(i => (double)i).ToArray(), Enumerable.Range(0, visitors).Select(i => (double)places[i]).ToArray());
+        output.WriteLine($"correlation of place with arrival order: {correlation:0.000}");
+        Assert.InRange(correlation, -0.15, 0.15);
+
+        // The last in line watches the cursor (place - position) move.
+        var last = people[places.Single(p => p.Value == visitors).Key];
+        var samples = new List<(double Seconds, long Cursor)>();
+        var clock = Stopwatch.StartNew();
+        while (samples.Count < 12)
+        {
+            var status = (await last.GetAsync(path)).Body!;
+            samples.Add((clock.Elapsed.TotalSeconds, visitors - (long)status["position"]!));
+            await Task.Delay(250);
+        }
+
+        var measured = (samples[^1].Cursor - samples[0].Cursor) / (samples[^1].Seconds - samples[0].Seconds);
+        output.WriteLine($"admission rate: {measured:0.0}/s (configured {rate}/s)");
+        Assert.InRange(measured, rate * 0.8, rate * 1.2);
+
+        // A snapshot between two readings of the cursor: admitted exactly those whose place came up, nobody else.
+        var before = visitors - (long)(await last.GetAsync(path)).Body!["position"]!;
+        var states = new ConcurrentDictionary<int, string>();
+        await ForAllAsync(Enumerable.Range(0, visitors).ToList(), async i => states[i] = (string)(await people[i].GetAsync(path)).Body!["state"]!);
+        var after = visitors - (long)(await last.GetAsync(path)).Body!["position"]!;
+        Assert.All(Enumerable.Range(0, visitors), i =>
+        {
+            if (places[i] <= before)
+            {
+                Assert.Equal("Admitted", states[i]);
+            }
+            else if (places[i] > after)
+            {
+                Assert.Equal("Waiting", states[i]);
+            }
+        });
+
+        // Tokens: one's own works; none, a borrowed, a forged or an expired one does not.
+        var first = people[places.Single(p => p.Value == 1).Key];
+        var second = people[places.Single(p => p.Value == 2).Key];
+        var token = (string)(await first.GetAsync(path)).Body!["admissionToken"]!;
+        Assert.Equal(HttpStatusCode.Forbidden, (await HoldAsync(first, campaign, null)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await HoldAsync(second, campaign, token)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await HoldAsync(first, campaign, Tamper(token))).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await HoldAsync(first, campaign, ExpiredToken(campaign.Id, FirstUser(first)))).Status);
+        Assert.Equal(HttpStatusCode.Created, (await HoldAsync(first, campaign, token)).Status);
+    }
+
+    [Fact]
+    public async Task The_rate_can_be_changed_during_the_sale_and_the_room_switched_off()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 5000,
+            opensAt: DateTimeOffset.UtcNow.AddSeconds(-1), waitingRoom: true, admissionsPerSecond: 20, paceByStock: false);
+        var people = Enumerable.Range(0, 400).Select(_ => fixture.MintCustomer(Guid.NewGuid())).ToList();
+        var path = $"/api/campaigns/{campaign.Id}/waiting-room";
+        await ForAllAsync(people, async p => await p.PostAsync(path, null));
+        var last = people[^1];
+
+        async Task<double> RateAsync(TimeSpan over)
+        {
+            var from = 400 - (long)(await last.GetAsync(path)).Body!["position"]!;
+            var clock = Stopwatch.StartNew();
+            await Task.Delay(over);
+            var to = 400 - (long)(await last.GetAsync(path)).Body!["position"]!;
+            return (to - from) / clock.Elapsed.TotalSeconds;
+        }
+
+        var slow = await RateAsync(TimeSpan.FromSeconds(2));
+        var changed = await fixture.Admin.SendAsync(HttpMethod.Put, $"/api/admin/campaigns/{campaign.Id}/waiting-room",
+            new { enabled = true, admissionsPerSecond = 80.0, paceAdmissionsByStock = false });
+        Assert.Equal(HttpStatusCode.OK, changed.Status);
+        var fast = await RateAsync(TimeSpan.FromSeconds(2));
+        output.WriteLine($"rate before: {slow:0.0}/s (20), after: {fast:0.0}/s (80)");
+        Assert.InRange(slow, 20 * 0.7, 20 * 1.3);
+        Assert.InRange(fast, 80 * 0.75, 80 * 1.25);
+
+        // Off: no token needed any more.
+        Assert.Equal(HttpStatusCode.Forbidden, (await HoldAsync(last, campaign, null)).Status);
+        await fixture.Admin.SendAsync(HttpMethod.Put, $"/api/admin/campaigns/{campaign.Id}/waiting-room",
+            new { enabled = false, admissionsPerSecond = 80.0, paceAdmissionsByStock = false });
+        Assert.Equal(HttpStatusCode.Created, (await HoldAsync(last, campaign, null)).Status);
+    }
+
+    [Fact]
+    public async Task Admission_is_paced_by_the_stock_left_and_the_rest_learn_it_is_sold_out()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, perUserLimit: 1, generalAdmission: 10,
+            opensAt: DateTimeOffset.UtcNow.AddSeconds(-1), waitingRoom: true, admissionsPerSecond: 1000, paceByStock: true);
+        var people = Enumerable.Range(0, 60).Select(_ => fixture.MintCustomer(Guid.NewGuid())).ToList();
+        var path = $"/api/campaigns/{campaign.Id}/waiting-room";
+        await ForAllAsync(people, async p => await p.PostAsync(path, null));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        // 10 tickets left, 2 visitors per ticket: 20 admitted at a time, however fast the rate.
+        var states = await StatesAsync(people, path);
+        Assert.Equal(20, states.Count(s => s.State == "Admitted"));
+        Assert.Equal(40, states.Count(s => s.State == "Waiting"));
+
+        // The admitted buy the lot; everyone still waiting learns there is nothing left.
+        await ForAllAsync(states.Where(s => s.State == "Admitted").Take(10).ToList(), async s =>
+            Assert.Equal(HttpStatusCode.Created, (await HoldAsync(s.Person, campaign, s.Token)).Status));
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        var after = await StatesAsync(people, path);
+        Assert.Equal(40, after.Count(s => s.State == "SoldOut"));
+    }
+
+    private static async Task<List<(ApiClient Person, string State, string? Token)>> StatesAsync(IReadOnlyList<ApiClient> people, string path)
+    {
+        var states = new ConcurrentBag<(ApiClient, string, string?)>();
+        await ForAllAsync(people, async p =>
+        {
+            var body = (await p.GetAsync(path)).Body!;
+            states.Add((p, (string)body["state"]!, (string?)body["admissionToken"]));
+        });
+        return states.ToList();
+    }
+
+    private static Task<ApiResponse> HoldAsync(ApiClient person, Campaign campaign, string? token) =>
+        person.SendAsync(HttpMethod.Post, $"/api/campaigns/{campaign.Id}/holds", null, rawContent: WithToken(
+            new StringContent($"{{\"generalAdmissionCategoryId\":\"{campaign.GeneralAdmissionId}\",\"quantity\":1}}", Encoding.UTF8, "application/json"), token));
+
+    private static HttpContent WithToken(HttpContent content, string? token)
+    {
+        if (token is not null)
+        {
+            content.Headers.Add("X-Admission-Token", token);
+        }
+
+        return content;
+    }
+
+    private static string Tamper(string token) => token[..^2] + (token[^2] == 'A' ? "B" : "A") + token[^1];
+
+    private string ExpiredToken(Guid campaign, Guid user)
+    {
+        static string Encode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var payload = $"{campaign:N}.{user:N}.{DateTimeOffset.UtcNow.AddSeconds(-5).ToUnixTimeMilliseconds()}";
+        var key = Encoding.UTF8.GetBytes(fixture.App.GetParameterValue("waiting-room-key"));
+        return Encode(Encoding.UTF8.GetBytes(payload)) + "." + Encode(System.Security.Cryptography.HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(payload)));
+    }
+
+    private static Guid FirstUser(ApiClient person)
+    {
+        var payload = person.AccessToken!.Split('.')[1].Replace('-', '+').Replace('_', '/');
+        payload += new string('=', (4 - (payload.Length % 4)) % 4);
+        return Guid.Parse((string)JsonNode.Parse(Convert.FromBase64String(payload))!["sub"]!);
+    }
+
+    private static async Task ForAllAsync<T>(IReadOnlyList<T> items, Func<T, Task> action)
+    {
+        using var gate = new SemaphoreSlim(64);
+        await Task.WhenAll(items.Select(async item =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                await action(item);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+    }
+
+    private static double Correlation(double[] x, double[] y)
+    {
+        double mx = x.Average(), my = y.Average();
+        var cov = x.Zip(y, (a, b) => (a - mx) * (b - my)).Sum();
+        return cov / Math.Sqrt(x.Sum(a => (a - mx) * (a - mx)) * y.Sum(b => (b - my) * (b - my)));
+    }
+}
