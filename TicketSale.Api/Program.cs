@@ -60,6 +60,7 @@ builder.Services.AddHttpClient<PaymentGatewayClient>(http => http.BaseAddress = 
 var app = builder.Build();
 
 app.UseForwardedHeaders();
+app.UseSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRateLimiter();

@@ -36,6 +36,7 @@ builder.AddProject<Projects.TicketSale_Worker>("worker")
 
 builder.AddProject<Projects.TicketSale_Web>("web")
     .WithHttpEndpoint(port: 5080)
+    .WithReference(cache).WaitFor(cache)
     .WithReference(api).WaitFor(api);
 
 builder.Build().Run();

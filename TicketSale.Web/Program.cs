@@ -1,20 +1,46 @@
+using Microsoft.AspNetCore.HttpOverrides;
 using TicketSale.Web.Gateway;
+using TicketSale.Web.Sessions;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddRedisClient("cache");
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    // The certificate, when there is one, comes from configuration (Kestrel:Certificates:Default:Path / :Password).
+    kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+    kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+    kestrel.Limits.MaxRequestLineSize = 8 * 1024;
+});
+builder.Services.AddProblemDetails();
+builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
+builder.Services.AddHsts(o => { o.MaxAge = TimeSpan.FromDays(365); o.IncludeSubDomains = true; });
+builder.AddBrowserSessions();
 builder.Services.AddApiGateway();
 builder.Services.AddHttpClient(ApiReachableHealthCheck.HttpClientName);
 builder.Services.AddHealthChecks().AddCheck<ApiReachableHealthCheck>("api", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
 var app = builder.Build();
 
+app.UseForwardedHeaders();
+if (!app.Environment.IsDevelopment())
+{
+    app.UseHsts();
+    app.UseHttpsRedirection();
+}
+
+app.UseSecurityHeaders();
 app.UseDefaultFiles();
 app.UseStaticFiles();
+app.UseAuthentication();
+app.UseAuthorization();
 
 app.MapDefaultEndpoints();
+app.MapBrowserSessions();
 app.MapReverseProxy(proxy =>
 {
+    proxy.Use(BrowserSessions.ForwardSessionAsync);
     proxy.Use(RetryOnRefusedConnection.InvokeAsync);
     proxy.UseSessionAffinity();
     proxy.UseLoadBalancing();

@@ -1,0 +1,141 @@
+using System.Net.Http.Json;
+using System.Security.Claims;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
+using StackExchange.Redis;
+using TicketSale.Web.Gateway;
+
+namespace TicketSale.Web.Sessions;
+
+/// <summary>
+/// Browser sessions (backend for frontend): the Api's tokens live in an encrypted, HttpOnly cookie that scripts
+/// cannot read, and the gateway turns the cookie into a Bearer header. Because the browser sends that cookie by
+/// itself, every cookie-authenticated request that changes state must carry an antiforgery token.
+/// </summary>
+public static class BrowserSessions
+{
+    public const string CookieName = "ts-session";
+    public const string AntiforgeryHeader = "X-XSRF-TOKEN";
+    public const string ApiClientName = "api";
+
+    public static WebApplicationBuilder AddBrowserSessions(this WebApplicationBuilder builder)
+    {
+        // Keys in Redis: any Web replica can read a cookie another one wrote.
+        builder.Services.AddDataProtection().SetApplicationName("TicketSale.Web");
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<IConnectionMultiplexer>((keys, redis) =>
+            keys.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), "ts:dataprotection:keys"));
+        builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(cookie =>
+            {
+                cookie.Cookie.Name = CookieName;
+                cookie.Cookie.HttpOnly = true;
+                cookie.Cookie.SameSite = SameSiteMode.Strict;
+                // Secure whenever the request is (always in production, behind HTTPS); plain HTTP only on a dev machine.
+                cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                cookie.Cookie.Path = "/";
+                cookie.SlidingExpiration = true;
+                cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
+                // An API caller gets a status code, not a redirect to a login page.
+                cookie.Events.OnRedirectToLogin = context => { context.Response.StatusCode = StatusCodes.Status401Unauthorized; return Task.CompletedTask; };
+                cookie.Events.OnRedirectToAccessDenied = context => { context.Response.StatusCode = StatusCodes.Status403Forbidden; return Task.CompletedTask; };
+            });
+        builder.Services.AddAuthorization();
+        builder.Services.AddAntiforgery(o =>
+        {
+            o.HeaderName = AntiforgeryHeader;
+            o.Cookie.Name = "ts-xsrf";
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+        });
+        builder.Services.AddHttpClient(ApiClientName, http => http.BaseAddress = new Uri(ApiGateway.ApiAddress));
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapBrowserSessions(this IEndpointRouteBuilder app)
+    {
+        var bff = app.MapGroup("/bff").WithTags("Browser sessions");
+        bff.MapPost("/login", LoginAsync);
+        bff.MapPost("/logout", async (HttpContext context, IAntiforgery antiforgery) =>
+        {
+            if (!await antiforgery.IsRequestValidAsync(context))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Antiforgery token missing or invalid");
+            }
+
+            await context.SignOutAsync();
+            return Results.NoContent();
+        });
+        bff.MapGet("/session", (ClaimsPrincipal user, HttpContext context, IAntiforgery antiforgery) =>
+        {
+            var tokens = antiforgery.GetAndStoreTokens(context);
+            return TypedResults.Ok(new SessionResponse(user.Identity?.IsAuthenticated == true, user.FindFirstValue("email"), user.FindFirstValue("role"), tokens.RequestToken));
+        });
+        return app;
+    }
+
+    /// <summary>Signs in at the Api and keeps its tokens in the session cookie; answers like the Api when it refuses.</summary>
+    private static async Task<IResult> LoginAsync(LoginBody body, HttpContext context, IHttpClientFactory clients, IAntiforgery antiforgery)
+    {
+        using var api = clients.CreateClient(ApiClientName);
+        using var response = await api.PostAsJsonAsync("/api/auth/login", body, context.RequestAborted);
+        if (!response.IsSuccessStatusCode)
+        {
+            return Results.Problem(statusCode: (int)response.StatusCode, title: "Sign-in failed",
+                detail: (await response.Content.ReadFromJsonAsync<JsonObject>(context.RequestAborted))?["detail"]?.GetValue<string>());
+        }
+
+        var tokens = (await response.Content.ReadFromJsonAsync<JsonObject>(context.RequestAborted))!;
+        var identity = new ClaimsIdentity(
+            [new Claim("email", body.Email), new Claim("role", (string)tokens["role"]!)], CookieAuthenticationDefaults.AuthenticationScheme, "email", "role");
+        var properties = new AuthenticationProperties();
+        properties.StoreTokens(
+        [
+            new AuthenticationToken { Name = "access_token", Value = (string)tokens["accessToken"]! },
+            new AuthenticationToken { Name = "refresh_token", Value = (string)tokens["refreshToken"]! },
+        ]);
+        await context.SignInAsync(new ClaimsPrincipal(identity), properties);
+        context.User = new ClaimsPrincipal(identity);
+        // A fresh antiforgery token bound to the new identity.
+        var xsrf = antiforgery.GetAndStoreTokens(context);
+        return TypedResults.Ok(new SessionResponse(true, body.Email, (string)tokens["role"]!, xsrf.RequestToken));
+    }
+
+    /// <summary>
+    /// In front of the proxy: a request that rides on the session cookie gets the Api's Bearer token, and if it
+    /// changes state it must prove it came from our own pages. Requests bearing their own token pass untouched.
+    /// </summary>
+    public static async Task ForwardSessionAsync(HttpContext context, Func<Task> next)
+    {
+        if (context.Request.Headers.Authorization.Count == 0 && context.User.Identity?.IsAuthenticated == true)
+        {
+            if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !HttpMethods.IsOptions(context.Request.Method))
+            {
+                var antiforgery = context.RequestServices.GetRequiredService<IAntiforgery>();
+                if (!await antiforgery.IsRequestValidAsync(context))
+                {
+                    context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                    {
+                        HttpContext = context,
+                        ProblemDetails = { Status = 403, Title = "Antiforgery token missing or invalid", Detail = $"Send the token from /bff/session in the {AntiforgeryHeader} header." },
+                    });
+                    return;
+                }
+            }
+
+            var access = await context.GetTokenAsync("access_token");
+            context.Request.Headers.Authorization = "Bearer " + access;
+        }
+
+        await next();
+    }
+}
+
+public sealed record LoginBody(string Email, string Password);
+
+public sealed record SessionResponse(bool SignedIn, string? Email, string? Role, string? AntiforgeryToken);
