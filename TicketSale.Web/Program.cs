@@ -24,6 +24,9 @@ builder.Services.AddHealthChecks().AddCheck<ApiReachableHealthCheck>("api", tags
 var app = builder.Build();
 
 app.UseForwardedHeaders();
+// Errors raised here at the edge (an oversized body, a dead Api) answer as problem details, like the Api's own.
+app.UseExceptionHandler();
+app.UseStatusCodePages();
 if (!app.Environment.IsDevelopment())
 {
     app.UseHsts();

@@ -15,7 +15,9 @@ public sealed class TightLimitsFixture : SaleFixture
             .WithEnvironment("RateLimits__Classes__purchases__PerUser__Capacity", "2")
             .WithEnvironment("RateLimits__Classes__purchases__PerUser__PerSecond", "0.25")
             .WithEnvironment("RateLimits__Classes__signin__PerUser__Capacity", "3")
-            .WithEnvironment("RateLimits__Classes__signin__PerUser__PerSecond", "0.5");
+            .WithEnvironment("RateLimits__Classes__signin__PerUser__PerSecond", "0.5")
+            .WithEnvironment("RateLimits__Classes__reads__PerIp__Capacity", "5")
+            .WithEnvironment("RateLimits__Classes__reads__PerIp__PerSecond", "0.5");
     }
 }
 
@@ -104,6 +106,29 @@ public sealed class RateLimitTests(TightLimitsFixture fixture) : IClassFixture<T
         Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Locked], answers);
         await Task.Delay(TimeSpan.FromSeconds(2.1));
         Assert.Equal(HttpStatusCode.Locked, (await anonymous.PostAsync("/api/auth/login", new { email = user.Email, password = "a long enough password" })).Status);
+    }
+
+    [Fact]
+    public async Task One_client_address_is_limited_across_users_and_other_addresses_are_not()
+    {
+        // Documentation addresses (RFC 5737) in X-Forwarded-For: the Api believes it from a loopback proxy only.
+        async Task<HttpStatusCode> ReadAsync(string address, int replica)
+        {
+            using var http = fixture.App.CreateHttpClient("api", replica);
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/campaigns");
+            request.Headers.Add("X-Forwarded-For", address);
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        var first = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            first.Add(await ReadAsync("198.51.100.7", i % 2));
+        }
+
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.OK, 5), HttpStatusCode.TooManyRequests], first);
+        Assert.Equal(HttpStatusCode.OK, await ReadAsync("198.51.100.8", 0));
     }
 
     private ApiClient Direct(ApiClient user, int replica) => new(new HttpClient(), fixture.App.GetEndpoint("api", replica), user.AccessToken);

@@ -116,6 +116,34 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task After_opening_visitors_queue_in_arrival_order_keep_their_place_and_see_position_wait_and_when_to_ask_again()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 100,
+            opensAt: DateTimeOffset.UtcNow.AddSeconds(-1), waitingRoom: true, admissionsPerSecond: 0.1, paceByStock: false);
+        var path = $"/api/campaigns/{campaign.Id}/waiting-room";
+        await Task.Delay(TimeSpan.FromMilliseconds(500)); // the pump opens the room
+        var people = Enumerable.Range(0, 5).Select(_ => fixture.MintCustomer(Guid.NewGuid())).ToList();
+
+        var places = new List<long>();
+        foreach (var person in people)
+        {
+            places.Add((long)(await person.PostAsync(path, null)).Body!["place"]!);
+        }
+
+        Assert.Equal(places.Order(), places);
+        Assert.Equal(places.Count, places.Distinct().Count());
+        Assert.Equal(places[2], (long)(await people[2].PostAsync(path, null)).Body!["place"]!); // another tab
+
+        var last = (await people[^1].GetAsync(path)).Body!;
+        Assert.Equal("Waiting", (string)last["state"]!);
+        var position = (long)last["position"]!;
+        Assert.InRange(position, 1, 5);
+        Assert.Equal((int)Math.Ceiling(position / 0.1), (int)last["estimatedWaitSeconds"]!);
+        Assert.InRange((int)last["pollAfterSeconds"]!, 1, 30);
+        Assert.Null(last["admissionToken"]);
+    }
+
+    [Fact]
     public async Task Admission_is_paced_by_the_stock_left_and_the_rest_learn_it_is_sold_out()
     {
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, perUserLimit: 1, generalAdmission: 10,
