@@ -32,7 +32,8 @@ public static class AuthExtensions
                     IssuerSigningKey = TokenService.SigningKey(auth.Value),
                     NameClaimType = "sub",
                     RoleClaimType = "role",
-                    ClockSkew = TimeSpan.FromSeconds(30),
+                    // Replicas keep time with NTP; a long skew would only stretch every token.
+                    ClockSkew = TimeSpan.FromSeconds(5),
                 };
             });
         builder.Services.AddAuthorizationBuilder()

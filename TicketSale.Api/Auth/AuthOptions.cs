@@ -14,7 +14,7 @@ public sealed class AuthOptions
     [Required]
     public string Issuer { get; set; } = "ticketsale";
 
-    [Range(typeof(TimeSpan), "00:01:00", "01:00:00")]
+    [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
     [Range(typeof(TimeSpan), "00:10:00", "90.00:00:00")]

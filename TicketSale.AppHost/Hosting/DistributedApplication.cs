@@ -130,6 +130,7 @@ public sealed class DistributedApplication : IAsyncDisposable
             Console.WriteLine($"Starting TicketSale (state: {Options.StateDirectory}) ...");
             await StartAsync(shutdown.Token).ConfigureAwait(false);
             Console.WriteLine(ResourceTable.Render(this, $"All resources healthy in {StartupTime.TotalSeconds:0.0} s. Ctrl+C stops everything."));
+            Console.WriteLine($"Generated credentials (parameters, passwords) are in {Path.Combine(Options.StateDirectory, "secrets.json")}.");
             foreach (var replica in _replicas)
             {
                 _ = ReportUnexpectedExitAsync(replica, shutdown.Token);
@@ -226,7 +227,7 @@ public sealed class DistributedApplication : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         foreach (var replica in _replicas)
         {
-            replica.Log?.Dispose();
+            await replica.DisposeAsync().ConfigureAwait(false);
         }
 
         _context?.Dispose();
@@ -303,7 +304,7 @@ public sealed class DistributedApplication : IAsyncDisposable
     }
 
     /// <summary>One process of a resource, across its starts and stops.</summary>
-    private sealed class Replica(ProcessResource resource, int index)
+    private sealed class Replica(ProcessResource resource, int index) : IAsyncDisposable
     {
         public ProcessResource Resource { get; } = resource;
 
@@ -327,6 +328,11 @@ public sealed class DistributedApplication : IAsyncDisposable
             }
 
             Log ??= new ResourceLog(Name, Path.Combine(context.StateDirectory, "logs"), context.Options.WriteLogsToConsole);
+            if (Process is not null)
+            {
+                await Process.DisposeAsync().ConfigureAwait(false);
+            }
+
             StopRequested = false;
             State = "Starting";
             var spec = Resource.CreateProcessSpec(context, Index);
@@ -366,6 +372,16 @@ public sealed class DistributedApplication : IAsyncDisposable
                 await process.StopAsync().ConfigureAwait(false);
                 State = "Stopped";
             }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Process is not null)
+            {
+                await Process.DisposeAsync().ConfigureAwait(false);
+            }
+
+            Log?.Dispose();
         }
 
         private async Task<bool> ProbeQuietlyAsync(RunContext context, CancellationToken cancellationToken)

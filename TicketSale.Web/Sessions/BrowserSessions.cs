@@ -128,11 +128,65 @@ public static class BrowserSessions
                 }
             }
 
-            var access = await context.GetTokenAsync("access_token");
+            if (await CurrentAccessTokenAsync(context) is not { } access)
+            {
+                await context.SignOutAsync();
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return;
+            }
+
             context.Request.Headers.Authorization = "Bearer " + access;
         }
 
         await next();
+    }
+
+    /// <summary>
+    /// The session's access token, refreshed through the Api (which rotates the refresh token) when it is about to
+    /// expire; null when the Api no longer accepts the session (revoked, or the account was locked).
+    /// </summary>
+    private static async Task<string?> CurrentAccessTokenAsync(HttpContext context)
+    {
+        var result = await context.AuthenticateAsync();
+        var properties = result.Properties!;
+        var access = properties.GetTokenValue("access_token");
+        // Refreshed once less than a third of its life is left, so it never expires between here and the Api.
+        if (access is not null && Lifetime(access) is var (issued, expires) && expires - DateTimeOffset.UtcNow > (expires - issued) / 3)
+        {
+            return access;
+        }
+
+        using var api = context.RequestServices.GetRequiredService<IHttpClientFactory>().CreateClient(ApiClientName);
+        using var response = await api.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = properties.GetTokenValue("refresh_token") }, context.RequestAborted);
+        if (!response.IsSuccessStatusCode)
+        {
+            return null;
+        }
+
+        var tokens = (await response.Content.ReadFromJsonAsync<JsonObject>(context.RequestAborted))!;
+        properties.UpdateTokenValue("access_token", (string)tokens["accessToken"]!);
+        properties.UpdateTokenValue("refresh_token", (string)tokens["refreshToken"]!);
+        await context.SignInAsync(result.Principal!, properties);
+        return (string)tokens["accessToken"]!;
+    }
+
+    /// <summary>
+    /// The "iat" and "exp" of a JWT (zero when unreadable, which forces a refresh). Its signature is the Api's
+    /// business; the Web only needs to know when to refresh.
+    /// </summary>
+    private static (DateTimeOffset Issued, DateTimeOffset Expires) Lifetime(string jwt)
+    {
+        var payload = jwt.Split('.') is [_, var body, _] ? body.Replace('-', '+').Replace('_', '/') : "";
+        payload += new string('=', (4 - (payload.Length % 4)) % 4);
+        try
+        {
+            var claims = JsonNode.Parse(Convert.FromBase64String(payload));
+            return (DateTimeOffset.FromUnixTimeSeconds(claims?["iat"]?.GetValue<long>() ?? 0), DateTimeOffset.FromUnixTimeSeconds(claims?["exp"]?.GetValue<long>() ?? 0));
+        }
+        catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return (DateTimeOffset.MinValue, DateTimeOffset.MinValue);
+        }
     }
 }
 

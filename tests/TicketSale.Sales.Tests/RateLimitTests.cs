@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using TicketSale.AppHost.Hosting.Resources;
 
 namespace TicketSale.Sales.Tests;
@@ -17,7 +18,8 @@ public sealed class TightLimitsFixture : SaleFixture
             .WithEnvironment("RateLimits__Classes__signin__PerUser__Capacity", "3")
             .WithEnvironment("RateLimits__Classes__signin__PerUser__PerSecond", "0.5")
             .WithEnvironment("RateLimits__Classes__reads__PerIp__Capacity", "5")
-            .WithEnvironment("RateLimits__Classes__reads__PerIp__PerSecond", "0.5");
+            .WithEnvironment("RateLimits__Classes__reads__PerIp__PerSecond", "0.5")
+            .WithEnvironment("Auth__AccessTokenLifetime", "00:00:10");
     }
 }
 
@@ -30,7 +32,8 @@ public sealed class RateLimitTests(TightLimitsFixture fixture) : IClassFixture<T
         var user = await fixture.NewCustomerAsync();
         var replicas = new[] { Direct(user, 0), Direct(user, 1) };
 
-        // Three tokens, taken alternately on both replicas: the bucket is one, in Redis.
+        // Three tokens, taken alternately on both replicas: the bucket is one, in Redis. (Access tokens live 10 s in
+        // this fixture: each test signs in afresh.)
         var first = new List<HttpStatusCode>();
         for (var i = 0; i < 3; i++)
         {
@@ -129,6 +132,22 @@ public sealed class RateLimitTests(TightLimitsFixture fixture) : IClassFixture<T
 
         Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.OK, 5), HttpStatusCode.TooManyRequests], first);
         Assert.Equal(HttpStatusCode.OK, await ReadAsync("198.51.100.8", 0));
+    }
+
+    [Fact]
+    public async Task A_browser_session_outlives_its_access_token_by_refreshing_it()
+    {
+        var customer = await fixture.NewCustomerAsync();
+        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = fixture.Web };
+        using var login = await browser.PostAsJsonAsync("/bff/login", new { email = customer.Email, password = "a long enough password" });
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/api/orders")).StatusCode);
+
+        // Access tokens live 10 s here (5 s of clock skew allowed): past that, only a refreshed one gets through.
+        await Task.Delay(TimeSpan.FromSeconds(16));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await customer.GetAsync("/api/orders")).Status); // a token of the same age
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/api/orders")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/api/orders")).StatusCode);
     }
 
     private ApiClient Direct(ApiClient user, int replica) => new(new HttpClient(), fixture.App.GetEndpoint("api", replica), user.AccessToken);

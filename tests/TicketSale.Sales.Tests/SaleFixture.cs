@@ -41,7 +41,8 @@ public class SaleFixture : IAsyncLifetime
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await App.StartAsync(timeout.Token);
         Web = App.GetEndpoint("web");
-        Admin = await SignInAsync("admin@ticketsale.local", App.GetParameterValue("admin-password"));
+        // Signs in again when its token is close to expiry, as a long-running client would.
+        Admin = new ApiClient(_http, Web, null, AdminTokenAsync);
     }
 
     /// <summary>
@@ -67,6 +68,24 @@ public class SaleFixture : IAsyncLifetime
     }
 
     public ApiClient Anonymous() => new(_http, Web, null);
+
+    private string? _adminToken;
+    private DateTimeOffset _adminTokenRenewAt;
+
+    private async Task<string> AdminTokenAsync()
+    {
+        if (_adminToken is null || DateTimeOffset.UtcNow >= _adminTokenRenewAt)
+        {
+            var signedIn = DateTimeOffset.UtcNow;
+            using var response = await _http.PostAsJsonAsync(new Uri(Web, "/api/auth/login"), new { email = "admin@ticketsale.local", password = App.GetParameterValue("admin-password") });
+            response.EnsureSuccessStatusCode();
+            var tokens = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+            _adminToken = (string)tokens["accessToken"]!;
+            _adminTokenRenewAt = signedIn + (TimeSpan.FromSeconds((int)tokens["expiresIn"]!) / 2);
+        }
+
+        return _adminToken;
+    }
 
     public async Task<ApiClient> SignInAsync(string email, string password)
     {
@@ -215,7 +234,7 @@ public class SaleFixture : IAsyncLifetime
 public sealed record Campaign(Guid Id, int Seats, Guid? GeneralAdmissionId);
 
 /// <summary>A signed-in (or anonymous) user of the API, through the Web gateway.</summary>
-public sealed class ApiClient(HttpClient http, Uri baseAddress, string? accessToken)
+public sealed class ApiClient(HttpClient http, Uri baseAddress, string? accessToken, Func<Task<string>>? tokenSource = null)
 {
     public string? Email { get; set; }
 
@@ -230,9 +249,9 @@ public sealed class ApiClient(HttpClient http, Uri baseAddress, string? accessTo
     public async Task<ApiResponse> SendAsync(HttpMethod method, string path, object? body, string? idempotencyKey = null, HttpContent? rawContent = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(baseAddress, path));
-        if (accessToken is not null)
+        if ((tokenSource is null ? accessToken : await tokenSource()) is { } token)
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
         if (idempotencyKey is not null)
