@@ -88,7 +88,8 @@ public static class ServiceDefaultsExtensions
         return app;
     }
 
-    private static bool IsInfrastructurePath(Microsoft.AspNetCore.Http.PathString path) =>
+    /// <summary>Health probes and metric scrapes: plain HTTP from the platform, not traced, never redirected.</summary>
+    public static bool IsInfrastructurePath(Microsoft.AspNetCore.Http.PathString path) =>
         path.StartsWithSegments(HealthEndpointPath) || path.StartsWithSegments(AlivenessEndpointPath)
         || path.StartsWithSegments(MetricsEndpointPath);
 }

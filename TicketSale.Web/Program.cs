@@ -30,7 +30,8 @@ app.UseStatusCodePages();
 if (!app.Environment.IsDevelopment())
 {
     app.UseHsts();
-    app.UseHttpsRedirection();
+    // Probes come from the platform over plain HTTP: redirecting them would fail them.
+    app.UseWhen(context => !ServiceDefaultsExtensions.IsInfrastructurePath(context.Request.Path), https => https.UseHttpsRedirection());
 }
 
 app.UseSecurityHeaders();

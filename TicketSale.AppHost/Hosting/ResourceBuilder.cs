@@ -90,6 +90,13 @@ public static class ResourceBuilderExtensions
         return builder;
     }
 
+    /// <summary>Takes a 200 from <paramref name="path"/> as ready, instead of the default /health.</summary>
+    public static IResourceBuilder<ProjectResource> WithHttpHealthCheck(this IResourceBuilder<ProjectResource> builder, string path)
+    {
+        builder.Resource.HealthPath = path;
+        return builder;
+    }
+
     public static IResourceBuilder<ExecutableResource> WithHttpHealthCheck(this IResourceBuilder<ExecutableResource> builder, string path)
     {
         builder.Resource.HealthPath = path;

@@ -15,6 +15,9 @@ public sealed class ProjectResource(string name, string projectDirectory) : Proc
 
     internal int? PreferredPort { get; set; }
 
+    /// <summary>The path whose 200 means ready.</summary>
+    internal string HealthPath { get; set; } = "/health";
+
     /// <summary>Extra environment: literal strings, or parameters resolved at start.</summary>
     internal Dictionary<string, object> Environment { get; } = [];
 
@@ -81,7 +84,7 @@ public sealed class ProjectResource(string name, string projectDirectory) : Proc
     }
 
     internal override Task<bool> ProbeAsync(RunContext context, int replica, CancellationToken cancellationToken) =>
-        Probes.HttpOkAsync(context.ProbeClient, new Uri(HttpEndpoints[replica], "/health"), cancellationToken);
+        Probes.HttpOkAsync(context.ProbeClient, new Uri(HttpEndpoints[replica], HealthPath), cancellationToken);
 
     internal override string DescribeEndpoint(int replica) => HttpEndpoints[replica].ToString();
 }
