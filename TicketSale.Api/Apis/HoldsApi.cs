@@ -101,9 +101,7 @@ public static class HoldsApi
 
         return result.Status switch
         {
-            HoldStatus.RateLimited => TypedResults.Problem(
-                $"Too many requests; try again in {Math.Max(1, (int)Math.Ceiling(result.Rate!.RetryAfter.TotalSeconds))} s.",
-                statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests"),
+            HoldStatus.RateLimited => RateLimitExtensions.TooManyRequests(result.Rate!),
             HoldStatus.Held => TypedResults.Created($"/api/campaigns/{campaignId}/holds/{holdId}",
                 new HoldResponse(holdId, campaignId, seats, request.GeneralAdmissionCategoryId, quantity, result.ExpiresAt, null)),
             HoldStatus.Taken => Problems.Conflict("Some of these seats are no longer available.", "seats-taken",

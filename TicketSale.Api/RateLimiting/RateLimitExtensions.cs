@@ -101,7 +101,7 @@ public static class RateLimitExtensions
         }
     }
 
-    public static IResult TooManyRequests(RateDecision decision) =>
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult TooManyRequests(RateDecision decision) =>
         TypedResults.Problem(
             $"Too many requests; try again in {Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds))} s.",
             statusCode: StatusCodes.Status429TooManyRequests,

@@ -112,7 +112,7 @@ public class SaleFixture : IAsyncLifetime
     /// </summary>
     public ApiClient MintCustomer(Guid userId)
     {
-        static string Encode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        static string Encode(byte[] bytes) => Base64Url.Encode(bytes);
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var header = Encode(JsonSerializer.SerializeToUtf8Bytes(new { alg = "HS256", typ = "JWT" }));
         var payload = Encode(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
@@ -232,6 +232,11 @@ public class SaleFixture : IAsyncLifetime
 }
 
 public sealed record Campaign(Guid Id, int Seats, Guid? GeneralAdmissionId);
+
+internal static class Base64Url
+{
+    public static string Encode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
 
 /// <summary>A signed-in (or anonymous) user of the API, through the Web gateway.</summary>
 public sealed class ApiClient(HttpClient http, Uri baseAddress, string? accessToken, Func<Task<string>>? tokenSource = null)

@@ -222,7 +222,7 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
 
     private string ExpiredToken(Guid campaign, Guid user)
     {
-        static string Encode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        static string Encode(byte[] bytes) => Base64Url.Encode(bytes);
         var payload = $"{campaign:N}.{user:N}.{DateTimeOffset.UtcNow.AddSeconds(-5).ToUnixTimeMilliseconds()}";
         var key = Encoding.UTF8.GetBytes(fixture.App.GetParameterValue("waiting-room-key"));
         return Encode(Encoding.UTF8.GetBytes(payload)) + "." + Encode(System.Security.Cryptography.HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(payload)));
