@@ -130,8 +130,8 @@ public static partial class PurchasesApi
             throw;
         }
 
-        await redis.GetDatabase().StringSetAsync(PurchaseStatusStore.Key(purchaseId),
-            JsonSerializer.Serialize(new PurchaseStatusRecord(userId, "Pending", null, null)), PurchaseStatusStore.Retention);
+        await redis.GetDatabase().StringSetAsync(PurchaseOutcomeChannel.StatusKey(purchaseId),
+            JsonSerializer.Serialize(new PurchaseStatusRecord(userId, "Pending", null, null)), PurchaseOutcomeChannel.Retention);
         return new StoredAnswer("", false, StatusCodes.Status202Accepted, purchaseId, null);
     }
 

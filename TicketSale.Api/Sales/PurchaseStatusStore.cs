@@ -15,13 +15,9 @@ namespace TicketSale.Api.Sales;
 /// </summary>
 public sealed class PurchaseStatusStore(IConnectionMultiplexer redis, IServiceScopeFactory scopes)
 {
-    public static readonly TimeSpan Retention = TimeSpan.FromDays(2);
-
-    public static RedisKey Key(Guid purchaseId) => PurchaseOutcomeChannel.StatusKey(purchaseId);
-
     public async Task<PurchaseResponse?> GetAsync(Guid purchaseId, Guid userId)
     {
-        var cached = await redis.GetDatabase().StringGetAsync(Key(purchaseId));
+        var cached = await redis.GetDatabase().StringGetAsync(PurchaseOutcomeChannel.StatusKey(purchaseId));
         if (cached.HasValue && JsonSerializer.Deserialize<PurchaseStatusRecord>((string)cached!) is { } record)
         {
             return record.UserId == userId ? new PurchaseResponse(purchaseId, record.Status, record.OrderId, record.FailureReason) : null;

@@ -262,7 +262,7 @@ public sealed class PurchaseProcessor(
         var record = new PurchaseStatusRecord(purchase.UserId, status.ToString(), status == PurchaseStatus.Confirmed ? purchase.PurchaseId : null, reason);
         var json = JsonSerializer.Serialize(record);
         var db = redis.GetDatabase();
-        await db.StringSetAsync(PurchaseOutcomeChannel.StatusKey(purchase.PurchaseId), json, TimeSpan.FromDays(2));
+        await db.StringSetAsync(PurchaseOutcomeChannel.StatusKey(purchase.PurchaseId), json, PurchaseOutcomeChannel.Retention);
         await db.PublishAsync(PurchaseOutcomeChannel.For(purchase.PurchaseId), json);
     }
 
