@@ -88,6 +88,23 @@ public sealed class DistributedApplication : IAsyncDisposable
         }
 
         StartupTime = clock.Elapsed;
+        WriteManifest();
+    }
+
+    /// <summary>
+    /// Where everything runs, for tools that attach to a running application (the benchmark): HTTP endpoints of
+    /// every replica and the connection strings. Readable by the owner only, like secrets.json beside it.
+    /// </summary>
+    private void WriteManifest()
+    {
+        var manifest = new Dictionary<string, object>
+        {
+            ["endpoints"] = _resources.OfType<ProjectResource>().ToDictionary(p => p.Name, p => p.HttpEndpoints.Select(u => u.ToString()).ToList()),
+            ["connectionStrings"] = _resources.OfType<IResourceWithConnectionString>().ToDictionary(r => r.Name, r => r.GetConnectionString()),
+        };
+        var path = Path.Combine(Options.StateDirectory, ".run", "manifest.json");
+        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(manifest));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     /// <summary>How long the last <see cref="StartAsync"/> took until every resource was healthy.</summary>

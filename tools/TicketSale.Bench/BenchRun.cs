@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using Spectre.Console;
+using TicketSale.Bench.Load;
+
+namespace TicketSale.Bench;
+
+/// <summary>What the command line asked for.</summary>
+public sealed record BenchOptions(
+    IReadOnlySet<string> Scenarios,
+    int Buyers,
+    TimeSpan Burst,
+    int ReservedSeats,
+    int GeneralAdmission,
+    IReadOnlyList<int> Connections,
+    TimeSpan HotPathDuration,
+    TimeSpan StressStep,
+    TimeSpan SoakDuration,
+    int ConfirmationPurchases,
+    string OutputDirectory);
+
+/// <summary>One run of the bench: the target, the results so far, and what the invariant check must account for.</summary>
+public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressContext progress)
+{
+    public BenchTarget Target { get; } = target;
+
+    public BenchOptions Options { get; } = options;
+
+    public List<LoadResult> Loads { get; } = [];
+
+    public Dictionary<string, object> Figures { get; } = [];
+
+    public List<string> Notes { get; } = [];
+
+    /// <summary>Every purchase the system accepted (202) during the run: each must end confirmed or failed.</summary>
+    public ConcurrentBag<Guid> AcceptedPurchases { get; } = [];
+
+    public List<BenchCampaign> Campaigns { get; } = [];
+
+    public List<Guid> BaselineCampaigns { get; } = [];
+
+    public MemorySampler Memory { get; } = new(target);
+
+    public ProgressTask Phase(string description, double maxValue) => progress.AddTask(Markup.Escape(description), maxValue: maxValue);
+
+    /// <summary>Runs a load with a progress bar that fills over its duration.</summary>
+    public async Task<LoadResult> LoadAsync(string name, int workers, TimeSpan duration, Func<int, CancellationToken, ValueTask<Outcome?>> operation)
+    {
+        var bar = Phase($"{name} ({workers} conns)", duration.TotalSeconds);
+        var result = await LoadRunner.RunAsync(name, workers, duration, operation, (elapsed, _) => bar.Value = elapsed.TotalSeconds);
+        bar.Value = bar.MaxValue;
+        Loads.Add(result);
+        return result;
+    }
+
+    public async Task<LoadResult> WrkAsync(string name, Uri server, IReadOnlyList<WrkRequest> requests, int connections, TimeSpan duration)
+    {
+        var bar = Phase($"{name} ({connections} conns)", duration.TotalSeconds);
+        using var ticker = new Timer(_ => bar.Increment(1), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        var result = await Wrk.RunAsync(name, server, requests, connections, duration, Path.GetTempPath());
+        bar.Value = bar.MaxValue;
+        Loads.Add(result);
+        return result;
+    }
+}
+
+/// <summary>Samples the resident memory of each service process from /proc, for the peak and the soak's drift.</summary>
+public sealed class MemorySampler(BenchTarget target) : IDisposable
+{
+    private readonly Dictionary<string, long> _peaks = [];
+    private readonly List<(double Seconds, string Process, long Bytes)> _samples = [];
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private Timer? _timer;
+
+    public IReadOnlyDictionary<string, long> Peaks
+    {
+        get
+        {
+            lock (_peaks)
+            {
+                return new Dictionary<string, long>(_peaks);
+            }
+        }
+    }
+
+    public IReadOnlyList<(double Seconds, string Process, long Bytes)> Samples
+    {
+        get
+        {
+            lock (_peaks)
+            {
+                return [.. _samples];
+            }
+        }
+    }
+
+    public void Start() => _timer = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(500));
+
+    public void Sample()
+    {
+        foreach (var (name, pid) in target.ProcessIds())
+        {
+            if (ResidentBytes(pid) is not { } bytes)
+            {
+                continue;
+            }
+
+            lock (_peaks)
+            {
+                _peaks[name] = Math.Max(_peaks.GetValueOrDefault(name), bytes);
+                _samples.Add((_clock.Elapsed.TotalSeconds, name, bytes));
+            }
+        }
+    }
+
+    public static long? ResidentBytes(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose() => _timer?.Dispose();
+}

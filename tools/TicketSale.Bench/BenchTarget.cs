@@ -1,0 +1,271 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+using TicketSale.AppHost.Hosting;
+using TicketSale.AppHost.Hosting.Resources;
+using TicketSale.AppHost.Hosting.Testing;
+
+namespace TicketSale.Bench;
+
+/// <summary>
+/// The system under test: either started here through the AppHost's test host (fresh state, rate limits set out of
+/// the load's way, since every request comes from one loopback address), or a running one found through its state
+/// folder (<c>.state/.run/manifest.json</c> and <c>.state/secrets.json</c>), whose own configuration then applies.
+/// </summary>
+public sealed class BenchTarget : IAsyncDisposable
+{
+    private static readonly (string Class, string[] Buckets)[] s_rateLimitBuckets =
+        [("auth", ["PerIp"]), ("signin", ["PerUser"]), ("holds", ["PerUser", "PerIp"]), ("purchases", ["PerUser", "PerIp"]), ("reads", ["PerIp"])];
+
+    private readonly DistributedApplication? _app;
+    private readonly string _stateDirectory;
+    private string? _adminToken;
+    private DateTimeOffset _adminTokenRenewAt;
+
+    private BenchTarget(DistributedApplication? app, string stateDirectory, Uri web, IReadOnlyList<Uri> apis, Uri payments,
+        string postgres, string redis, string adminPassword, string jwtKey)
+    {
+        _app = app;
+        _stateDirectory = stateDirectory;
+        Web = web;
+        Apis = apis;
+        Payments = payments;
+        Postgres = postgres;
+        Redis = redis;
+        AdminPassword = adminPassword;
+        JwtKey = jwtKey;
+        Http = NewClient(256);
+    }
+
+    /// <summary>The gateway: the front door buyers use.</summary>
+    public Uri Web { get; }
+
+    /// <summary>Each Api replica, for the hot-path runs that measure the endpoint itself.</summary>
+    public IReadOnlyList<Uri> Apis { get; }
+
+    public Uri Payments { get; }
+
+    public string Postgres { get; }
+
+    public string Redis { get; }
+
+    public string AdminPassword { get; }
+
+    public string JwtKey { get; }
+
+    /// <summary>For set-up and checks; the load has clients of its own, sized to their concurrency.</summary>
+    public HttpClient Http { get; }
+
+    public bool CanPauseWorker => _app is not null;
+
+    public string Description => _app is null ? $"running system at {Web} (state {_stateDirectory})" : "started by the bench through the AppHost's test host";
+
+    public static async Task<BenchTarget> StartAsync(CancellationToken cancellationToken)
+    {
+        var app = DistributedApplicationTestingBuilder.Create<DistributedApplication>(builder =>
+        {
+            var api = builder.CreateResourceBuilder<ProjectResource>("api")
+                .WithEnvironment("RateLimits__LocalPerIpPerSecond", "1000000");
+            foreach (var (limitClass, buckets) in s_rateLimitBuckets)
+            {
+                foreach (var bucket in buckets)
+                {
+                    api.WithEnvironment($"RateLimits__Classes__{limitClass}__{bucket}__Capacity", "1000000")
+                        .WithEnvironment($"RateLimits__Classes__{limitClass}__{bucket}__PerSecond", "1000000");
+                }
+            }
+        });
+        await app.StartAsync(cancellationToken);
+        var apis = Enumerable.Range(0, 2).Select(i => app.GetEndpoint("api", i)).ToList();
+        return new BenchTarget(app, app.Options.StateDirectory, app.GetEndpoint("web"), apis, app.GetEndpoint("payments"),
+            app.GetConnectionString("tickets"), app.GetConnectionString("cache"), app.GetParameterValue("admin-password"), app.GetParameterValue("jwt-signing-key"));
+    }
+
+    public static BenchTarget Attach(string stateDirectory)
+    {
+        var manifestPath = Path.Combine(stateDirectory, ".run", "manifest.json");
+        if (!File.Exists(manifestPath))
+        {
+            throw new InvalidOperationException($"No running application found: {manifestPath} does not exist (start it with ./run.sh).");
+        }
+
+        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))!;
+        var secrets = JsonNode.Parse(File.ReadAllText(Path.Combine(stateDirectory, "secrets.json")))!;
+        Uri Endpoint(string resource, int replica = 0) => new((string)manifest["endpoints"]![resource]![replica]!);
+        var apis = ((JsonArray)manifest["endpoints"]!["api"]!).Select(u => new Uri((string)u!)).ToList();
+        return new BenchTarget(null, stateDirectory, Endpoint("web"), apis, Endpoint("payments"),
+            (string)manifest["connectionStrings"]!["tickets"]!, (string)manifest["connectionStrings"]!["cache"]!,
+            (string)secrets["admin-password"]!, (string)secrets["jwt-signing-key"]!);
+    }
+
+    /// <summary>A client for one load run: as many connections as the run has workers, none of them recycled mid-run.</summary>
+    public static HttpClient NewClient(int connections) => new(new SocketsHttpHandler
+    {
+        MaxConnectionsPerServer = connections,
+        PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+        UseCookies = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+    })
+    { Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>The process ids of each Api replica (and of the Worker), for resident-memory sampling.</summary>
+    public IReadOnlyDictionary<string, int> ProcessIds()
+    {
+        var ids = new Dictionary<string, int>();
+        foreach (var name in new[] { "api-0", "api-1", "worker", "web" })
+        {
+            var replica = name.StartsWith("api-", StringComparison.Ordinal) ? int.Parse(name[4..], System.Globalization.CultureInfo.InvariantCulture) : 0;
+            var resource = name.StartsWith("api-", StringComparison.Ordinal) ? "api" : name;
+            int? pid = _app is not null
+                ? _app.GetProcessId(resource, replica)
+                : File.Exists(Path.Combine(_stateDirectory, ".run", name + ".pid"))
+                    && int.TryParse(File.ReadAllText(Path.Combine(_stateDirectory, ".run", name + ".pid")).Trim(), out var read) ? read : null;
+            if (pid is { } id)
+            {
+                ids[name] = id;
+            }
+        }
+
+        return ids;
+    }
+
+    public Task StopWorkerAsync() => _app?.StopResourceAsync("worker") ?? Task.CompletedTask;
+
+    public Task StartWorkerAsync(CancellationToken cancellationToken) => _app?.StartResourceAsync("worker", 0, cancellationToken) ?? Task.CompletedTask;
+
+    /// <summary>
+    /// A customer's access token signed here with the Api's key: fifty thousand buyers without fifty thousand password
+    /// hashes, which would measure PBKDF2 rather than the sale. The Api cannot tell it from one it issued.
+    /// </summary>
+    public string MintCustomerToken(Guid userId, TimeSpan lifetime)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var header = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new { alg = "HS256", typ = "JWT" }));
+        var payload = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["sub"] = userId.ToString(),
+            ["role"] = "customer",
+            ["iss"] = "ticketsale",
+            ["aud"] = "ticketsale",
+            ["iat"] = now,
+            ["nbf"] = now - 5,
+            ["exp"] = now + (long)lifetime.TotalSeconds,
+        }));
+        var signature = Base64Url(HMACSHA256.HashData(Encoding.UTF8.GetBytes(JwtKey), Encoding.UTF8.GetBytes(header + "." + payload)));
+        return $"{header}.{payload}.{signature}";
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public async Task<JsonNode> AdminAsync(HttpMethod method, string path, object? body)
+    {
+        if (_adminToken is null || DateTimeOffset.UtcNow >= _adminTokenRenewAt)
+        {
+            var signedIn = DateTimeOffset.UtcNow;
+            using var login = await Http.PostAsJsonAsync(new Uri(Web, "/api/auth/login"), new { email = "admin@ticketsale.local", password = AdminPassword });
+            login.EnsureSuccessStatusCode();
+            var tokens = (await login.Content.ReadFromJsonAsync<JsonObject>())!;
+            _adminToken = (string)tokens["accessToken"]!;
+            _adminTokenRenewAt = signedIn + (TimeSpan.FromSeconds((int)tokens["expiresIn"]!) / 2);
+        }
+
+        using var request = new HttpRequestMessage(method, new Uri(Web, path)) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Authorization = new("Bearer", _adminToken);
+        using var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{method} {path} answered {(int)response.StatusCode}: {text}");
+        }
+
+        return JsonNode.Parse(text.Length == 0 ? "{}" : text)!;
+    }
+
+    /// <summary>A campaign on sale now: optionally a venue of <paramref name="rows"/> × 100 seats, optionally general admission.</summary>
+    public async Task<BenchCampaign> NewCampaignAsync(string name, int rows, int generalAdmission, int perUserLimit, int holdSeconds,
+        bool waitingRoom = false, double admissionsPerSecond = 50)
+    {
+        Guid? venueId = null;
+        if (rows > 0)
+        {
+            var venue = await AdminAsync(HttpMethod.Post, "/api/admin/venues", new
+            {
+                name = $"{name} hall",
+                sections = new[] { new { name = "Main", priceCategory = "standard", rows, seatsPerRow = 100 } },
+            });
+            venueId = Guid.Parse((string)venue["id"]!);
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var created = await AdminAsync(HttpMethod.Post, "/api/admin/campaigns", new
+        {
+            name = $"{name} {now:HHmmss}",
+            venueId,
+            eventAt = now.AddDays(30),
+            saleOpensAt = now.AddMinutes(-1),
+            saleClosesAt = now.AddDays(1),
+            perUserLimit,
+            cancellationAllowed = false,
+            holdSeconds,
+            waitingRoomEnabled = waitingRoom,
+            admissionsPerSecond,
+            paceAdmissionsByStock = true,
+            prices = new[] { new { category = "standard", priceCents = 4200L } },
+            generalAdmission = generalAdmission > 0 ? new[] { new { name = "Floor", capacity = generalAdmission, priceCents = 1500L } } : [],
+        });
+        var id = Guid.Parse((string)created["id"]!);
+        await AdminAsync(HttpMethod.Post, $"/api/admin/campaigns/{id}/publish", null);
+        await AdminAsync(HttpMethod.Post, $"/api/admin/campaigns/{id}/open", null);
+        var ga = ((JsonArray)created["generalAdmission"]!).Select(g => Guid.Parse((string)g!["id"]!)).FirstOrDefault();
+        return new BenchCampaign(id, rows * 100, ga == Guid.Empty ? null : ga, generalAdmission);
+    }
+
+    public async Task<long> ScalarAsync(string sql, params object[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(Postgres);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 300 };
+        foreach (var p in parameters)
+        {
+            command.Parameters.AddWithValue(p);
+        }
+
+        return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(Postgres);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 300 };
+        foreach (var p in parameters)
+        {
+            command.Parameters.AddWithValue(p);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+}
+
+public sealed record BenchCampaign(Guid Id, int Seats, Guid? GeneralAdmissionId, int GeneralAdmissionCapacity);

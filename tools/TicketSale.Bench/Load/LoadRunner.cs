@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Net;
+using HdrHistogram;
+
+namespace TicketSale.Bench.Load;
+
+/// <summary>What one request ended as, for throughput and error accounting.</summary>
+public enum Outcome
+{
+    /// <summary>Did what was asked.</summary>
+    Ok,
+
+    /// <summary>A correct business refusal (seat taken, sold out): the system working, not failing.</summary>
+    Rejected,
+
+    /// <summary>429: a rate limit.</summary>
+    Throttled,
+
+    /// <summary>503: shed load or a dependency down.</summary>
+    Unavailable,
+
+    /// <summary>Anything else: a 5xx, a timeout, a broken connection.</summary>
+    Error,
+}
+
+public static class Outcomes
+{
+    public static Outcome Of(HttpStatusCode status) => (int)status switch
+    {
+        >= 200 and < 300 => Outcome.Ok,
+        409 or 404 or 403 => Outcome.Rejected,
+        429 => Outcome.Throttled,
+        503 => Outcome.Unavailable,
+        _ => Outcome.Error,
+    };
+}
+
+/// <summary>
+/// A closed-loop load: a fixed number of workers, each sending its next request when the last one answered, for a
+/// fixed time. Latencies go into one HdrHistogram recorder (microseconds), read every second for the timeline.
+/// Coordinated omission is not corrected: at a fixed concurrency the reported latency is what each client waited.
+/// </summary>
+public static class LoadRunner
+{
+    public static HistogramBase NewHistogram() =>
+        HistogramFactory.With64BitBucketSize().WithValuesFrom(1).WithValuesUpTo(120_000_000).WithPrecisionOf(3).Create();
+
+    public static Recorder NewRecorder() =>
+        HistogramFactory.With64BitBucketSize().WithValuesFrom(1).WithValuesUpTo(120_000_000).WithPrecisionOf(3)
+            .WithThreadSafeWrites().WithThreadSafeReads().Create();
+
+    /// <param name="operation">One request of worker <c>w</c>; null when the worker has nothing more to send.</param>
+    /// <param name="onSecond">Called every second with the run's elapsed time and the requests completed so far.</param>
+    public static async Task<LoadResult> RunAsync(string name, int workers, TimeSpan duration,
+        Func<int, CancellationToken, ValueTask<Outcome?>> operation, Action<TimeSpan, long>? onSecond = null,
+        CancellationToken cancellationToken = default)
+    {
+        var recorder = NewRecorder();
+        var total = NewHistogram();
+        var counts = new long[Enum.GetValues<Outcome>().Length];
+        var timeline = new List<TimelinePoint>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stop.CancelAfter(duration);
+        var clock = Stopwatch.StartNew();
+        var finished = 0;
+
+        async Task WorkerAsync(int worker)
+        {
+            await Task.Yield();
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    Outcome? outcome;
+                    try
+                    {
+                        outcome = await operation(worker, stop.Token);
+                    }
+                    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    catch (Exception)
+                    {
+                        outcome = Outcome.Error;
+                    }
+
+                    if (outcome is not { } o)
+                    {
+                        return;
+                    }
+
+                    recorder.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds));
+                    Interlocked.Increment(ref counts[(int)o]);
+                }
+            }
+            finally
+            {
+                if (Interlocked.Increment(ref finished) == workers)
+                {
+                    await stop.CancelAsync();
+                }
+            }
+        }
+
+        var running = Enumerable.Range(0, workers).Select(WorkerAsync).ToList();
+        var sampler = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            try
+            {
+                while (await timer.WaitForNextTickAsync(stop.Token))
+                {
+                    Sample();
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }, CancellationToken.None);
+
+        void Sample()
+        {
+            var interval = recorder.GetIntervalHistogram();
+            total.Add(interval);
+            timeline.Add(new TimelinePoint(clock.Elapsed.TotalSeconds, interval.TotalCount,
+                interval.TotalCount == 0 ? 0 : interval.GetValueAtPercentile(50) / 1000.0,
+                interval.TotalCount == 0 ? 0 : interval.GetValueAtPercentile(99) / 1000.0));
+            onSecond?.Invoke(clock.Elapsed, total.TotalCount);
+        }
+
+        await Task.WhenAll(running);
+        await sampler;
+        var elapsed = clock.Elapsed;
+        Sample();
+        return LoadResult.From(name, workers, elapsed, total, counts, timeline);
+    }
+}
+
+public sealed record TimelinePoint(double Seconds, long Requests, double P50Ms, double P99Ms);
+
+public sealed record LoadResult(
+    string Name,
+    int Connections,
+    double Seconds,
+    long Requests,
+    double PerSecond,
+    long Ok,
+    long Rejected,
+    long Throttled,
+    long Unavailable,
+    long Errors,
+    double P50Ms,
+    double P90Ms,
+    double P99Ms,
+    double P999Ms,
+    double MaxMs,
+    IReadOnlyList<TimelinePoint> Timeline)
+{
+    /// <summary>Errors as the stress test counts them: anything but an answer or a correct refusal.</summary>
+    public double ErrorRate => Requests == 0 ? 0 : (double)(Throttled + Unavailable + Errors) / Requests;
+
+    public double OkPerSecond => Seconds <= 0 ? 0 : Ok / Seconds;
+
+    public static LoadResult From(string name, int connections, TimeSpan elapsed, HistogramBase histogram, long[] counts, IReadOnlyList<TimelinePoint> timeline)
+    {
+        double Percentile(double p) => histogram.TotalCount == 0 ? 0 : histogram.GetValueAtPercentile(p) / 1000.0;
+        return new LoadResult(name, connections, elapsed.TotalSeconds, histogram.TotalCount, histogram.TotalCount / Math.Max(elapsed.TotalSeconds, 0.001),
+            counts[(int)Outcome.Ok], counts[(int)Outcome.Rejected], counts[(int)Outcome.Throttled], counts[(int)Outcome.Unavailable], counts[(int)Outcome.Error],
+            Percentile(50), Percentile(90), Percentile(99), Percentile(99.9), histogram.TotalCount == 0 ? 0 : histogram.GetMaxValue() / 1000.0, timeline);
+    }
+}

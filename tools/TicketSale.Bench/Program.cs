@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Spectre.Console;
+using TicketSale.Bench;
+using TicketSale.Bench.Baselines;
+using TicketSale.Bench.Reporting;
+using TicketSale.Bench.Scenarios;
+
+var all = new[] { "flash", "hot", "confirm", "limits", "stress", "soak" };
+var scenarios = new Option<string>("--scenarios") { Description = $"Comma-separated: {string.Join(',', all)} (default: all of them).", DefaultValueFactory = _ => string.Join(',', all) };
+var state = new Option<string?>("--attach") { Description = "Bench a running system (./run.sh) through its state folder, e.g. .state, instead of starting one." };
+var quick = new Option<bool>("--quick") { Description = "A small run of every scenario (seconds, not minutes): checks the harness, measures nothing." };
+var buyers = new Option<int>("--buyers") { DefaultValueFactory = _ => 50_000, Description = "Flash-sale buyers." };
+var burst = new Option<double>("--burst-seconds") { DefaultValueFactory = _ => 10, Description = "The flash-sale buyers arrive over this many seconds." };
+var seats = new Option<int>("--seats") { DefaultValueFactory = _ => 20_000, Description = "Reserved seats in the flash sale (rows of 100)." };
+var ga = new Option<int>("--general-admission") { DefaultValueFactory = _ => 10_000, Description = "General-admission tickets in the flash sale." };
+var admissions = new Option<double>("--admissions-per-second") { DefaultValueFactory = _ => 2_000, Description = "The flash sale's waiting-room admission rate." };
+var connections = new Option<string>("--connections") { DefaultValueFactory = _ => "64,256,1024", Description = "Hot-path concurrency levels." };
+var duration = new Option<double>("--seconds") { DefaultValueFactory = _ => 10, Description = "Length of each hot-path run." };
+var stressStep = new Option<double>("--stress-step-seconds") { DefaultValueFactory = _ => 8, Description = "Length of each step of the stress ramp." };
+var soakMinutes = new Option<double>("--soak-minutes") { DefaultValueFactory = _ => 10 };
+var soakRate = new Option<double>("--soak-rate") { DefaultValueFactory = _ => 400, Description = "Purchases per second during the soak." };
+var confirmations = new Option<int>("--confirmation-purchases") { DefaultValueFactory = _ => 20_000, Description = "Backlog of 4-ticket purchases for the confirmation run." };
+var output = new Option<string>("--out") { DefaultValueFactory = _ => "artifacts/bench", Description = "Where report.md, report.json and latency.png go." };
+
+var root = new RootCommand("TicketSale benchmark: flash sale, hot path, confirmations, machine limits, stress and soak, then the invariant check.")
+{
+    scenarios, state, quick, buyers, burst, seats, ga, admissions, connections, duration, stressStep, soakMinutes, soakRate, confirmations, output,
+};
+root.SetAction(async (parse, cancellationToken) =>
+{
+    var isQuick = parse.GetValue(quick);
+    var options = new BenchOptions(
+        parse.GetValue(scenarios)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase),
+        isQuick ? 1_000 : parse.GetValue(buyers),
+        TimeSpan.FromSeconds(isQuick ? 2 : parse.GetValue(burst)),
+        isQuick ? 1_000 : parse.GetValue(seats),
+        isQuick ? 500 : parse.GetValue(ga),
+        isQuick ? [16, 64] : [.. parse.GetValue(connections)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))],
+        TimeSpan.FromSeconds(isQuick ? 2 : parse.GetValue(duration)),
+        TimeSpan.FromSeconds(isQuick ? 1 : parse.GetValue(stressStep)),
+        TimeSpan.FromMinutes(isQuick ? 0.25 : parse.GetValue(soakMinutes)),
+        isQuick ? 500 : parse.GetValue(confirmations),
+        parse.GetValue(output)!);
+    var unknown = options.Scenarios.Except(all).ToList();
+    if (unknown.Count > 0)
+    {
+        AnsiConsole.MarkupLine($"[red]Unknown scenarios: {Markup.Escape(string.Join(", ", unknown))}[/]");
+        return 2;
+    }
+
+    return await RunAsync(options, parse.GetValue(state), isQuick ? 100 : parse.GetValue(soakRate), isQuick ? 500 : parse.GetValue(admissions),
+        "dotnet run -c Release --project tools/TicketSale.Bench -- " + string.Join(' ', args.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a)));
+});
+
+var port = new Option<int>("--port") { Required = true };
+var postgres = new Option<string>("--postgres") { Required = true };
+var payments = new Option<string>("--payments") { Required = true };
+var serve = new Command("serve", "The baselines' server (the empty endpoint and the SELECT … FOR UPDATE design); the bench starts it itself.") { port, postgres, payments };
+serve.SetAction((parse, _) => ForUpdateServer.ServeAsync(parse.GetValue(port), parse.GetValue(postgres)!, new Uri(parse.GetValue(payments)!)));
+root.Subcommands.Add(serve);
+return await root.Parse(args).InvokeAsync();
+
+static async Task<int> RunAsync(BenchOptions options, string? attach, double soakRate, double admissionsPerSecond, string command)
+{
+    var clock = Stopwatch.StartNew();
+    AnsiConsole.MarkupLine(attach is null ? "Starting the system through the AppHost's test host …" : $"Attaching to the system in {Markup.Escape(attach)} …");
+    await using var target = attach is null ? await BenchTarget.StartAsync(CancellationToken.None) : BenchTarget.Attach(attach);
+    List<string> violations = [];
+    BenchRun? run = null;
+    await AnsiConsole.Progress()
+        .AutoClear(false)
+        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+        .StartAsync(async progress =>
+        {
+            run = new BenchRun(target, options, progress);
+            run.Memory.Start();
+            await using var server = await BaselineServerProcess.StartAsync(target);
+            if (options.Scenarios.Contains("flash"))
+            {
+                await FlashSale.RunAsync(run, admissionsPerSecond);
+                await FlashSale.RunBaselineAsync(run, server);
+            }
+
+            if (options.Scenarios.Contains("hot"))
+            {
+                await HotPath.RunAsync(run, server);
+            }
+
+            if (options.Scenarios.Contains("confirm"))
+            {
+                await HotPath.ConfirmationsAsync(run);
+            }
+
+            if (options.Scenarios.Contains("limits"))
+            {
+                await MachineLimits.RedisHoldScriptAsync(run);
+                await MachineLimits.PostgresInsertsAsync(run);
+            }
+
+            if (options.Scenarios.Contains("stress"))
+            {
+                await StressAndSoak.StressAsync(run);
+            }
+
+            if (options.Scenarios.Contains("soak"))
+            {
+                await StressAndSoak.SoakAsync(run, soakRate);
+            }
+
+            violations = await Invariants.CheckAsync(run);
+            run.Memory.Dispose();
+        });
+
+    var report = await Report.WriteAsync(run!, violations, command, clock.Elapsed);
+    var table = new Table().AddColumns("target", "measured", "met");
+    foreach (var t in Report.Targets(run!, violations))
+    {
+        table.AddRow(Markup.Escape(t.Target), Markup.Escape(t.Measured), t.Met is null ? "—" : t.Met.Value ? "[green]yes[/]" : "[red]no[/]");
+    }
+
+    AnsiConsole.Write(table);
+    AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(report)}[/] (and report.json, latency.png beside it)");
+    if (violations.Count > 0)
+    {
+        AnsiConsole.MarkupLine($"[red]Invariants broken:[/] {Markup.Escape(string.Join("; ", violations))}");
+        return 1;
+    }
+
+    return 0;
+}

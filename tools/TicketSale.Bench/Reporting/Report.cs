@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using TicketSale.Bench.Load;
+
+namespace TicketSale.Bench.Reporting;
+
+/// <summary>A target of the issue, judged on the run's figures.</summary>
+public sealed record TargetCheck(string Target, string Measured, bool? Met);
+
+/// <summary>The run's report: JSON for machines, Markdown for people, and a latency chart.</summary>
+public static class Report
+{
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+
+    public static IReadOnlyList<TargetCheck> Targets(BenchRun run, IReadOnlyList<string> violations)
+    {
+        var checks = new List<TargetCheck>();
+        LoadResult? Find(string name, int connections) => run.Loads.LastOrDefault(l => l.Name == name && l.Connections == connections);
+        var probe = run.Options.Connections.Contains(256) ? 256 : run.Options.Connections.Max();
+        if (Find("holds · C#", probe) is { } holds && Find("empty endpoint · C#", probe) is { } empty)
+        {
+            var share = holds.PerSecond / empty.PerSecond;
+            checks.Add(new($"hold endpoint ≥ 25% of the empty endpoint at {probe} connections (C# client)", $"{holds.PerSecond:N0}/s vs {empty.PerSecond:N0}/s = {share:P0}", share >= 0.25));
+            checks.Add(new($"hold endpoint p99 ≤ 50 ms at {probe} connections (C# client)", $"{holds.P99Ms:N1} ms", holds.P99Ms <= 50));
+        }
+
+        if (Find("holds · wrk", probe) is { } wrkHolds && Find("empty endpoint · wrk", probe) is { } wrkEmpty)
+        {
+            var share = wrkHolds.PerSecond / wrkEmpty.PerSecond;
+            checks.Add(new($"hold endpoint ≥ 25% of the empty endpoint at {probe} connections (wrk)", $"{wrkHolds.PerSecond:N0}/s vs {wrkEmpty.PerSecond:N0}/s = {share:P0}", share >= 0.25));
+            checks.Add(new($"hold endpoint p99 ≤ 50 ms at {probe} connections (wrk)", $"{wrkHolds.P99Ms:N1} ms", wrkHolds.P99Ms <= 50));
+        }
+
+        if (run.Figures.GetValueOrDefault("confirmations") is Dictionary<string, object> confirmations)
+        {
+            var rate = Convert.ToDouble(confirmations["sustainedTicketsPerSecond"], CultureInfo.InvariantCulture);
+            checks.Add(new("confirmations ≥ 5,000 tickets/s into PostgreSQL", $"{rate:N0} tickets/s ({confirmations["sustainedPurchasesPerSecond"]} purchases/s of {confirmations["ticketsPerPurchase"]} tickets)", rate >= 5000));
+        }
+
+        if (run.Figures.GetValueOrDefault("flashSale") is Dictionary<string, object?> sale)
+        {
+            checks.Add(new("flash sale sells out", sale["soldOut"] is true ? $"in {sale["secondsToSellOut"]} s" : $"no: {sale["seatsSold"]} seats and {sale["generalAdmissionSold"]} GA sold", sale["soldOut"] is true));
+            checks.Add(new("flash sale p99 hold latency ≤ 100 ms", $"{sale["holdP99Ms"]} ms over {sale["holdAttempts"]} holds", Convert.ToDouble(sale["holdP99Ms"], CultureInfo.InvariantCulture) <= 100));
+        }
+
+        checks.Add(new("zero invariant violations", violations.Count == 0 ? "none" : string.Join("; ", violations), violations.Count == 0));
+
+        if (Find("purchases · C#", probe) is { } ours && Find("purchases · SELECT … FOR UPDATE · C#", probe) is { } theirs)
+        {
+            var ratio = ours.OkPerSecond / Math.Max(theirs.OkPerSecond, 0.001);
+            checks.Add(new($"≥ 10× the SELECT … FOR UPDATE design's purchases/s at {probe} connections", $"{ours.OkPerSecond:N0}/s vs {theirs.OkPerSecond:N0}/s = {ratio:N1}×", ratio >= 10));
+        }
+
+        if (run.Figures.GetValueOrDefault("flashSale") is Dictionary<string, object?> ourSale && ourSale["secondsToSellOut"] is double ourTime
+            && run.Figures.GetValueOrDefault("flashSaleForUpdate") is Dictionary<string, object?> theirSale)
+        {
+            var theirTime = theirSale["secondsToSellOut"] as double?;
+            checks.Add(new("flash sale: time to sell out vs the SELECT … FOR UPDATE design (informational)",
+                $"{ourTime} s vs {(theirTime is null ? $"not sold out after {theirSale["secondsUntilEveryBuyerDone"]} s ({theirSale["ticketsSold"]} tickets)" : $"{theirTime} s")}", null));
+        }
+
+        var apiPeaks = run.Memory.Peaks.Where(p => p.Key.StartsWith("api-", StringComparison.Ordinal)).ToList();
+        if (apiPeaks.Count > 0)
+        {
+            var worst = apiPeaks.Max(p => p.Value);
+            checks.Add(new("each Api process ≤ 400 MB resident at peak", string.Join(", ", apiPeaks.Select(p => $"{p.Key} {p.Value / 1048576.0:N0} MB")), worst <= 400L * 1024 * 1024));
+        }
+
+        return checks;
+    }
+
+    public static async Task<string> WriteAsync(BenchRun run, IReadOnlyList<string> violations, string command, TimeSpan elapsed)
+    {
+        Directory.CreateDirectory(run.Options.OutputDirectory);
+        var targets = Targets(run, violations);
+        var machine = new
+        {
+            cores = Environment.ProcessorCount,
+            memoryGiB = Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1073741824.0, 1),
+            os = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+            dotnet = Environment.Version.ToString(),
+            cpu = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() : null,
+        };
+        var json = new
+        {
+            finishedAt = DateTimeOffset.UtcNow,
+            command,
+            minutes = Math.Round(elapsed.TotalMinutes, 1),
+            target = run.Target.Description,
+            machine,
+            targets,
+            loads = run.Loads.Select(l => l with { Timeline = l.Timeline }),
+            figures = run.Figures,
+            memoryPeaksMb = run.Memory.Peaks.ToDictionary(p => p.Key, p => Math.Round(p.Value / 1048576.0, 1)),
+            notes = run.Notes,
+        };
+        await File.WriteAllTextAsync(Path.Combine(run.Options.OutputDirectory, "report.json"), JsonSerializer.Serialize(json, s_json));
+        var chart = LatencyChart.Write(run, Path.Combine(run.Options.OutputDirectory, "latency.png"));
+
+        var md = new StringBuilder();
+        md.AppendLine("# TicketSale benchmark report").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Finished {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC after {elapsed.TotalMinutes:N1} minutes; {run.Target.Description}.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine.cores} cores ({machine.cpu}), {machine.memoryGiB} GiB, {machine.os}, .NET {machine.dotnet}; the load client runs on the same machine.").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Reproduce: `{command}`").AppendLine();
+        md.AppendLine("## Targets").AppendLine();
+        md.AppendLine("| target | measured | met |").AppendLine("|---|---|---|");
+        foreach (var t in targets)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {t.Target} | {t.Measured} | {(t.Met is null ? "—" : t.Met.Value ? "yes" : "**no**")} |");
+        }
+
+        md.AppendLine().AppendLine("## Load runs").AppendLine();
+        md.AppendLine("| run | conns | seconds | requests | per second | ok/s | refused (409) | 429 | 503 | errors | p50 ms | p90 ms | p99 ms | max ms |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var l in run.Loads)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {l.Name} | {l.Connections} | {l.Seconds:N1} | {l.Requests:N0} | {l.PerSecond:N0} | {l.OkPerSecond:N0} | {l.Rejected:N0} | {l.Throttled:N0} | {l.Unavailable:N0} | {l.Errors:N0} | {l.P50Ms:N2} | {l.P90Ms:N2} | {l.P99Ms:N2} | {(l.MaxMs > 0 ? l.MaxMs.ToString("N1", CultureInfo.InvariantCulture) : "—")} |");
+        }
+
+        md.AppendLine().AppendLine("## Scenario figures").AppendLine();
+        foreach (var (name, value) in run.Figures)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"### {name}").AppendLine().AppendLine("```json").AppendLine(JsonSerializer.Serialize(value, s_json)).AppendLine("```").AppendLine();
+        }
+
+        md.AppendLine("## Resident memory at peak").AppendLine();
+        foreach (var (process, bytes) in run.Memory.Peaks)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"- {process}: {bytes / 1048576.0:N0} MB");
+        }
+
+        if (run.Notes.Count > 0)
+        {
+            md.AppendLine().AppendLine("## Notes").AppendLine();
+            run.Notes.ForEach(n => md.AppendLine("- " + n));
+        }
+
+        if (chart is not null)
+        {
+            md.AppendLine().AppendLine("## Latency").AppendLine().AppendLine("![p99 latency per second](latency.png)");
+        }
+
+        var path = Path.Combine(run.Options.OutputDirectory, "report.md");
+        await File.WriteAllTextAsync(path, md.ToString());
+        return path;
+    }
+}
+
+/// <summary>The p99 of each second of the runs with a timeline, one line each.</summary>
+public static class LatencyChart
+{
+    public static string? Write(BenchRun run, string path)
+    {
+        var series = run.Loads.Where(l => l.Timeline.Count > 1 && (l.Name.StartsWith("holds", StringComparison.Ordinal) || l.Name.StartsWith("flash sale", StringComparison.Ordinal) || l.Name.StartsWith("soak", StringComparison.Ordinal))).ToList();
+        if (series.Count == 0)
+        {
+            return null;
+        }
+
+        var plot = new ScottPlot.Plot();
+        foreach (var load in series)
+        {
+            var line = plot.Add.Scatter(load.Timeline.Select(p => p.Seconds).ToArray(), load.Timeline.Select(p => p.P99Ms).ToArray());
+            line.LegendText = $"{load.Name}, {load.Connections} conns";
+            line.MarkerSize = 0;
+        }
+
+        plot.Title("p99 latency of each second");
+        plot.XLabel("seconds into the run");
+        plot.YLabel("p99 latency (ms)");
+        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        plot.SavePng(path, 1200, 700);
+        return path;
+    }
+}

@@ -1,0 +1,496 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using HdrHistogram;
+using TicketSale.Bench.Baselines;
+using TicketSale.Bench.Load;
+
+namespace TicketSale.Bench.Scenarios;
+
+/// <summary>
+/// The sale the system exists for: reserved seats and general admission, and a herd of buyers arriving in a burst,
+/// each going through the waiting room, holding (another choice on 409), buying and waiting for the outcome.
+/// The same buyers then meet the <c>SELECT … FOR UPDATE</c> design, which has no waiting room and no holds.
+/// </summary>
+public static class FlashSale
+{
+    private const int SeatsPerRow = 100;
+    private static readonly bool[] s_seatsFirst = [true, false];
+    private static readonly bool[] s_generalAdmissionFirst = [false, true];
+
+    public static async Task RunAsync(BenchRun run, double admissionsPerSecond)
+    {
+        var options = run.Options;
+        var target = run.Target;
+        var campaign = await target.NewCampaignAsync("Flash sale", rows: options.ReservedSeats / SeatsPerRow, generalAdmission: options.GeneralAdmission,
+            perUserLimit: 4, holdSeconds: 120, waitingRoom: true, admissionsPerSecond: admissionsPerSecond);
+        run.Campaigns.Add(campaign);
+        var buyers = new BuyerPool(target, options.Buyers, TimeSpan.FromHours(1));
+        using var http = BenchTarget.NewClient(1024);
+        var stats = new SaleStats();
+        var web = target.Web;
+        var bar = run.Phase($"flash sale: {options.Buyers:N0} buyers, {campaign.Seats:N0} seats + {campaign.GeneralAdmissionCapacity:N0} GA", options.Buyers);
+        var clock = Stopwatch.StartNew();
+        using var soldOutWatch = new CancellationTokenSource();
+        var soldOut = WatchSellOutAsync(target, campaign, clock, soldOutWatch.Token);
+        var timeline = SampleTimeline(stats, clock, soldOutWatch.Token);
+
+        await Task.WhenAll(Enumerable.Range(0, options.Buyers).Select(async i =>
+        {
+            await Task.Delay(options.Burst * i / options.Buyers);
+            try
+            {
+                await BuyAsync(http, web, campaign, buyers[i], stats, run);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException)
+            {
+                stats.Count("error: " + ex.GetType().Name);
+            }
+
+            bar.Increment(1);
+        }));
+
+        var buyersDone = clock.Elapsed;
+        var sellOut = await soldOut.WaitAsync(TimeSpan.FromSeconds(120)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null, TaskScheduler.Default);
+        await soldOutWatch.CancelAsync();
+        var points = await timeline;
+        var sales = await target.AdminAsync(HttpMethod.Get, $"/api/admin/campaigns/{campaign.Id}/sales", null);
+        run.Loads.Add(LoadResult.From("flash sale · holds (through the gateway)", 1024, buyersDone, stats.Holds, stats.HoldCounts(), points));
+        run.Figures["flashSale"] = new Dictionary<string, object?>
+        {
+            ["buyers"] = options.Buyers,
+            ["burstSeconds"] = options.Burst.TotalSeconds,
+            ["reservedSeats"] = campaign.Seats,
+            ["generalAdmission"] = campaign.GeneralAdmissionCapacity,
+            ["admissionsPerSecond"] = admissionsPerSecond,
+            ["seatsSold"] = (int)sales["seatsSold"]!,
+            ["generalAdmissionSold"] = sales["generalAdmission"]!.AsArray().Sum(g => (int)g!["sold"]!),
+            ["soldOut"] = sellOut is not null,
+            ["secondsToSellOut"] = sellOut is { } s ? Math.Round(s.TotalSeconds, 2) : null,
+            ["secondsUntilEveryBuyerDone"] = Math.Round(buyersDone.TotalSeconds, 2),
+            ["holdP50Ms"] = Milliseconds(stats.Holds, 50),
+            ["holdP99Ms"] = Milliseconds(stats.Holds, 99),
+            ["holdMaxMs"] = stats.Holds.TotalCount == 0 ? 0 : stats.Holds.GetMaxValue() / 1000.0,
+            ["holdAttempts"] = stats.Holds.TotalCount,
+            ["purchaseAcceptP99Ms"] = Milliseconds(stats.Purchases, 99),
+            ["waitingRoomWaitP50Ms"] = Milliseconds(stats.Waits, 50),
+            ["waitingRoomWaitP99Ms"] = Milliseconds(stats.Waits, 99),
+            ["outcomes"] = stats.OutcomeCounts(),
+        };
+    }
+
+    private static double Milliseconds(HistogramBase histogram, double percentile) =>
+        histogram.TotalCount == 0 ? 0 : Math.Round(histogram.GetValueAtPercentile(percentile) / 1000.0, 2);
+
+    private static async Task BuyAsync(HttpClient http, Uri web, BenchCampaign campaign, (Guid User, string Token) buyer, SaleStats stats, BenchRun run)
+    {
+        var token = buyer.Token;
+        var arrived = Stopwatch.GetTimestamp();
+        var (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Post(web, $"/api/campaigns/{campaign.Id}/waiting-room", token, "{}"), CancellationToken.None);
+        string? admission = null;
+        while (true)
+        {
+            using (body)
+            {
+                if (status != HttpStatusCode.OK || body is null)
+                {
+                    stats.Count($"waiting room {(int)status}");
+                    return;
+                }
+
+                var state = body.RootElement.GetProperty("state").GetString();
+                if (state == "Admitted")
+                {
+                    admission = body.RootElement.GetProperty("admissionToken").GetString();
+                    break;
+                }
+
+                if (state != "Waiting" && state != "PreQueue")
+                {
+                    stats.Count(state == "SoldOut" ? "sold out (told by the waiting room)" : $"waiting room: {state}");
+                    return;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(Math.Max(1, body.RootElement.GetProperty("pollAfterSeconds").GetInt32())));
+            }
+
+            (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Get(web, $"/api/campaigns/{campaign.Id}/waiting-room", token), CancellationToken.None);
+        }
+
+        stats.Waits.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(arrived).TotalMicroseconds));
+        var wanted = 1 + Random.Shared.Next(4);
+        var hold = await HoldSomethingAsync(http, web, campaign, token, admission, wanted, stats);
+        if (hold is null)
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        (status, body) = await SaleRequests.SendAsync(http,
+            SaleRequests.Post(web, "/api/purchases", token, SaleRequests.PurchaseBody(campaign.Id, hold.Value), Guid.NewGuid().ToString("N")), CancellationToken.None);
+        stats.Purchases.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds));
+        Guid? purchase;
+        using (body)
+        {
+            purchase = SaleRequests.GuidProperty(body, "purchaseId");
+        }
+
+        if (status != HttpStatusCode.Accepted || purchase is null)
+        {
+            stats.Count($"purchase {(int)status}");
+            return;
+        }
+
+        run.AcceptedPurchases.Add(purchase.Value);
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(1000);
+            (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Get(web, $"/api/purchases/{purchase}", token), CancellationToken.None);
+            using (body)
+            {
+                var outcome = status == HttpStatusCode.OK ? body?.RootElement.GetProperty("status").GetString() : null;
+                if (outcome is "Confirmed" or "Failed")
+                {
+                    stats.Count("purchase " + outcome.ToLowerInvariant());
+                    return;
+                }
+            }
+        }
+
+        stats.Count("purchase still pending after 2 minutes");
+    }
+
+    /// <summary>
+    /// Seats or general admission, whichever the buyer prefers, then the other; seats side by side in a row, chosen
+    /// from the seat map, and on 409 other seats (the answer names those taken).
+    /// </summary>
+    private static async Task<Guid?> HoldSomethingAsync(HttpClient http, Uri web, BenchCampaign campaign, string token, string? admission, int wanted, SaleStats stats)
+    {
+        var preferSeats = campaign.Seats > 0 && Random.Shared.Next(3) < 2;
+        foreach (var seats in preferSeats ? s_seatsFirst : s_generalAdmissionFirst)
+        {
+            if (seats && campaign.Seats == 0)
+            {
+                continue;
+            }
+
+            var quantity = wanted;
+            bool[]? taken = null;
+            for (var attempt = 0; attempt < 8; attempt++)
+            {
+                string body;
+                if (seats)
+                {
+                    if (taken is null || attempt % 4 == 3)
+                    {
+                        taken = await SeatMapAsync(http, web, campaign, token);
+                    }
+
+                    if (PickAdjacent(taken, quantity) is not { } pick)
+                    {
+                        break;
+                    }
+
+                    body = SaleRequests.SeatsHoldBody(pick);
+                }
+                else
+                {
+                    body = SaleRequests.GeneralAdmissionHoldBody(campaign.GeneralAdmissionId!.Value, quantity);
+                }
+
+                var started = Stopwatch.GetTimestamp();
+                var (status, answer) = await SaleRequests.SendAsync(http, SaleRequests.Post(web, $"/api/campaigns/{campaign.Id}/holds", token, body, admission: admission), CancellationToken.None);
+                stats.RecordHold(Stopwatch.GetElapsedTime(started), status);
+                using (answer)
+                {
+                    if (status == HttpStatusCode.Created)
+                    {
+                        return SaleRequests.GuidProperty(answer, "holdId");
+                    }
+
+                    var problem = answer?.RootElement.ValueKind == JsonValueKind.Object && answer.RootElement.TryGetProperty("type", out var type) ? type.GetString() ?? "" : "";
+                    if (status == HttpStatusCode.Conflict && problem.EndsWith("seats-taken", StringComparison.Ordinal) && taken is not null
+                        && answer!.RootElement.TryGetProperty("takenSeats", out var takenSeats))
+                    {
+                        foreach (var seat in takenSeats.EnumerateArray())
+                        {
+                            taken[seat.GetInt32()] = true;
+                        }
+
+                        continue;
+                    }
+
+                    if (status == HttpStatusCode.Conflict && problem.EndsWith("sold-out", StringComparison.Ordinal)
+                        && answer!.RootElement.TryGetProperty("left", out var left) && left.GetInt32() is > 0 and var fewer && fewer < quantity)
+                    {
+                        quantity = fewer;
+                        continue;
+                    }
+
+                    if (status != HttpStatusCode.Conflict)
+                    {
+                        stats.Count($"hold {(int)status}");
+                        return null;
+                    }
+
+                    break;
+                }
+            }
+        }
+
+        stats.Count("sold out (at the hold)");
+        return null;
+    }
+
+    private static async Task<bool[]> SeatMapAsync(HttpClient http, Uri web, BenchCampaign campaign, string token)
+    {
+        var (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Get(web, $"/api/campaigns/{campaign.Id}/seats", token), CancellationToken.None);
+        using (body)
+        {
+            if (status != HttpStatusCode.OK || body is null)
+            {
+                return new bool[campaign.Seats];
+            }
+
+            var bitmap = Convert.FromBase64String(body.RootElement.GetProperty("taken").GetString()!);
+            return [.. Enumerable.Range(0, campaign.Seats).Select(s => (bitmap[s / 8] & (0x80 >> (s % 8))) != 0)];
+        }
+    }
+
+    /// <summary>A random row with <paramref name="count"/> free seats side by side; any free seats if no row has them.</summary>
+    public static int[]? PickAdjacent(bool[] taken, int count)
+    {
+        var rows = taken.Length / SeatsPerRow;
+        var start = Random.Shared.Next(Math.Max(rows, 1));
+        for (var r = 0; r < rows; r++)
+        {
+            var row = (start + r) % rows;
+            var offset = Random.Shared.Next(SeatsPerRow);
+            for (var i = 0; i < SeatsPerRow; i++)
+            {
+                var first = (row * SeatsPerRow) + ((offset + i) % (SeatsPerRow - count + 1));
+                if (Enumerable.Range(first, count).All(s => !taken[s]))
+                {
+                    return [.. Enumerable.Range(first, count)];
+                }
+            }
+        }
+
+        var free = Enumerable.Range(0, taken.Length).Where(s => !taken[s]).Take(count).ToArray();
+        return free.Length == count ? free : null;
+    }
+
+    private static async Task<TimeSpan?> WatchSellOutAsync(BenchTarget target, BenchCampaign campaign, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var capacity = campaign.Seats + campaign.GeneralAdmissionCapacity;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var sold = await target.ScalarAsync(
+                "SELECT (SELECT count(*) FROM \"Tickets\" WHERE \"CampaignId\" = $1 AND \"Active\" AND \"SeatIndex\" IS NOT NULL) + (SELECT coalesce(sum(\"Sold\"), 0) FROM \"GeneralAdmissionCategories\" WHERE \"CampaignId\" = $1)",
+                campaign.Id);
+            if (sold >= capacity)
+            {
+                return clock.Elapsed;
+            }
+
+            await Task.Delay(500, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+
+        return null;
+    }
+
+    private static async Task<List<TimelinePoint>> SampleTimeline(SaleStats stats, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var points = new List<TimelinePoint>();
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var interval = stats.HoldRecorder.GetIntervalHistogram();
+                points.Add(new TimelinePoint(clock.Elapsed.TotalSeconds, interval.TotalCount,
+                    interval.TotalCount == 0 ? 0 : interval.GetValueAtPercentile(50) / 1000.0, interval.TotalCount == 0 ? 0 : interval.GetValueAtPercentile(99) / 1000.0));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return points;
+    }
+
+    /// <summary>
+    /// The same buyers against the synchronous design: no waiting room, no holds; each picks seats (from a perfectly
+    /// fresh view of what is sold, an advantage the real design would not have) or general admission and buys.
+    /// </summary>
+    public static async Task RunBaselineAsync(BenchRun run, BaselineServerProcess server)
+    {
+        var options = run.Options;
+        var (campaign, category) = await HotPath.BaselineCampaignAsync(run, options.GeneralAdmission, options.ReservedSeats);
+        var taken = new bool[options.ReservedSeats];
+        var gaLeft = options.GeneralAdmission;
+        using var http = BenchTarget.NewClient(1024);
+        var latencies = LoadRunner.NewRecorder();
+        var counts = new long[Enum.GetValues<Outcome>().Length];
+        var outcomes = new ConcurrentDictionary<string, int>();
+        var bar = run.Phase($"flash sale · SELECT … FOR UPDATE: {options.Buyers:N0} buyers", options.Buyers);
+        var clock = Stopwatch.StartNew();
+        TimeSpan? soldOutAt = null;
+        var ticketsSold = 0;
+        var path = $"/baseline/campaigns/{campaign}/purchases";
+        await Task.WhenAll(Enumerable.Range(0, options.Buyers).Select(async i =>
+        {
+            await Task.Delay(options.Burst * i / options.Buyers);
+            var wanted = 1 + Random.Shared.Next(4);
+            var outcome = "sold out";
+            foreach (var seats in Random.Shared.Next(3) < 2 ? s_seatsFirst : s_generalAdmissionFirst)
+            {
+                for (var attempt = 0; attempt < 8; attempt++)
+                {
+                    string body;
+                    int[]? pick = null;
+                    if (seats)
+                    {
+                        lock (taken)
+                        {
+                            pick = PickAdjacent(taken, wanted);
+                        }
+
+                        if (pick is null)
+                        {
+                            break;
+                        }
+
+                        body = $$"""{"seats":[{{string.Join(',', pick)}}],"quantity":0}""";
+                    }
+                    else
+                    {
+                        if (Volatile.Read(ref gaLeft) <= 0)
+                        {
+                            break;
+                        }
+
+                        body = $$"""{"generalAdmissionCategoryId":"{{category}}","quantity":{{Math.Min(wanted, Math.Max(1, Volatile.Read(ref gaLeft)))}}}""";
+                    }
+
+                    var started = Stopwatch.GetTimestamp();
+                    HttpStatusCode status;
+                    try
+                    {
+                        var (answer, json) = await SaleRequests.SendAsync(http, SaleRequests.Post(server.Address, path, "-", body), CancellationToken.None);
+                        json?.Dispose();
+                        status = answer;
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                    {
+                        status = HttpStatusCode.GatewayTimeout;
+                    }
+
+                    latencies.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds));
+                    Interlocked.Increment(ref counts[(int)Outcomes.Of(status)]);
+                    if (status == HttpStatusCode.Created)
+                    {
+                        var sold = pick?.Length ?? Math.Min(wanted, Math.Max(1, gaLeft));
+                        if (seats)
+                        {
+                            lock (taken)
+                            {
+                                foreach (var s in pick!)
+                                {
+                                    taken[s] = true;
+                                }
+                            }
+                        }
+                        else
+                        {
+                            Interlocked.Add(ref gaLeft, -sold);
+                        }
+
+                        if (Interlocked.Add(ref ticketsSold, sold) >= options.ReservedSeats + options.GeneralAdmission)
+                        {
+                            soldOutAt ??= clock.Elapsed;
+                        }
+
+                        outcome = "bought";
+                        goto done;
+                    }
+
+                    if (status == HttpStatusCode.Conflict && seats && pick is not null)
+                    {
+                        lock (taken)
+                        {
+                            // The baseline's answer names the taken seats only when it saw them; refresh from the database is not
+                            // modelled, so mark the picked ones as unavailable to this buyer's next choice.
+                            foreach (var s in pick)
+                            {
+                                taken[s] = true;
+                            }
+                        }
+
+                        continue;
+                    }
+
+                    if (status != HttpStatusCode.Conflict)
+                    {
+                        outcome = $"error {(int)status}";
+                        goto done;
+                    }
+
+                    break;
+                }
+            }
+
+        done:
+            outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
+            bar.Increment(1);
+        }));
+
+        var elapsed = clock.Elapsed;
+        var histogram = latencies.GetIntervalHistogram();
+        run.Loads.Add(LoadResult.From("flash sale · SELECT … FOR UPDATE purchases", 1024, elapsed, histogram, counts, []));
+        var soldInDatabase = await run.Target.ScalarAsync(
+            "SELECT count(*) FROM baseline.tickets t JOIN baseline.orders o ON o.id = t.order_id WHERE o.campaign_id = $1", campaign);
+        run.Figures["flashSaleForUpdate"] = new Dictionary<string, object?>
+        {
+            ["buyers"] = options.Buyers,
+            ["ticketsSold"] = soldInDatabase,
+            ["soldOut"] = soldOutAt is not null,
+            ["secondsToSellOut"] = soldOutAt is { } s ? Math.Round(s.TotalSeconds, 2) : null,
+            ["secondsUntilEveryBuyerDone"] = Math.Round(elapsed.TotalSeconds, 2),
+            ["purchaseP50Ms"] = Math.Round(histogram.GetValueAtPercentile(50) / 1000.0, 2),
+            ["purchaseP99Ms"] = Math.Round(histogram.GetValueAtPercentile(99) / 1000.0, 2),
+            ["outcomes"] = outcomes.ToDictionary(),
+        };
+    }
+}
+
+/// <summary>What the flash sale's buyers saw: latency histograms and how each buyer's attempt ended.</summary>
+public sealed class SaleStats
+{
+    private readonly ConcurrentDictionary<string, int> _outcomes = new();
+    private readonly long[] _holdCounts = new long[Enum.GetValues<Outcome>().Length];
+
+    public HistogramBase Holds { get; } = HistogramFactory.With64BitBucketSize().WithValuesFrom(1).WithValuesUpTo(120_000_000).WithPrecisionOf(3).WithThreadSafeWrites().Create();
+
+    public Recorder HoldRecorder { get; } = LoadRunner.NewRecorder();
+
+    public HistogramBase Purchases { get; } = HistogramFactory.With64BitBucketSize().WithValuesFrom(1).WithValuesUpTo(120_000_000).WithPrecisionOf(3).WithThreadSafeWrites().Create();
+
+    public HistogramBase Waits { get; } = HistogramFactory.With64BitBucketSize().WithValuesFrom(1).WithValuesUpTo(3_600_000_000).WithPrecisionOf(3).WithThreadSafeWrites().Create();
+
+    public void RecordHold(TimeSpan latency, HttpStatusCode status)
+    {
+        var micros = Math.Max(1, (long)latency.TotalMicroseconds);
+        Holds.RecordValue(micros);
+        HoldRecorder.RecordValue(micros);
+        Interlocked.Increment(ref _holdCounts[(int)Outcomes.Of(status)]);
+    }
+
+    public long[] HoldCounts() => [.. _holdCounts];
+
+    public void Count(string outcome) => _outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
+
+    public Dictionary<string, int> OutcomeCounts() => _outcomes.OrderByDescending(o => o.Value).ToDictionary();
+}

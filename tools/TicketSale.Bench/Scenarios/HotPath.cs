@@ -1,0 +1,236 @@
+using System.Collections.Concurrent;
+using System.Net;
+using StackExchange.Redis;
+using TicketSale.Bench.Baselines;
+using TicketSale.Bench.Load;
+
+namespace TicketSale.Bench.Scenarios;
+
+/// <summary>
+/// The most holds and purchases per second at fixed concurrency, against one Api replica directly, with the C#
+/// client and with wrk; the empty endpoint beside them under the same client, headers and body; and the
+/// <c>SELECT … FOR UPDATE</c> design's purchases under the same client.
+/// </summary>
+public static class HotPath
+{
+    public static async Task RunAsync(BenchRun run, BaselineServerProcess server)
+    {
+        var target = run.Target;
+        var api = target.Apis[0];
+        var buyers = new BuyerPool(target, 50_000, TimeSpan.FromHours(3));
+        var duration = run.Options.HotPathDuration;
+        var first = true;
+        foreach (var connections in run.Options.Connections)
+        {
+            var campaign = await target.NewCampaignAsync($"Hot path {connections}", rows: 0, generalAdmission: 1_000_000, perUserLimit: 50, holdSeconds: 3600);
+            run.Campaigns.Add(campaign);
+            var holdPath = $"/api/campaigns/{campaign.Id}/holds";
+            var holdBody = SaleRequests.GeneralAdmissionHoldBody(campaign.GeneralAdmissionId!.Value, 1);
+            using var http = BenchTarget.NewClient(connections);
+
+            ValueTask<Outcome?> Empty(int worker, CancellationToken cancellationToken) =>
+                SendAsync(http, SaleRequests.Post(server.Address, "/empty", buyers.Next().Token, holdBody), cancellationToken);
+
+            var holds = new ConcurrentQueue<(string Token, Guid Hold)>();
+            async ValueTask<Outcome?> Hold(int worker, CancellationToken cancellationToken)
+            {
+                var buyer = buyers.Next();
+                var (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Post(api, holdPath, buyer.Token, holdBody), cancellationToken);
+                using (body)
+                {
+                    if (status == HttpStatusCode.Created && SaleRequests.GuidProperty(body, "holdId") is { } hold)
+                    {
+                        holds.Enqueue((buyer.Token, hold));
+                    }
+                }
+
+                return Outcomes.Of(status);
+            }
+
+            if (first)
+            {
+                // Not measured: JIT, connection pools and the campaign's first load into Redis.
+                await LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), Empty);
+                await LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), Hold);
+                first = false;
+            }
+
+            await run.LoadAsync("empty endpoint · C#", connections, duration, Empty);
+            await run.LoadAsync("holds · C#", connections, duration, Hold);
+            if (Wrk.Available)
+            {
+                var lines = Enumerable.Range(0, buyers.Count).Select(i => new WrkRequest("/empty", buyers[i].Token, holdBody, null)).ToList();
+                await run.WrkAsync("empty endpoint · wrk", server.Address, lines, connections, duration);
+                lines = [.. lines.Select(l => l with { Path = holdPath })];
+                await run.WrkAsync("holds · wrk", api, lines, connections, duration);
+            }
+
+            await run.LoadAsync("purchases · C#", connections, duration, async (worker, cancellationToken) =>
+            {
+                if (!holds.TryDequeue(out var held))
+                {
+                    return null;
+                }
+
+                var (status, body) = await SaleRequests.SendAsync(http,
+                    SaleRequests.Post(api, "/api/purchases", held.Token, SaleRequests.PurchaseBody(campaign.Id, held.Hold), Guid.NewGuid().ToString("N")), cancellationToken);
+                using (body)
+                {
+                    if (status == HttpStatusCode.Accepted && SaleRequests.GuidProperty(body, "purchaseId") is { } purchase)
+                    {
+                        run.AcceptedPurchases.Add(purchase);
+                    }
+                }
+
+                return Outcomes.Of(status);
+            });
+
+            if (Wrk.Available && !holds.IsEmpty)
+            {
+                var remaining = holds.ToList();
+                var lines = remaining.Select(h => new WrkRequest("/api/purchases", h.Token, SaleRequests.PurchaseBody(campaign.Id, h.Hold), Guid.NewGuid().ToString("N"))).ToList();
+                await run.WrkAsync("purchases · wrk", api, lines, connections, duration);
+                await RecoverAcceptedAsync(run, campaign.Id, remaining.Select(h => h.Hold));
+            }
+
+            var baseline = await BaselineCampaignAsync(run, generalAdmission: 1_000_000);
+            var baselineBody = $$"""{"generalAdmissionCategoryId":"{{baseline.GeneralAdmission}}","quantity":1}""";
+            await run.LoadAsync("purchases · SELECT … FOR UPDATE · C#", connections, duration, (worker, cancellationToken) =>
+                SendAsync(http, SaleRequests.Post(server.Address, $"/baseline/campaigns/{baseline.Campaign}/purchases", buyers.Next().Token, baselineBody), cancellationToken));
+        }
+    }
+
+    /// <summary>wrk does not tell which purchases were accepted: each hold it bought is pinned to its purchase in Redis.</summary>
+    private static async Task RecoverAcceptedAsync(BenchRun run, Guid campaign, IEnumerable<Guid> holds)
+    {
+        using var redis = await ConnectionMultiplexer.ConnectAsync(run.Target.Redis);
+        var db = redis.GetDatabase();
+        foreach (var chunk in holds.Chunk(1000))
+        {
+            var values = await Task.WhenAll(chunk.Select(h => db.HashGetAsync($"ts:{{{campaign:N}}}:hold:{h:N}", "purchase")));
+            foreach (var value in values)
+            {
+                if (!value.IsNullOrEmpty && Guid.TryParse((string?)value, out var purchase))
+                {
+                    run.AcceptedPurchases.Add(purchase);
+                }
+            }
+        }
+    }
+
+    public static async Task<(Guid Campaign, Guid GeneralAdmission)> BaselineCampaignAsync(BenchRun run, int generalAdmission, int seats = 0)
+    {
+        var campaign = Guid.NewGuid();
+        var category = Guid.NewGuid();
+        await ForUpdateServer.CreateCampaignAsync(run.Target.Postgres, campaign, seats, category, generalAdmission);
+        run.BaselineCampaigns.Add(campaign);
+        return (campaign, category);
+    }
+
+    private static async ValueTask<Outcome?> SendAsync(HttpClient http, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var (status, body) = await SaleRequests.SendAsync(http, request, cancellationToken);
+        body?.Dispose();
+        return Outcomes.Of(status);
+    }
+
+    /// <summary>
+    /// How fast confirmed tickets land in PostgreSQL: a backlog of purchases of four tickets each is accepted with the
+    /// Worker stopped (when the bench started the system), then the Worker starts and the sold counter is watched.
+    /// </summary>
+    public static async Task ConfirmationsAsync(BenchRun run)
+    {
+        const int TicketsPerPurchase = 4;
+        var target = run.Target;
+        await Invariants.WaitForOutcomesAsync(run, TimeSpan.FromMinutes(10));
+        var campaign = await target.NewCampaignAsync("Confirmations", rows: 0, generalAdmission: 1_000_000, perUserLimit: 50, holdSeconds: 3600);
+        run.Campaigns.Add(campaign);
+        var buyers = new BuyerPool(target, run.Options.ConfirmationPurchases, TimeSpan.FromHours(3));
+        var paused = target.CanPauseWorker;
+        if (paused)
+        {
+            await target.StopWorkerAsync();
+        }
+
+        var api = target.Apis[0];
+        var accepted = new ConcurrentBag<Guid>();
+        var next = -1;
+        using var http = BenchTarget.NewClient(256);
+        var holdBody = SaleRequests.GeneralAdmissionHoldBody(campaign.GeneralAdmissionId!.Value, TicketsPerPurchase);
+        await run.LoadAsync("accept purchases of 4 tickets · C#", 256, TimeSpan.FromMinutes(5), async (worker, cancellationToken) =>
+        {
+            var index = Interlocked.Increment(ref next);
+            if (index >= buyers.Count)
+            {
+                return null;
+            }
+
+            var buyer = buyers[index];
+            var (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Post(api, $"/api/campaigns/{campaign.Id}/holds", buyer.Token, holdBody), cancellationToken);
+            Guid? hold;
+            using (body)
+            {
+                hold = SaleRequests.GuidProperty(body, "holdId");
+            }
+
+            if (hold is null)
+            {
+                return Outcomes.Of(status);
+            }
+
+            (status, body) = await SaleRequests.SendAsync(http,
+                SaleRequests.Post(api, "/api/purchases", buyer.Token, SaleRequests.PurchaseBody(campaign.Id, hold.Value), Guid.NewGuid().ToString("N")), cancellationToken);
+            using (body)
+            {
+                if (SaleRequests.GuidProperty(body, "purchaseId") is { } purchase)
+                {
+                    accepted.Add(purchase);
+                    run.AcceptedPurchases.Add(purchase);
+                }
+            }
+
+            return Outcomes.Of(status);
+        });
+
+        var expected = accepted.Count * TicketsPerPurchase;
+        var bar = run.Phase($"confirm {accepted.Count:N0} purchases ({expected:N0} tickets)", expected);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        if (paused)
+        {
+            await target.StartWorkerAsync(CancellationToken.None);
+        }
+
+        var samples = new List<(double Seconds, long Sold)>();
+        long sold = 0;
+        var lastChange = clock.Elapsed;
+        while (sold < expected && clock.Elapsed - lastChange < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(250);
+            var now = await target.ScalarAsync("SELECT \"Sold\" FROM \"GeneralAdmissionCategories\" WHERE \"Id\" = $1", campaign.GeneralAdmissionId!.Value);
+            if (now != sold)
+            {
+                lastChange = clock.Elapsed;
+            }
+
+            sold = now;
+            samples.Add((clock.Elapsed.TotalSeconds, sold));
+            bar.Value = sold;
+        }
+
+        // Sustained: from 10% to 90% of the backlog, leaving out the Worker's start and the tail.
+        var from = samples.FirstOrDefault(s => s.Sold >= expected * 0.1);
+        var to = samples.FirstOrDefault(s => s.Sold >= expected * 0.9);
+        var rate = to.Seconds > from.Seconds ? (to.Sold - from.Sold) / (to.Seconds - from.Seconds) : 0;
+        run.Figures["confirmations"] = new Dictionary<string, object>
+        {
+            ["purchases"] = accepted.Count,
+            ["ticketsPerPurchase"] = TicketsPerPurchase,
+            ["tickets"] = expected,
+            ["ticketsConfirmed"] = sold,
+            ["workerPausedWhileAccepting"] = paused,
+            ["sustainedTicketsPerSecond"] = Math.Round(rate, 1),
+            ["sustainedPurchasesPerSecond"] = Math.Round(rate / TicketsPerPurchase, 1),
+            ["secondsToConfirmAll"] = Math.Round(samples.LastOrDefault().Seconds, 1),
+        };
+    }
+}
