@@ -2,7 +2,8 @@
 # Installs what TicketSale needs on a Debian machine, and nothing when it is all there already.
 set -euo pipefail
 
-packages=(postgresql redis-server rabbitmq-server util-linux chromium)
+# Extra package names may be given as arguments (the benchmark adds wrk).
+packages=(postgresql redis-server rabbitmq-server util-linux chromium "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -43,10 +43,11 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
     public ProgressTask Phase(string description, double maxValue) => progress.AddTask(Markup.Escape(description), maxValue: maxValue);
 
     /// <summary>Runs a load with a progress bar that fills over its duration.</summary>
-    public async Task<LoadResult> LoadAsync(string name, int workers, TimeSpan duration, Func<int, CancellationToken, ValueTask<Outcome?>> operation)
+    public async Task<LoadResult> LoadAsync(string name, int workers, TimeSpan duration, Func<int, CancellationToken, ValueTask<Outcome?>> operation,
+        System.Threading.RateLimiting.RateLimiter? pace = null)
     {
         var bar = Phase($"{name} ({workers} conns)", duration.TotalSeconds);
-        var result = await LoadRunner.RunAsync(name, workers, duration, operation, (elapsed, _) => bar.Value = elapsed.TotalSeconds);
+        var result = await LoadRunner.RunAsync(name, workers, duration, operation, (elapsed, _) => bar.Value = elapsed.TotalSeconds, pace);
         bar.Value = bar.MaxValue;
         Loads.Add(result);
         return result;

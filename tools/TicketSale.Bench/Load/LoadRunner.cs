@@ -51,9 +51,10 @@ public static class LoadRunner
 
     /// <param name="operation">One request of worker <c>w</c>; null when the worker has nothing more to send.</param>
     /// <param name="onSecond">Called every second with the run's elapsed time and the requests completed so far.</param>
+    /// <param name="pace">When set, a steady rate instead of as fast as the workers go.</param>
     public static async Task<LoadResult> RunAsync(string name, int workers, TimeSpan duration,
         Func<int, CancellationToken, ValueTask<Outcome?>> operation, Action<TimeSpan, long>? onSecond = null,
-        CancellationToken cancellationToken = default)
+        System.Threading.RateLimiting.RateLimiter? pace = null, CancellationToken cancellationToken = default)
     {
         var recorder = NewRecorder();
         var total = NewHistogram();
@@ -71,6 +72,19 @@ public static class LoadRunner
             {
                 while (!stop.IsCancellationRequested)
                 {
+                    if (pace is not null)
+                    {
+                        // Waiting for the pace is not the system's latency: the clock starts after it.
+                        try
+                        {
+                            using var lease = await pace.AcquireAsync(1, stop.Token);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            return;
+                        }
+                    }
+
                     var started = Stopwatch.GetTimestamp();
                     Outcome? outcome;
                     try

@@ -22,7 +22,13 @@ public static partial class Wrk
         await File.WriteAllLinesAsync(linesFile, requests.Select(r => $"{r.Path}\t{r.Token}\t{r.Body}\t{r.IdempotencyKey}"));
         try
         {
-            var script = Path.Combine(AppContext.BaseDirectory, "wrk", "requests.lua");
+            // wrk runs without a script it cannot open (plain GETs): a missing script must stop the run instead.
+            var script = Path.Combine(AppContext.BaseDirectory, "Load", "requests.lua");
+            if (!File.Exists(script))
+            {
+                throw new FileNotFoundException("The wrk script is missing from the build output.", script);
+            }
+
             var output = await ExternalTool.RunAsync("wrk",
                 ["-t", threads.ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture),
                  "-d", $"{(int)duration.TotalSeconds}s", "--timeout", "30s", "--latency", "-s", script, server.ToString().TrimEnd('/'),

@@ -10,18 +10,13 @@ namespace TicketSale.Bench.Scenarios;
 /// </summary>
 public static class StressAndSoak
 {
-    private static Func<int, CancellationToken, ValueTask<Outcome?>> HoldAndBuy(BenchRun run, BenchCampaign campaign, HttpClient http, BuyerPool buyers, RateLimiter? pace = null)
+    private static Func<int, CancellationToken, ValueTask<Outcome?>> HoldAndBuy(BenchRun run, BenchCampaign campaign, HttpClient http, BuyerPool buyers)
     {
         var api = run.Target.Apis[0];
         var holdPath = $"/api/campaigns/{campaign.Id}/holds";
         var holdBody = SaleRequests.GeneralAdmissionHoldBody(campaign.GeneralAdmissionId!.Value, 1);
         return async (worker, cancellationToken) =>
         {
-            if (pace is not null)
-            {
-                using var lease = await pace.AcquireAsync(1, cancellationToken);
-            }
-
             var buyer = buyers.Next();
             var (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Post(api, holdPath, buyer.Token, holdBody), cancellationToken);
             Guid? hold;
@@ -102,7 +97,7 @@ public static class StressAndSoak
         using var http = BenchTarget.NewClient(64);
         var before = run.Memory.Samples;
         var startedAt = before.Count == 0 ? 0 : before[^1].Seconds;
-        var result = await run.LoadAsync($"soak · hold + purchase at {perSecond:N0}/s", 64, run.Options.SoakDuration, HoldAndBuy(run, campaign, http, buyers, pace));
+        var result = await run.LoadAsync($"soak · hold + purchase at {perSecond:N0}/s", 64, run.Options.SoakDuration, HoldAndBuy(run, campaign, http, buyers), pace);
         var window = Math.Min(60, run.Options.SoakDuration.TotalSeconds / 4);
         double P99(IEnumerable<TimelinePoint> points) => points.Where(p => p.Requests > 0).Select(p => p.P99Ms).DefaultIfEmpty(0).Average();
         var samples = run.Memory.Samples.Where(s => s.Seconds >= startedAt).ToList();

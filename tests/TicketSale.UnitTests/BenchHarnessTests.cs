@@ -1,0 +1,72 @@
+using TicketSale.Bench.Load;
+using TicketSale.Bench.Scenarios;
+
+namespace TicketSale.UnitTests;
+
+/// <summary>The bench's own logic: reading wrk's summary, and choosing seats the way a buyer does.</summary>
+public sealed class BenchHarnessTests
+{
+    private const string WrkOutput = """
+        Running 10s test @ http://127.0.0.1:5001
+          2 threads and 256 connections
+          Thread Stats   Avg      Stdev     Max   +/- Stdev
+            Latency     4.21ms    2.10ms  61.33ms   88.12%
+            Req/Sec    30.51k     2.01k   35.10k    70.00%
+          Latency Distribution
+             50%    3.90ms
+             75%    5.01ms
+             90%  850.00us
+             99%    1.20s
+          607120 requests in 10.02s, 96.70MB read
+          Socket errors: connect 0, read 3, write 0, timeout 2
+          Non-2xx or 3xx responses: 120
+        Requests/sec:  60590.82
+        Transfer/sec:      9.65MB
+        """;
+
+    [Fact]
+    public void Wrk_summary_gives_rate_percentiles_in_milliseconds_and_errors()
+    {
+        var result = Wrk.Parse("holds · wrk", 256, WrkOutput);
+
+        Assert.Equal(607120, result.Requests);
+        Assert.Equal(60590.82, result.PerSecond);
+        Assert.Equal(10.02, result.Seconds);
+        Assert.Equal(3.90, result.P50Ms, 3);
+        Assert.Equal(0.85, result.P90Ms, 3);
+        Assert.Equal(1200, result.P99Ms, 3);
+        Assert.Equal(607120 - 120, result.Ok);
+        Assert.Equal(120 + 5, result.Errors);
+    }
+
+    [Fact]
+    public void Unreadable_wrk_output_is_an_error_not_a_zero()
+    {
+        Assert.Throws<InvalidOperationException>(() => Wrk.Parse("x", 1, "unable to connect to 127.0.0.1:1 Connection refused"));
+    }
+
+    [Fact]
+    public void A_buyer_picks_free_seats_side_by_side_in_one_row()
+    {
+        var taken = new bool[300];
+        for (var s = 0; s < 300; s++)
+        {
+            // Every row full but for seats 40–42 of the second row.
+            taken[s] = s is not (140 or 141 or 142);
+        }
+
+        Assert.Equal([140, 141, 142], FlashSale.PickAdjacent(taken, 3)!);
+        Assert.Null(FlashSale.PickAdjacent(taken, 4));
+    }
+
+    [Fact]
+    public void Without_adjacent_seats_a_buyer_takes_any_free_ones()
+    {
+        var taken = Enumerable.Repeat(true, 200).ToArray();
+        taken[5] = taken[150] = false;
+
+        var pick = FlashSale.PickAdjacent(taken, 2);
+
+        Assert.Equal([5, 150], pick!);
+    }
+}
