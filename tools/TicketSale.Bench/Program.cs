@@ -113,9 +113,9 @@ static async Task<int> RunAsync(BenchOptions options, string? attach, double soa
             run.Memory.Dispose();
         });
 
-    var report = await Report.WriteAsync(run!, violations, command, clock.Elapsed);
+    var (report, targets) = await Report.WriteAsync(run!, violations, command, clock.Elapsed);
     var table = new Table().AddColumns("target", "measured", "met");
-    foreach (var t in Report.Targets(run!, violations))
+    foreach (var t in targets)
     {
         table.AddRow(Markup.Escape(t.Target), Markup.Escape(t.Measured), t.Met is null ? "—" : t.Met.Value ? "[green]yes[/]" : "[red]no[/]");
     }

@@ -42,8 +42,12 @@ public static class Outcomes
 /// </summary>
 public static class LoadRunner
 {
-    public static HistogramBase NewHistogram() =>
-        HistogramFactory.With64BitBucketSize().WithValuesFrom(1).WithValuesUpTo(120_000_000).WithPrecisionOf(3).Create();
+    /// <summary>Microseconds from 1 µs to <paramref name="maxMicroseconds"/> (2 minutes unless said), three significant digits.</summary>
+    public static HistogramBase NewHistogram(long maxMicroseconds = 120_000_000, bool threadSafe = false)
+    {
+        var factory = HistogramFactory.With64BitBucketSize().WithValuesFrom(1).WithValuesUpTo(maxMicroseconds).WithPrecisionOf(3);
+        return (threadSafe ? factory.WithThreadSafeWrites() : factory).Create();
+    }
 
     public static Recorder NewRecorder() =>
         HistogramFactory.With64BitBucketSize().WithValuesFrom(1).WithValuesUpTo(120_000_000).WithPrecisionOf(3)

@@ -70,7 +70,7 @@ public static class Report
         return checks;
     }
 
-    public static async Task<string> WriteAsync(BenchRun run, IReadOnlyList<string> violations, string command, TimeSpan elapsed)
+    public static async Task<(string Path, IReadOnlyList<TargetCheck> Targets)> WriteAsync(BenchRun run, IReadOnlyList<string> violations, string command, TimeSpan elapsed)
     {
         Directory.CreateDirectory(run.Options.OutputDirectory);
         var targets = Targets(run, violations);
@@ -90,7 +90,7 @@ public static class Report
             target = run.Target.Description,
             machine,
             targets,
-            loads = run.Loads.Select(l => l with { Timeline = l.Timeline }),
+            loads = run.Loads,
             figures = run.Figures,
             memoryPeaksMb = run.Memory.Peaks.ToDictionary(p => p.Key, p => Math.Round(p.Value / 1048576.0, 1)),
             notes = run.Notes,
@@ -144,7 +144,7 @@ public static class Report
 
         var path = Path.Combine(run.Options.OutputDirectory, "report.md");
         await File.WriteAllTextAsync(path, md.ToString());
-        return path;
+        return (path, targets);
     }
 }
 

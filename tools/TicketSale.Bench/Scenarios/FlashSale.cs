@@ -472,13 +472,13 @@ public sealed class SaleStats
     private readonly ConcurrentDictionary<string, int> _outcomes = new();
     private readonly long[] _holdCounts = new long[Enum.GetValues<Outcome>().Length];
 
-    public HistogramBase Holds { get; } = HistogramFactory.With64BitBucketSize().WithValuesFrom(1).WithValuesUpTo(120_000_000).WithPrecisionOf(3).WithThreadSafeWrites().Create();
+    public HistogramBase Holds { get; } = LoadRunner.NewHistogram(threadSafe: true);
 
     public Recorder HoldRecorder { get; } = LoadRunner.NewRecorder();
 
-    public HistogramBase Purchases { get; } = HistogramFactory.With64BitBucketSize().WithValuesFrom(1).WithValuesUpTo(120_000_000).WithPrecisionOf(3).WithThreadSafeWrites().Create();
+    public HistogramBase Purchases { get; } = LoadRunner.NewHistogram(threadSafe: true);
 
-    public HistogramBase Waits { get; } = HistogramFactory.With64BitBucketSize().WithValuesFrom(1).WithValuesUpTo(3_600_000_000).WithPrecisionOf(3).WithThreadSafeWrites().Create();
+    public HistogramBase Waits { get; } = LoadRunner.NewHistogram(maxMicroseconds: 3_600_000_000, threadSafe: true);
 
     public void RecordHold(TimeSpan latency, HttpStatusCode status)
     {
