@@ -45,6 +45,9 @@ builder.Services.AddHttpClient<PaymentGatewayClient>(http => http.BaseAddress = 
     });
 #pragma warning restore EXTEXP0001
 
+// The writer is registered before the consumer so that it stops after it: purchases in flight can still commit.
+builder.Services.AddSingleton<OrderWriter>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<OrderWriter>());
 builder.Services.AddHostedService<PurchaseConsumer>();
 builder.Services.AddHostedService<DeadLetterConsumer>();
 builder.Services.AddHostedService<HoldSweeper>();

@@ -13,6 +13,7 @@ public sealed class WorkerMetrics
     private readonly Counter<long> _deferred;
     private readonly Counter<long> _deadLettered;
     private readonly Counter<long> _holdsExpired;
+    private readonly Histogram<int> _orderBatch;
     private long _drift;
 
     public WorkerMetrics(IMeterFactory meters)
@@ -24,6 +25,9 @@ public sealed class WorkerMetrics
         _deferred = meter.CreateCounter<long>("ticketsale.payments.deferred", description: "Purchases put back for later because the gateway was unavailable");
         _deadLettered = meter.CreateCounter<long>("ticketsale.purchases.dead_lettered");
         _holdsExpired = meter.CreateCounter<long>("ticketsale.holds.expired");
+        _orderBatch = meter.CreateHistogram<int>("ticketsale.orders.batch_size", unit: "{purchase}",
+            description: "Purchases written in one transaction by group commit",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64] });
         meter.CreateObservableGauge("ticketsale.inventory.drift", () => Interlocked.Read(ref _drift),
             description: "Seats whose availability in Redis disagrees with PostgreSQL at the last check");
     }
@@ -33,6 +37,8 @@ public sealed class WorkerMetrics
         _confirmed.Add(1);
         _tickets.Add(tickets);
     }
+
+    public void OrderBatch(int purchases) => _orderBatch.Record(purchases);
 
     public void PurchaseFailed() => _failed.Add(1);
 

@@ -16,6 +16,10 @@ public sealed record PurchaseRequested(
     DateTimeOffset AcceptedAt,
     DateTimeOffset Deadline)
 {
+    /// <summary>The tickets this purchase buys: its seats, or its general-admission quantity.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int TicketCount => Seats.Count + (GeneralAdmissionCategoryId is null ? 0 : Quantity);
+
     /// <summary>What makes this message impossible to process, or null when it is well-formed.</summary>
     public string? Problem() =>
         PurchaseId == Guid.Empty || UserId == Guid.Empty || CampaignId == Guid.Empty || HoldId == Guid.Empty ? "an id is missing"

@@ -20,8 +20,9 @@ namespace TicketSale.Worker.Purchases;
 /// </summary>
 public sealed class PurchaseConsumer(RabbitMQConnection connection, IServiceScopeFactory scopes, ILogger<PurchaseConsumer> logger) : BackgroundService
 {
-    private const ushort Prefetch = 64;
-    private const ushort Concurrency = 16;
+    // Enough purchases in flight for the order writer's group commit to fill its batches; each mostly waits on I/O.
+    private const ushort Prefetch = 256;
+    private const ushort Concurrency = OrderWriter.MaxBatch;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

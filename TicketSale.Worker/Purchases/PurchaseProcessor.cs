@@ -1,4 +1,3 @@
-using System.Data;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Polly.CircuitBreaker;
@@ -7,7 +6,6 @@ using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;
 using TicketSale.Core.Messaging;
 using TicketSale.Core.Payments;
-using Order = TicketSale.Core.Data.Order;
 
 namespace TicketSale.Worker.Purchases;
 
@@ -23,12 +21,14 @@ public enum ProcessingResult
 /// <summary>
 /// Turns an accepted purchase into an order, or into a clean failure with the seats released and any charge refunded.
 /// Safe to run more than once for the same message: the order's primary key is the purchase id, the ticket table's
-/// unique index allows one active ticket per seat, and the gateway is idempotent on the purchase id.
+/// unique index allows one active ticket per seat, and the gateway is idempotent on the purchase id. Many run at
+/// once; the orders of those that were charged are written together by the <see cref="OrderWriter"/>.
 /// </summary>
 public sealed class PurchaseProcessor(
     TicketSaleDbContext db,
     SeatInventory inventory,
     PaymentGatewayClient payments,
+    OrderWriter orders,
     IConnectionMultiplexer redis,
     TimeProvider time,
     WorkerMetrics metrics,
@@ -71,15 +71,23 @@ public sealed class PurchaseProcessor(
             return ProcessingResult.RetryLater;
         }
 
-        var outcome = await RecordOrderAsync(purchase, cancellationToken);
-        if (outcome is { } failure)
+        switch (await orders.WriteAsync(purchase, cancellationToken))
         {
-            await FailAsync(purchase, failure, cancellationToken);
-            return ProcessingResult.Done;
+            case OrderWriteResult.Written:
+                await ApplyOutcomeToRedisAsync(purchase, PurchaseStatus.Confirmed, null);
+                metrics.PurchaseConfirmed(purchase.TicketCount);
+                break;
+            case OrderWriteResult.SeatTaken:
+                await FailAsync(purchase, "A seat of this hold was sold to someone else.", cancellationToken);
+                break;
+            case OrderWriteResult.SoldOut:
+                await FailAsync(purchase, "Sold out.", cancellationToken);
+                break;
+            case OrderWriteResult.AlreadyDecided:
+                await ApplyDecidedOutcomeAsync(purchase, cancellationToken);
+                break;
         }
 
-        await ApplyOutcomeToRedisAsync(purchase, PurchaseStatus.Confirmed, null);
-        metrics.PurchaseConfirmed(purchase.Seats.Count + (purchase.GeneralAdmissionCategoryId is null ? 0 : purchase.Quantity));
         return ProcessingResult.Done;
     }
 
@@ -108,9 +116,7 @@ public sealed class PurchaseProcessor(
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
             // Decided already by another delivery of the same message.
-            db.ChangeTracker.Clear();
-            var decided = await db.Purchases.AsNoTracking().FirstAsync(p => p.Id == purchase.PurchaseId, cancellationToken);
-            await ApplyOutcomeToRedisAsync(purchase, decided.Status, decided.FailureReason);
+            await ApplyDecidedOutcomeAsync(purchase, cancellationToken);
             return;
         }
 
@@ -138,85 +144,12 @@ public sealed class PurchaseProcessor(
         }
     }
 
-    /// <summary>
-    /// Writes the order, its tickets and the payment in one transaction; returns a failure reason when the seats or
-    /// tickets turned out to be sold (the database is the final arbiter), null when confirmed.
-    /// Read committed is enough: correctness rests on constraints, not on what the transaction reads. The unique
-    /// index on active (campaign, seat) tickets rejects a seat sold twice whatever the interleaving; general
-    /// admission is taken with one guarded increment ("sold + n &lt;= capacity"), backed by a CHECK constraint. An
-    /// optimistic version check would be correct too, but on a counter that every confirmation of the category
-    /// updates it makes nearly all concurrent confirmations fail and retry; the guarded increment instead holds the
-    /// row lock only from the update to the commit, which is why it comes last.
-    /// </summary>
-    private async Task<string?> RecordOrderAsync(PurchaseRequested purchase, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await db.Database.CreateExecutionStrategy().ExecuteAsync(() => RecordOrderOnceAsync(purchase, cancellationToken));
-        }
-        catch (DbUpdateException ex) when (ex.IsUniqueViolation("UX_Tickets_ActiveSeat"))
-        {
-            return "A seat of this hold was sold to someone else.";
-        }
-        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
-        {
-            // The order or purchase exists: a concurrent delivery of this same message committed first.
-            return null;
-        }
-    }
-
-    private async Task<string?> RecordOrderOnceAsync(PurchaseRequested purchase, CancellationToken cancellationToken)
+    /// <summary>Makes Redis agree with an outcome that another delivery of the same purchase recorded.</summary>
+    private async Task ApplyDecidedOutcomeAsync(PurchaseRequested purchase, CancellationToken cancellationToken)
     {
         db.ChangeTracker.Clear();
-        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-        var now = time.GetUtcNow();
-        var order = new Order
-        {
-            Id = purchase.PurchaseId,
-            CampaignId = purchase.CampaignId,
-            UserId = purchase.UserId,
-            Status = OrderStatus.Confirmed,
-            TotalCents = purchase.AmountCents,
-            CreatedAt = now,
-        };
-        var ticketCount = purchase.Seats.Count + (purchase.GeneralAdmissionCategoryId is null ? 0 : purchase.Quantity);
-        var perTicket = purchase.AmountCents / Math.Max(ticketCount, 1);
-        foreach (var seat in purchase.Seats)
-        {
-            order.Tickets.Add(new Ticket { Id = Guid.CreateVersion7(), CampaignId = purchase.CampaignId, SeatIndex = seat, PriceCents = perTicket });
-        }
-
-        for (var i = 0; purchase.GeneralAdmissionCategoryId is { } category && i < purchase.Quantity; i++)
-        {
-            order.Tickets.Add(new Ticket { Id = Guid.CreateVersion7(), CampaignId = purchase.CampaignId, GeneralAdmissionCategoryId = category, PriceCents = perTicket });
-        }
-
-        db.Orders.Add(order);
-        db.Payments.Add(new Payment
-        {
-            PurchaseId = purchase.PurchaseId,
-            GatewayChargeId = purchase.PurchaseId.ToString("N"),
-            AmountCents = purchase.AmountCents,
-            Status = PaymentStatus.Charged,
-            ChargedAt = now,
-        });
-        db.Purchases.Add(Outcome(purchase, PurchaseStatus.Confirmed, null, now));
-        await db.SaveChangesAsync(cancellationToken);
-
-        if (purchase.GeneralAdmissionCategoryId is { } categoryId)
-        {
-            var quantity = purchase.Quantity;
-            var taken = await db.GeneralAdmissionCategories
-                .Where(g => g.Id == categoryId && g.Sold + quantity <= g.Capacity)
-                .ExecuteUpdateAsync(u => u.SetProperty(g => g.Sold, g => g.Sold + quantity).SetProperty(g => g.Version, g => g.Version + 1), cancellationToken);
-            if (taken == 0)
-            {
-                return "Sold out.";
-            }
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        return null;
+        var decided = await db.Purchases.AsNoTracking().FirstAsync(p => p.Id == purchase.PurchaseId, cancellationToken);
+        await ApplyOutcomeToRedisAsync(purchase, decided.Status, decided.FailureReason);
     }
 
     /// <summary>

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text.Json;
+using TicketSale.Core.Messaging;
 
 namespace TicketSale.Sales.Tests;
 
@@ -134,5 +136,50 @@ public sealed class ConcurrencyTests(SaleFixture fixture)
 
         var more = await Task.WhenAll(Enumerable.Range(20, 10).Select(seat => buyer.HoldSeatsAsync(campaign.Id, seat)));
         Assert.Equal(3, more.Count(a => a.Status == HttpStatusCode.Created));
+    }
+
+    [Fact]
+    public async Task A_backlog_is_written_in_batches_and_a_purchase_that_cannot_commit_fails_alone()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 40, perUserLimit: 10, generalAdmission: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var userId = (await fixture.QueryAsync("SELECT \"Id\" FROM \"Users\" WHERE \"Email\" = $1", r => r.GetGuid(0), buyer.Email!))[0];
+        PurchaseRequested Purchase(int[] seats, int quantity = 0) => new(Guid.NewGuid(), userId, campaign.Id, Guid.NewGuid(), seats,
+            quantity > 0 ? campaign.GeneralAdmissionId : null, quantity, 1000, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5));
+
+        // A backlog while the Worker is away: 30 seats, a second purchase of seat 5 (as after a Redis data loss), four
+        // purchases of 3 general-admission tickets where 10 are left, and one message delivered twice.
+        var seated = Enumerable.Range(0, 30).Select(seat => Purchase([seat])).ToList();
+        var secondOfSeat5 = Purchase([5]);
+        var generalAdmission = Enumerable.Range(0, 4).Select(_ => Purchase([], quantity: 3)).ToList();
+        List<PurchaseRequested> all = [.. seated, secondOfSeat5, .. generalAdmission];
+        await fixture.App.StopResourceAsync("worker");
+        try
+        {
+            await fixture.PublishAsync([.. all.Select(p => JsonSerializer.SerializeToUtf8Bytes(p)), JsonSerializer.SerializeToUtf8Bytes(seated[0])]);
+        }
+        finally
+        {
+            await fixture.App.StartResourceAsync("worker");
+        }
+
+        var outcomes = await fixture.WaitForOutcomesAsync([.. all.Select(p => p.PurchaseId)], TimeSpan.FromSeconds(60));
+
+        var seat5 = new[] { seated[5].PurchaseId, secondOfSeat5.PurchaseId };
+        Assert.All(seated.Where(p => !seat5.Contains(p.PurchaseId)), p => Assert.Equal("Confirmed", outcomes[p.PurchaseId]));
+        Assert.Equal(["Confirmed", "Failed"], seat5.Select(id => outcomes[id]).Order());
+        Assert.Equal(3, generalAdmission.Count(p => outcomes[p.PurchaseId] == "Confirmed"));
+        Assert.Equal(["Sold out."], await fixture.QueryAsync("SELECT \"FailureReason\" FROM \"Purchases\" WHERE \"Id\" = ANY($1) AND \"Status\" = 'Failed'",
+            r => r.GetString(0), generalAdmission.Select(p => p.PurchaseId).ToArray()));
+        Assert.Equal(1, await fixture.ScalarAsync("SELECT count(*) FROM \"Orders\" WHERE \"Id\" = $1", seated[0].PurchaseId));
+        Assert.Equal(9, await fixture.ScalarAsync("SELECT \"Sold\" FROM \"GeneralAdmissionCategories\" WHERE \"Id\" = $1", campaign.GeneralAdmissionId!.Value));
+
+        // The orders went in together (group commit), not one transaction each.
+        using var worker = fixture.App.CreateHttpClient("worker");
+        var metrics = (await worker.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Split('\n');
+        double Metric(string suffix) => metrics.Where(l => l.StartsWith("ticketsale_orders_batch_size", StringComparison.Ordinal) && l.Split(' ', '{')[0].EndsWith(suffix, StringComparison.Ordinal))
+            .Select(l => double.Parse(l.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture)).Sum();
+        Assert.True(Metric("_sum") > Metric("_count"), "No batch of more than one purchase was written.");
+        await Invariants.AssertAllAsync(fixture, campaign, [.. all.Select(p => p.PurchaseId)]);
     }
 }

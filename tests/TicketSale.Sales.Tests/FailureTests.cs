@@ -58,7 +58,7 @@ public sealed class FailureTests(SaleFixture fixture)
         // Seats and general admission at once: no code path can process it.
         var poison = new PurchaseRequested(Guid.NewGuid(), userId, campaign.Id, hold!.Value, [0, 1], Guid.NewGuid(), 1, 8400,
             DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5));
-        await PublishAsync(JsonSerializer.SerializeToUtf8Bytes(poison));
+        await fixture.PublishAsync(JsonSerializer.SerializeToUtf8Bytes(poison));
 
         var outcome = await fixture.WaitForOutcomesAsync([poison.PurchaseId], TimeSpan.FromSeconds(30));
         Assert.Equal("Failed", outcome[poison.PurchaseId]);
@@ -281,13 +281,6 @@ public sealed class FailureTests(SaleFixture fixture)
     private static double DriftIn(string metrics) =>
         metrics.Split('\n').Where(l => l.StartsWith("ticketsale_inventory_drift", StringComparison.Ordinal))
             .Select(l => double.Parse(l.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Max();
-
-    private async Task PublishAsync(byte[] body)
-    {
-        await using var connection = await new ConnectionFactory { Uri = new Uri(fixture.App.GetConnectionString("messaging")) }.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-        await channel.BasicPublishAsync(PurchaseTopology.Exchange, PurchaseTopology.Queue, mandatory: true, new BasicProperties { Persistent = true }, body);
-    }
 
     private static Task WaitUntilAsync(Func<Task<bool>> condition, string what) => Eventually(condition, what);
 

@@ -4,7 +4,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
+using RabbitMQ.Client;
 using TicketSale.AppHost.Hosting.Resources;
+using TicketSale.Core.Messaging;
 
 namespace TicketSale.Sales.Tests;
 
@@ -229,6 +231,17 @@ public class SaleFixture : IAsyncLifetime
         Convert.ToInt64((await QueryAsync(sql, r => r.GetValue(0), parameters))[0], System.Globalization.CultureInfo.InvariantCulture);
 
     public PaymentSimulator Payments() => new(App.CreateHttpClient("payments"));
+
+    /// <summary>Puts purchase messages on the queue directly, as the Api would (persistent, confirmed).</summary>
+    public async Task PublishAsync(params byte[][] bodies)
+    {
+        await using var connection = await new ConnectionFactory { Uri = new Uri(App.GetConnectionString("messaging")) }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        foreach (var body in bodies)
+        {
+            await channel.BasicPublishAsync(PurchaseTopology.Exchange, PurchaseTopology.Queue, mandatory: true, new BasicProperties { Persistent = true }, body);
+        }
+    }
 }
 
 public sealed record Campaign(Guid Id, int Seats, Guid? GeneralAdmissionId);
