@@ -11,7 +11,7 @@ namespace TicketSale.Core.WaitingRoom;
 /// </summary>
 public sealed class WaitingRoom(IConnectionMultiplexer redis)
 {
-    private static readonly string s_script = SeatInventory.Script("waitingroom");
+    private static readonly RedisScript s_script = new(SeatInventory.Script("waitingroom"));
 
     /// <summary>Campaigns whose waiting room the Worker's pump opens and advances.</summary>
     public const string ActiveKey = "ts:wr:active";
@@ -91,7 +91,7 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
     private Task<RedisResult[]> RunAsync(Guid campaignId, params RedisValue[] args) => RunAsync(campaignId, (IEnumerable<RedisValue>)args);
 
     private async Task<RedisResult[]> RunAsync(Guid campaignId, IEnumerable<RedisValue> args) =>
-        (RedisResult[])(await Db.ScriptEvaluateAsync(s_script, [Prefix(campaignId)], [.. args]))!;
+        (RedisResult[])(await s_script.EvaluateAsync(Db, [Prefix(campaignId)], [.. args]))!;
 }
 
 public enum VisitorState

@@ -223,6 +223,25 @@ public sealed class FailureTests(SaleFixture fixture)
     }
 
     [Fact]
+    public async Task Holds_keep_working_after_redis_forgets_its_scripts()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        Assert.Equal(HttpStatusCode.Created, (await buyer.HoldSeatsAsync(campaign.Id, 0)).Status);
+
+        // What a Redis restart does to the script cache: the services run scripts by SHA1 and must send them again.
+        await using (var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache") + ",allowAdmin=true"))
+        {
+            await redis.GetServers()[0].ScriptFlushAsync();
+        }
+
+        var (status, hold, _) = await buyer.HoldSeatsAsync(campaign.Id, 1);
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal(HttpStatusCode.NoContent, (await buyer.DeleteAsync($"/api/campaigns/{campaign.Id}/holds/{hold}")).Status);
+        Assert.Contains(1, await buyer.FreeSeatsAsync(campaign.Id));
+    }
+
+    [Fact]
     public async Task With_the_broker_down_a_purchase_answers_503_with_retry_after_and_the_hold_stays()
     {
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
