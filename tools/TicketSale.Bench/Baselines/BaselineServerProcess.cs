@@ -22,7 +22,13 @@ public sealed class BaselineServerProcess : IAsyncDisposable
     public static async Task<BaselineServerProcess> StartAsync(BenchTarget target)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         foreach (var argument in new[] { "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--postgres", target.Postgres, "--payments", target.Payments.ToString() })
         {
             start.ArgumentList.Add(argument);

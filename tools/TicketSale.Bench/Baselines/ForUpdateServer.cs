@@ -39,6 +39,12 @@ public static class ForUpdateServer
         var app = builder.Build();
         app.MapPost("/empty", () => TypedResults.Ok());
         app.MapPost("/baseline/campaigns/{campaignId:guid}/purchases", PurchaseAsync);
+        // The bench holds this process's stdin open: end of input means the bench is gone (even killed), so stop too.
+        _ = Task.Run(async () =>
+        {
+            await Console.In.ReadToEndAsync();
+            await app.StopAsync();
+        });
         await app.RunAsync();
         return 0;
     }
