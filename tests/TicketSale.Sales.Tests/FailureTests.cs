@@ -297,9 +297,7 @@ public sealed class FailureTests(SaleFixture fixture)
         await Eventually(async () => DriftIn(await worker.GetStringAsync(new Uri("/metrics", UriKind.Relative))) == 0, "the drift metric to return to zero");
     }
 
-    private static double DriftIn(string metrics) =>
-        metrics.Split('\n').Where(l => l.StartsWith("ticketsale_inventory_drift", StringComparison.Ordinal))
-            .Select(l => double.Parse(l.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Max();
+    private static double DriftIn(string metrics) => SaleFixture.MetricSamples(metrics, "ticketsale_inventory_drift").DefaultIfEmpty(-1).Max();
 
     private static Task WaitUntilAsync(Func<Task<bool>> condition, string what) => Eventually(condition, what);
 

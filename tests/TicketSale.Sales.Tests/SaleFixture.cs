@@ -232,6 +232,11 @@ public class SaleFixture : IAsyncLifetime
 
     public PaymentSimulator Payments() => new(App.CreateHttpClient("payments"));
 
+    /// <summary>The values of the samples named <paramref name="name"/> (any labels) in a Prometheus scrape.</summary>
+    public static IEnumerable<double> MetricSamples(string scrape, string name) =>
+        scrape.Split('\n').Where(l => l.Split(' ', '{')[0] == name)
+            .Select(l => double.Parse(l.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture));
+
     /// <summary>Puts purchase messages on the queue directly, as the Api would (persistent, confirmed).</summary>
     public async Task PublishAsync(params byte[][] bodies)
     {
