@@ -35,6 +35,7 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
                 Place = (long)reply[1],
                 Position = (long)reply[1] - (long)reply[2],
                 RatePerSecond = double.Parse((string)reply[3]!, CultureInfo.InvariantCulture),
+                PausedByStock = (string)reply[4]! == "1",
             },
             "admitted" => new VisitorStatus(VisitorState.Admitted)
             {
@@ -113,6 +114,12 @@ public sealed record VisitorStatus(VisitorState State)
     public long? Position { get; init; }
 
     public double RatePerSecond { get; init; }
+
+    /// <summary>
+    /// Pacing by stock holds the queue: as many are admitted as the tickets left allow, and it moves again only when
+    /// tickets come back (holds expire, payments fail) or admissions lapse.
+    /// </summary>
+    public bool PausedByStock { get; init; }
 
     public long PreQueueSize { get; init; }
 

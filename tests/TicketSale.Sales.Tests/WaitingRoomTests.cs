@@ -180,10 +180,14 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
         await ForAllAsync(people, async p => await p.PostAsync(path, null));
         await Task.Delay(TimeSpan.FromSeconds(1));
 
-        // 10 tickets left, 2 visitors per ticket: 20 admitted at a time, however fast the rate.
+        // 10 tickets left, 2 visitors per ticket: 20 admitted at a time, however fast the rate. The queue stands
+        // still, so those waiting are told their wait is unknown and to ask again in 10 s, not every second.
         var states = await StatesAsync(people, path);
         Assert.Equal(20, states.Count(s => s.State == "Admitted"));
-        Assert.Equal(40, states.Count(s => s.State == "Waiting"));
+        var waiting = states.Where(s => s.State == "Waiting").ToList();
+        Assert.Equal(40, waiting.Count);
+        Assert.All(waiting, s => Assert.Equal(10, (int)s.Body["pollAfterSeconds"]!));
+        Assert.All(waiting, s => Assert.Null(s.Body["estimatedWaitSeconds"]));
 
         // The admitted buy the lot; everyone still waiting learns there is nothing left.
         await ForAllAsync(states.Where(s => s.State == "Admitted").Take(10).ToList(), async s =>
@@ -193,13 +197,13 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
         Assert.Equal(40, after.Count(s => s.State == "SoldOut"));
     }
 
-    private static async Task<List<(ApiClient Person, string State, string? Token)>> StatesAsync(IReadOnlyList<ApiClient> people, string path)
+    private static async Task<List<(ApiClient Person, string State, string? Token, JsonNode Body)>> StatesAsync(IReadOnlyList<ApiClient> people, string path)
     {
-        var states = new ConcurrentBag<(ApiClient, string, string?)>();
+        var states = new ConcurrentBag<(ApiClient, string, string?, JsonNode)>();
         await ForAllAsync(people, async p =>
         {
             var body = (await p.GetAsync(path)).Body!;
-            states.Add((p, (string)body["state"]!, (string?)body["admissionToken"]));
+            states.Add((p, (string)body["state"]!, (string?)body["admissionToken"], body));
         });
         return states.ToList();
     }

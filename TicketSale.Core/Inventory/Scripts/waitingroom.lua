@@ -19,17 +19,21 @@ end
 
 -- Moves the admission cursor forward by the credit earned since the last call (the rate), at most a second's
 -- worth at once, and no further than stock pacing allows. Newly admitted visitors get their admission expiry.
+-- Returns the cursor, and whether stock pacing holds back visitors who are waiting (the queue stands still until
+-- tickets come back or the admitted leave).
 local function advance(now)
   local state = redis.call('HMGET', p .. ':wr:state', 'opened', 'seq', 'cursor', 'credit', 'last')
-  if state[1] ~= '1' then return 0 end
+  if state[1] ~= '1' then return 0, false end
   local cfg = redis.call('HMGET', p .. ':wr:cfg', 'rate', 'pace', 'factor', 'ttl')
   local rate, seq, cursor = tonumber(cfg[1]) or 0, tonumber(state[2]) or 0, tonumber(state[3]) or 0
   local last = tonumber(state[5]) or now
   local credit = math.min((tonumber(state[4]) or 0) + rate * math.max(0, now - last) / 1000, math.max(rate, 1))
   local n = math.min(math.floor(credit), seq - cursor)
+  local paused = false
   redis.call('ZREMRANGEBYSCORE', p .. ':wr:out', '-inf', now)
   if cfg[2] == '1' then
     local room = math.ceil(stock_left() * (tonumber(cfg[3]) or 1)) - redis.call('ZCARD', p .. ':wr:out')
+    paused = room <= 0 and seq > cursor
     n = math.min(n, math.max(0, room))
   end
   if n > 0 then
@@ -41,7 +45,7 @@ local function advance(now)
     credit = credit - n
   end
   redis.call('HSET', p .. ':wr:state', 'cursor', cursor, 'credit', tostring(credit), 'last', now)
-  return cursor
+  return cursor, paused
 end
 
 -- ARGV[1]: the operation. Returns a table whose first element names the visitor's state.
@@ -64,9 +68,9 @@ if op == 'join' then
 
 elseif op == 'status' then
   -- ARGV: 'status', visitor. Returns {'pre', pre-queue size} | {'absent'} | {'soldout'}
-  --   | {'waiting', place, cursor, rate} | {'admitted', place, admission expiry ms} | {'expired'}
+  --   | {'waiting', place, cursor, rate, paused (0|1)} | {'admitted', place, admission expiry ms} | {'expired'}
   local visitor = ARGV[2]
-  local cursor = advance(now)
+  local cursor, paused = advance(now)
   local place = tonumber(redis.call('ZSCORE', p .. ':wr:order', visitor))
   if not place then
     if redis.call('SISMEMBER', p .. ':wr:pre', visitor) == 1 then return {'pre', redis.call('SCARD', p .. ':wr:pre')} end
@@ -78,7 +82,7 @@ elseif op == 'status' then
     return {'expired'}
   end
   if redis.call('HGET', p .. ':wr:cfg', 'pace') == '1' and stock_left() == 0 then return {'soldout'} end
-  return {'waiting', tostring(place), tostring(cursor), redis.call('HGET', p .. ':wr:cfg', 'rate') or '0'}
+  return {'waiting', tostring(place), tostring(cursor), redis.call('HGET', p .. ':wr:cfg', 'rate') or '0', paused and '1' or '0'}
 
 elseif op == 'open' then
   -- ARGV: 'open', visitor... (the pre-queue, shuffled by the caller). Anyone who joined the pre-queue after the
@@ -98,7 +102,7 @@ elseif op == 'open' then
 
 elseif op == 'tick' then
   -- ARGV: 'tick'. Advances the cursor (the Worker calls it a few times a second). Returns {'cursor', n}.
-  return {'cursor', tostring(advance(now))}
+  return {'cursor', tostring((advance(now)))}
 
 elseif op == 'configure' then
   -- ARGV: 'configure', onsale, rate, pace, factor, ttl ms, seats, ga categories, opens at ms. Credit earned at the
