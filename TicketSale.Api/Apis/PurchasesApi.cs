@@ -2,7 +2,6 @@ using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -130,8 +129,7 @@ public static partial class PurchasesApi
             throw;
         }
 
-        await redis.GetDatabase().StringSetAsync(PurchaseOutcomeChannel.StatusKey(purchaseId),
-            JsonSerializer.Serialize(new PurchaseStatusRecord(userId, "Pending", null, null)), PurchaseOutcomeChannel.Retention);
+        await PurchaseOutcomeChannel.RecordPendingAsync(redis.GetDatabase(), purchaseId, userId);
         return new StoredAnswer("", false, StatusCodes.Status202Accepted, purchaseId, null);
     }
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using StackExchange.Redis;
 
 namespace TicketSale.Core.Messaging;
@@ -11,6 +12,22 @@ public static class PurchaseOutcomeChannel
     public static RedisKey StatusKey(Guid purchaseId) => $"ts:purchase:{purchaseId:N}";
 
     public static RedisChannel For(Guid purchaseId) => RedisChannel.Literal($"ts:purchase:{purchaseId:N}");
+
+    /// <summary>
+    /// Records a just-accepted purchase as pending, unless its outcome is already there: the Api writes this after
+    /// the broker confirmed the message, and a Worker that got there first may have decided it meanwhile (under
+    /// load, 5% of a flash sale's purchases showed "Pending" for good when this overwrote the outcome).
+    /// </summary>
+    public static Task<bool> RecordPendingAsync(IDatabase db, Guid purchaseId, Guid userId) =>
+        db.StringSetAsync(StatusKey(purchaseId), JsonSerializer.Serialize(new PurchaseStatusRecord(userId, "Pending", null, null)), Retention, When.NotExists);
+
+    /// <summary>Records the outcome (it replaces Pending) and announces it to whoever watches the purchase.</summary>
+    public static async Task RecordOutcomeAsync(IDatabase db, Guid purchaseId, PurchaseStatusRecord outcome)
+    {
+        var json = JsonSerializer.Serialize(outcome);
+        await db.StringSetAsync(StatusKey(purchaseId), json, Retention);
+        await db.PublishAsync(For(purchaseId), json);
+    }
 }
 
 /// <summary>The JSON stored under <see cref="PurchaseOutcomeChannel.StatusKey"/>.</summary>

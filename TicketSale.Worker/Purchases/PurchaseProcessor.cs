@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Polly.CircuitBreaker;
 using StackExchange.Redis;
@@ -192,11 +191,8 @@ public sealed class PurchaseProcessor(
             await inventory.ReleaseAsync(purchase.CampaignId, purchase.HoldId, ownerId: null, force: true);
         }
 
-        var record = new PurchaseStatusRecord(purchase.UserId, status.ToString(), status == PurchaseStatus.Confirmed ? purchase.PurchaseId : null, reason);
-        var json = JsonSerializer.Serialize(record);
-        var db = redis.GetDatabase();
-        await db.StringSetAsync(PurchaseOutcomeChannel.StatusKey(purchase.PurchaseId), json, PurchaseOutcomeChannel.Retention);
-        await db.PublishAsync(PurchaseOutcomeChannel.For(purchase.PurchaseId), json);
+        await PurchaseOutcomeChannel.RecordOutcomeAsync(redis.GetDatabase(), purchase.PurchaseId,
+            new PurchaseStatusRecord(purchase.UserId, status.ToString(), status == PurchaseStatus.Confirmed ? purchase.PurchaseId : null, reason));
     }
 
     private static bool IsGatewayUnavailable(Exception ex) =>

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using StackExchange.Redis;
+using TicketSale.Core.Messaging;
 
 namespace TicketSale.Sales.Tests;
 
@@ -79,6 +82,26 @@ public sealed class PurchaseTests(SaleFixture fixture)
         {
             await payments.SetAsync();
         }
+    }
+
+    [Fact]
+    public async Task A_pending_status_written_late_does_not_hide_an_outcome_the_worker_already_recorded()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
+        var db = redis.GetDatabase();
+        var (purchase, user) = (Guid.NewGuid(), Guid.NewGuid());
+
+        // The Worker was faster than the Api's write after the broker's confirm.
+        await PurchaseOutcomeChannel.RecordOutcomeAsync(db, purchase, new PurchaseStatusRecord(user, "Confirmed", purchase, null));
+        Assert.False(await PurchaseOutcomeChannel.RecordPendingAsync(db, purchase, user));
+        Assert.Equal("Confirmed", JsonSerializer.Deserialize<PurchaseStatusRecord>((string)(await db.StringGetAsync(PurchaseOutcomeChannel.StatusKey(purchase)))!)!.Status);
+
+        // The usual order: pending first, then the outcome replaces it.
+        var other = Guid.NewGuid();
+        Assert.True(await PurchaseOutcomeChannel.RecordPendingAsync(db, other, user));
+        Assert.Equal("Pending", JsonSerializer.Deserialize<PurchaseStatusRecord>((string)(await db.StringGetAsync(PurchaseOutcomeChannel.StatusKey(other)))!)!.Status);
+        await PurchaseOutcomeChannel.RecordOutcomeAsync(db, other, new PurchaseStatusRecord(user, "Failed", null, "Payment declined."));
+        Assert.Equal("Failed", JsonSerializer.Deserialize<PurchaseStatusRecord>((string)(await db.StringGetAsync(PurchaseOutcomeChannel.StatusKey(other)))!)!.Status);
     }
 
     [Fact]
