@@ -291,7 +291,7 @@ public sealed class CampaignLifecycle(TicketSaleDbContext db, CampaignCatalog ca
 
         await room.ConfigureAsync(campaign.Id, new Core.WaitingRoom.WaitingRoomSettings(
             campaign.Status == "OnSale", campaign.AdmissionsPerSecond, campaign.PaceAdmissionsByStock, roomOptions.Value.VisitorsPerTicket,
-            roomOptions.Value.AdmissionLifetime, campaign.SeatCount, campaign.GeneralAdmission.Select(g => g.Id).ToList(), campaign.SaleOpensAt));
+            roomOptions.Value.AdmissionLifetime, roomOptions.Value.ShoppingWindow, campaign.SeatCount, campaign.GeneralAdmission.Select(g => g.Id).ToList(), campaign.SaleOpensAt));
     }
 
     public async Task<Results<Ok<CampaignDetails>, ProblemHttpResult>> MoveAsync(Guid id, CampaignStatus from, CampaignStatus to)

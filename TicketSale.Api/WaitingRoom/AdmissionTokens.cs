@@ -19,6 +19,13 @@ public sealed class WaitingRoomOptions
     [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
     public TimeSpan AdmissionLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// With pacing by stock: how long an admitted visitor counts against the tickets left. Most buy or give up within
+    /// a couple of minutes; counting them for the whole admission would hold the queue still behind visitors who left.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:02", "01:00:00")]
+    public TimeSpan ShoppingWindow { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>With pacing by stock: admitted visitors at a time per ticket left.</summary>
     [Range(1.0, 100.0)]
     public double VisitorsPerTicket { get; set; } = 2.0;

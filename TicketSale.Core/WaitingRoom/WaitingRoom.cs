@@ -69,7 +69,7 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
         await RunAsync(campaignId, "configure", settings.OnSale ? "1" : "0", settings.RatePerSecond.ToString(CultureInfo.InvariantCulture),
             settings.PaceByStock ? "1" : "0", settings.VisitorsPerTicket.ToString(CultureInfo.InvariantCulture),
             (long)settings.AdmissionLifetime.TotalMilliseconds, settings.Seats, string.Join(',', settings.GeneralAdmission.Select(g => g.ToString("N"))),
-            settings.OpensAt.ToUnixTimeMilliseconds());
+            settings.OpensAt.ToUnixTimeMilliseconds(), (long)settings.ShoppingWindow.TotalMilliseconds);
         await Db.SetAddAsync(ActiveKey, campaignId.ToString("N"));
     }
 
@@ -132,6 +132,7 @@ public sealed record WaitingRoomSettings(
     bool PaceByStock,
     double VisitorsPerTicket,
     TimeSpan AdmissionLifetime,
+    TimeSpan ShoppingWindow,
     int Seats,
     IReadOnlyList<Guid> GeneralAdmission,
     DateTimeOffset OpensAt);

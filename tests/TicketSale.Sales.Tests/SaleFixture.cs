@@ -32,11 +32,15 @@ public class SaleFixture : IAsyncLifetime
     /// <summary>Unpooled: the tests restart PostgreSQL, and a pooled connection would outlive its server.</summary>
     public string TicketsConnectionString => App.GetConnectionString("tickets") + ";Pooling=false";
 
+    /// <summary>How long an admitted visitor counts against the stock; short, so a test can see it pass.</summary>
+    public static TimeSpan ShoppingWindow { get; } = TimeSpan.FromSeconds(8);
+
     public async Task InitializeAsync()
     {
         App = DistributedApplicationTestingBuilder.Create<Program>(builder =>
         {
-            var api = builder.CreateResourceBuilder<ProjectResource>("api").WithEnvironment("Sales__PurchaseDeadline", PurchaseDeadline.ToString());
+            var api = builder.CreateResourceBuilder<ProjectResource>("api").WithEnvironment("Sales__PurchaseDeadline", PurchaseDeadline.ToString())
+                .WithEnvironment("WaitingRoom__ShoppingWindow", ShoppingWindow.ToString());
             builder.CreateResourceBuilder<ProjectResource>("worker").WithEnvironment("Inventory__ReconcileInterval", "00:00:02");
             ConfigureRateLimits(api);
         });

@@ -197,6 +197,25 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
         Assert.Equal(40, after.Count(s => s.State == "SoldOut"));
     }
 
+    [Fact]
+    public async Task Visitors_admitted_long_ago_no_longer_hold_back_the_queue_when_tickets_are_left()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, perUserLimit: 1, generalAdmission: 10,
+            opensAt: DateTimeOffset.UtcNow.AddSeconds(-1), waitingRoom: true, admissionsPerSecond: 1000, paceByStock: true);
+        var people = Enumerable.Range(0, 30).Select(_ => fixture.MintCustomer(Guid.NewGuid())).ToList();
+        var path = $"/api/campaigns/{campaign.Id}/waiting-room";
+        await ForAllAsync(people, async p => await p.PostAsync(path, null));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var first = await StatesAsync(people, path);
+        Assert.Equal(20, first.Count(s => s.State == "Admitted"));
+
+        // The 20 admitted leave without buying: all 10 tickets are still there. Once their shopping window has
+        // passed, the 10 still waiting are let in, though the 20 admissions themselves still run.
+        await Task.Delay(SaleFixture.ShoppingWindow + TimeSpan.FromSeconds(1.5));
+        var later = await StatesAsync(people, path);
+        Assert.Equal(30, later.Count(s => s.State == "Admitted"));
+    }
+
     private static async Task<List<(ApiClient Person, string State, string? Token, JsonNode Body)>> StatesAsync(IReadOnlyList<ApiClient> people, string path)
     {
         var states = new ConcurrentBag<(ApiClient, string, string?, JsonNode)>();

@@ -1,11 +1,15 @@
 -- The waiting room of one campaign (keys under <p>:wr:, the campaign's hash slot, next to its inventory).
 --   <p>:wr:cfg    hash: onsale (0|1), rate (admissions per second), pace (0|1: cap admissions by stock),
 --                 factor (admitted visitors per ticket left), ttl (ms an admission lasts), seats, ga (categories),
---                 opens (ms: when the pre-queue is shuffled into the queue)
+--                 opens (ms: when the pre-queue is shuffled into the queue), window (ms an admitted visitor counts
+--                 as shopping for stock pacing)
 --   <p>:wr:state  hash: opened (0|1), seq (places given), cursor (places admitted), credit, last (ms)
 --   <p>:wr:pre    set of visitors who came before opening, shuffled into the queue at opening
 --   <p>:wr:order  sorted set visitor -> place (1, 2, ...): one place per visitor
 --   <p>:wr:out    sorted set visitor -> admission expiry (ms): admitted visitors whose admission still runs
+--   <p>:wr:shop   sorted set visitor -> end of their shopping window (ms): those stock pacing counts. Shorter than
+--                 the admission: counting everyone admitted for the admission's 10 minutes held the queue still
+--                 behind visitors long gone, with tickets left and nobody let in to buy them
 
 -- Tickets left: free seats plus general admission left.
 local function stock_left()
@@ -24,22 +28,25 @@ end
 local function advance(now)
   local state = redis.call('HMGET', p .. ':wr:state', 'opened', 'seq', 'cursor', 'credit', 'last')
   if state[1] ~= '1' then return 0, false end
-  local cfg = redis.call('HMGET', p .. ':wr:cfg', 'rate', 'pace', 'factor', 'ttl')
+  local cfg = redis.call('HMGET', p .. ':wr:cfg', 'rate', 'pace', 'factor', 'ttl', 'window')
   local rate, seq, cursor = tonumber(cfg[1]) or 0, tonumber(state[2]) or 0, tonumber(state[3]) or 0
   local last = tonumber(state[5]) or now
   local credit = math.min((tonumber(state[4]) or 0) + rate * math.max(0, now - last) / 1000, math.max(rate, 1))
   local n = math.min(math.floor(credit), seq - cursor)
   local paused = false
   redis.call('ZREMRANGEBYSCORE', p .. ':wr:out', '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', p .. ':wr:shop', '-inf', now)
   if cfg[2] == '1' then
-    local room = math.ceil(stock_left() * (tonumber(cfg[3]) or 1)) - redis.call('ZCARD', p .. ':wr:out')
+    local room = math.ceil(stock_left() * (tonumber(cfg[3]) or 1)) - redis.call('ZCARD', p .. ':wr:shop')
     paused = room <= 0 and seq > cursor
     n = math.min(n, math.max(0, room))
   end
   if n > 0 then
     local ttl = tonumber(cfg[4]) or 600000
+    local window = math.min(ttl, tonumber(cfg[5]) or ttl)
     for _, visitor in ipairs(redis.call('ZRANGEBYSCORE', p .. ':wr:order', cursor + 1, cursor + n)) do
       redis.call('ZADD', p .. ':wr:out', now + ttl, visitor)
+      redis.call('ZADD', p .. ':wr:shop', now + window, visitor)
     end
     cursor = cursor + n
     credit = credit - n
@@ -105,11 +112,11 @@ elseif op == 'tick' then
   return {'cursor', tostring((advance(now)))}
 
 elseif op == 'configure' then
-  -- ARGV: 'configure', onsale, rate, pace, factor, ttl ms, seats, ga categories, opens at ms. Credit earned at the
-  -- old rate is kept: the cursor is advanced first.
+  -- ARGV: 'configure', onsale, rate, pace, factor, ttl ms, seats, ga categories, opens at ms, shopping window ms.
+  -- Credit earned at the old rate is kept: the cursor is advanced first.
   advance(now)
   redis.call('HSET', p .. ':wr:cfg', 'onsale', ARGV[2], 'rate', ARGV[3], 'pace', ARGV[4], 'factor', ARGV[5], 'ttl', ARGV[6],
-    'seats', ARGV[7], 'ga', ARGV[8], 'opens', ARGV[9])
+    'seats', ARGV[7], 'ga', ARGV[8], 'opens', ARGV[9], 'window', ARGV[10])
   return {'configured'}
 end
 return {'unknown'}
