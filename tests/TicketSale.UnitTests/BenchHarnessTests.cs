@@ -69,4 +69,29 @@ public sealed class BenchHarnessTests
 
         Assert.Equal([5, 150], pick!);
     }
+
+    [Fact]
+    public void The_servers_latency_of_a_route_is_read_from_the_replicas_histograms_between_two_scrapes()
+    {
+        static string Scrape(int fast, int slow, int other) => $$"""
+            http_server_request_duration_seconds_bucket{http_request_method="POST",http_response_status_code="201",http_route="/h/",le="0.01"} {{fast}}
+            http_server_request_duration_seconds_bucket{http_request_method="POST",http_response_status_code="201",http_route="/h/",le="0.25"} {{fast + slow}}
+            http_server_request_duration_seconds_bucket{http_request_method="POST",http_response_status_code="201",http_route="/h/",le="+Inf"} {{fast + slow}}
+            http_server_request_duration_seconds_bucket{http_request_method="POST",http_response_status_code="409",http_route="/h/",le="0.01"} {{fast}}
+            http_server_request_duration_seconds_bucket{http_request_method="POST",http_response_status_code="409",http_route="/h/",le="0.25"} {{fast}}
+            http_server_request_duration_seconds_bucket{http_request_method="POST",http_response_status_code="409",http_route="/h/",le="+Inf"} {{fast}}
+            http_server_request_duration_seconds_bucket{http_request_method="GET",http_response_status_code="200",http_route="/h/",le="0.01"} {{other}}
+            http_server_request_duration_seconds_bucket{http_request_method="POST",http_response_status_code="200",http_route="/other/",le="5"} {{other}}
+            """;
+
+        var before = ServerLatency.FromScrapes([Scrape(100, 0, 7), Scrape(50, 0, 7)], "POST", "/h/");
+        // 2 replicas: 99 + 99 fast answers each since, and 2 slow ones.
+        var after = ServerLatency.FromScrapes([Scrape(199, 1, 900), Scrape(149, 1, 900)], "POST", "/h/");
+        var since = after.Since(before);
+
+        Assert.Equal(398, since.Count);
+        Assert.Equal(10, since.AtMostMs(50));
+        Assert.Equal(250, since.AtMostMs(99.9));
+        Assert.Null(after.Since(after).AtMostMs(99));
+    }
 }

@@ -16,6 +16,7 @@ namespace TicketSale.Bench.Scenarios;
 public static class FlashSale
 {
     private const int SeatsPerRow = 100;
+    private const string HoldRoute = "/api/campaigns/{campaignId:guid}/holds/";
     private static readonly bool[] s_seatsFirst = [true, false];
     private static readonly bool[] s_generalAdmissionFirst = [false, true];
 
@@ -27,14 +28,16 @@ public static class FlashSale
             perUserLimit: 4, holdSeconds: 120, waitingRoom: true, admissionsPerSecond: admissionsPerSecond);
         run.Campaigns.Add(campaign);
         var buyers = new BuyerPool(target, options.Buyers, TimeSpan.FromHours(1));
-        using var http = BenchTarget.NewClient(1024);
+        using var http = new BuyerConnections();
         var stats = new SaleStats();
         var web = target.Web;
+        var serverBefore = await ServerLatency.ScrapeAsync(target.Http, target.Apis, "POST", HoldRoute);
         var bar = run.Phase($"flash sale: {options.Buyers:N0} buyers, {campaign.Seats:N0} seats + {campaign.GeneralAdmissionCapacity:N0} GA", options.Buyers);
         var clock = Stopwatch.StartNew();
         using var soldOutWatch = new CancellationTokenSource();
         var soldOut = WatchSellOutAsync(target, campaign, clock, soldOutWatch.Token);
         var timeline = SampleTimeline(stats, clock, soldOutWatch.Token);
+        var lag = ProbeClientLagAsync(stats.ClientLag, soldOutWatch.Token);
 
         await Task.WhenAll(Enumerable.Range(0, options.Buyers).Select(async i =>
         {
@@ -52,11 +55,13 @@ public static class FlashSale
         }));
 
         var buyersDone = clock.Elapsed;
+        var server = (await ServerLatency.ScrapeAsync(target.Http, target.Apis, "POST", HoldRoute)).Since(serverBefore);
         var sellOut = await soldOut.WaitAsync(TimeSpan.FromSeconds(120)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null, TaskScheduler.Default);
         await soldOutWatch.CancelAsync();
         var points = await timeline;
+        await lag;
         var sales = await target.AdminAsync(HttpMethod.Get, $"/api/admin/campaigns/{campaign.Id}/sales", null);
-        run.Loads.Add(LoadResult.From("flash sale · holds (through the gateway)", 1024, buyersDone, stats.Holds, stats.HoldCounts(), points));
+        run.Loads.Add(LoadResult.From("flash sale · holds (through the gateway)", BuyerConnections.SaleConnections, buyersDone, stats.Holds, stats.HoldCounts(), points));
         run.Figures["flashSale"] = new Dictionary<string, object?>
         {
             ["buyers"] = options.Buyers,
@@ -73,21 +78,29 @@ public static class FlashSale
             ["holdP99Ms"] = Milliseconds(stats.Holds, 99),
             ["holdMaxMs"] = stats.Holds.TotalCount == 0 ? 0 : stats.Holds.GetMaxValue() / 1000.0,
             ["holdAttempts"] = stats.Holds.TotalCount,
+            ["holdServerSideCount"] = server.Count,
+            ["holdServerSideP50AtMostMs"] = server.AtMostMs(50),
+            ["holdServerSideP99AtMostMs"] = server.AtMostMs(99),
+            ["clientSchedulingLagP99Ms"] = Milliseconds(stats.ClientLag, 99),
+            ["clientSchedulingLagMaxMs"] = stats.ClientLag.TotalCount == 0 ? 0 : stats.ClientLag.GetMaxValue() / 1000.0,
             ["purchaseAcceptP99Ms"] = Milliseconds(stats.Purchases, 99),
+            ["outcomeSeenP50Ms"] = Milliseconds(stats.OutcomeSeen, 50),
+            ["outcomeSeenP99Ms"] = Milliseconds(stats.OutcomeSeen, 99),
             ["waitingRoomWaitP50Ms"] = Milliseconds(stats.Waits, 50),
             ["waitingRoomWaitP99Ms"] = Milliseconds(stats.Waits, 99),
             ["outcomes"] = stats.OutcomeCounts(),
+            ["requests"] = stats.RequestCounts(),
         };
     }
 
     private static double Milliseconds(HistogramBase histogram, double percentile) =>
         histogram.TotalCount == 0 ? 0 : Math.Round(histogram.GetValueAtPercentile(percentile) / 1000.0, 2);
 
-    private static async Task BuyAsync(HttpClient http, Uri web, BenchCampaign campaign, (Guid User, string Token) buyer, SaleStats stats, BenchRun run)
+    private static async Task BuyAsync(BuyerConnections http, Uri web, BenchCampaign campaign, (Guid User, string Token) buyer, SaleStats stats, BenchRun run)
     {
         var token = buyer.Token;
         var arrived = Stopwatch.GetTimestamp();
-        var (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Post(web, $"/api/campaigns/{campaign.Id}/waiting-room", token, "{}"), CancellationToken.None);
+        var (status, body) = await stats.SendAsync("waiting room", http.Room, SaleRequests.Post(web, $"/api/campaigns/{campaign.Id}/waiting-room", token, "{}"));
         string? admission = null;
         while (true)
         {
@@ -115,7 +128,7 @@ public static class FlashSale
                 await Task.Delay(TimeSpan.FromSeconds(Math.Max(1, body.RootElement.GetProperty("pollAfterSeconds").GetInt32())));
             }
 
-            (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Get(web, $"/api/campaigns/{campaign.Id}/waiting-room", token), CancellationToken.None);
+            (status, body) = await stats.SendAsync("waiting room", http.Room, SaleRequests.Get(web, $"/api/campaigns/{campaign.Id}/waiting-room", token));
         }
 
         stats.Waits.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(arrived).TotalMicroseconds));
@@ -127,8 +140,8 @@ public static class FlashSale
         }
 
         var started = Stopwatch.GetTimestamp();
-        (status, body) = await SaleRequests.SendAsync(http,
-            SaleRequests.Post(web, "/api/purchases", token, SaleRequests.PurchaseBody(campaign.Id, hold.Value), Guid.NewGuid().ToString("N")), CancellationToken.None);
+        (status, body) = await stats.SendAsync("purchase", http.Sale,
+            SaleRequests.Post(web, "/api/purchases", token, SaleRequests.PurchaseBody(campaign.Id, hold.Value), Guid.NewGuid().ToString("N")));
         stats.Purchases.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds));
         Guid? purchase;
         using (body)
@@ -143,16 +156,18 @@ public static class FlashSale
         }
 
         run.AcceptedPurchases.Add(purchase.Value);
+        var accepted = Stopwatch.GetTimestamp();
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (DateTime.UtcNow < deadline)
         {
             await Task.Delay(1000);
-            (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Get(web, $"/api/purchases/{purchase}", token), CancellationToken.None);
+            (status, body) = await stats.SendAsync("purchase status", http.Status, SaleRequests.Get(web, $"/api/purchases/{purchase}", token));
             using (body)
             {
                 var outcome = status == HttpStatusCode.OK ? body?.RootElement.GetProperty("status").GetString() : null;
                 if (outcome is "Confirmed" or "Failed")
                 {
+                    stats.OutcomeSeen.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(accepted).TotalMicroseconds));
                     stats.Count("purchase " + outcome.ToLowerInvariant());
                     return;
                 }
@@ -163,32 +178,33 @@ public static class FlashSale
     }
 
     /// <summary>
-    /// Seats or general admission, whichever the buyer prefers, then the other; seats side by side in a row, chosen
-    /// from the seat map, and on 409 other seats (the answer names those taken).
+    /// Seats or general admission, whichever the buyer prefers, then the other, as the sale page shows them (the seat
+    /// map and the general-admission tickets left, loaded on arrival, reloaded every fourth try): seats side by side
+    /// in a row, and on 409 other seats (the answer names those taken); nothing tried where the page says none are left.
     /// </summary>
-    private static async Task<Guid?> HoldSomethingAsync(HttpClient http, Uri web, BenchCampaign campaign, string token, string? admission, int wanted, SaleStats stats)
+    private static async Task<Guid?> HoldSomethingAsync(BuyerConnections http, Uri web, BenchCampaign campaign, string token, string? admission, int wanted, SaleStats stats)
     {
         var preferSeats = campaign.Seats > 0 && Random.Shared.Next(3) < 2;
+        var page = await SeatMapAsync(http.Sale, web, campaign, token, stats);
         foreach (var seats in preferSeats ? s_seatsFirst : s_generalAdmissionFirst)
         {
-            if (seats && campaign.Seats == 0)
+            if (seats ? campaign.Seats == 0 : campaign.GeneralAdmissionId is null || page.GeneralAdmissionLeft <= 0)
             {
                 continue;
             }
 
-            var quantity = wanted;
-            bool[]? taken = null;
+            var quantity = seats ? wanted : Math.Min(wanted, page.GeneralAdmissionLeft);
             for (var attempt = 0; attempt < 8; attempt++)
             {
                 string body;
                 if (seats)
                 {
-                    if (taken is null || attempt % 4 == 3)
+                    if (attempt % 4 == 3)
                     {
-                        taken = await SeatMapAsync(http, web, campaign, token);
+                        page = await SeatMapAsync(http.Sale, web, campaign, token, stats);
                     }
 
-                    if (PickAdjacent(taken, quantity) is not { } pick)
+                    if (PickAdjacent(page.Taken, quantity) is not { } pick)
                     {
                         break;
                     }
@@ -201,7 +217,7 @@ public static class FlashSale
                 }
 
                 var started = Stopwatch.GetTimestamp();
-                var (status, answer) = await SaleRequests.SendAsync(http, SaleRequests.Post(web, $"/api/campaigns/{campaign.Id}/holds", token, body, admission: admission), CancellationToken.None);
+                var (status, answer) = await stats.SendAsync("hold", http.Sale, SaleRequests.Post(web, $"/api/campaigns/{campaign.Id}/holds", token, body, admission: admission));
                 stats.RecordHold(Stopwatch.GetElapsedTime(started), status);
                 using (answer)
                 {
@@ -211,12 +227,12 @@ public static class FlashSale
                     }
 
                     var problem = answer?.RootElement.ValueKind == JsonValueKind.Object && answer.RootElement.TryGetProperty("type", out var type) ? type.GetString() ?? "" : "";
-                    if (status == HttpStatusCode.Conflict && problem.EndsWith("seats-taken", StringComparison.Ordinal) && taken is not null
+                    if (status == HttpStatusCode.Conflict && problem.EndsWith("seats-taken", StringComparison.Ordinal)
                         && answer!.RootElement.TryGetProperty("takenSeats", out var takenSeats))
                     {
                         foreach (var seat in takenSeats.EnumerateArray())
                         {
-                            taken[seat.GetInt32()] = true;
+                            page.Taken[seat.GetInt32()] = true;
                         }
 
                         continue;
@@ -244,42 +260,72 @@ public static class FlashSale
         return null;
     }
 
-    private static async Task<bool[]> SeatMapAsync(HttpClient http, Uri web, BenchCampaign campaign, string token)
+    private sealed record SalePage(bool[] Taken, int GeneralAdmissionLeft);
+
+    private static async Task<SalePage> SeatMapAsync(HttpClient http, Uri web, BenchCampaign campaign, string token, SaleStats stats)
     {
-        var (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Get(web, $"/api/campaigns/{campaign.Id}/seats", token), CancellationToken.None);
+        var (status, body) = await stats.SendAsync("seat map", http, SaleRequests.Get(web, $"/api/campaigns/{campaign.Id}/seats", token));
         using (body)
         {
             if (status != HttpStatusCode.OK || body is null)
             {
-                return new bool[campaign.Seats];
+                // Unknown: the buyer tries anyway, and the answers tell.
+                return new SalePage(new bool[campaign.Seats], campaign.GeneralAdmissionCapacity);
             }
 
             var bitmap = Convert.FromBase64String(body.RootElement.GetProperty("taken").GetString()!);
-            return [.. Enumerable.Range(0, campaign.Seats).Select(s => (bitmap[s / 8] & (0x80 >> (s % 8))) != 0)];
+            var taken = new bool[campaign.Seats];
+            for (var s = 0; s < taken.Length; s++)
+            {
+                taken[s] = (bitmap[s / 8] & (0x80 >> (s % 8))) != 0;
+            }
+
+            var generalAdmission = body.RootElement.GetProperty("generalAdmission");
+            return new SalePage(taken, generalAdmission.GetArrayLength() == 0 ? 0 : generalAdmission[0].GetProperty("left").GetInt32());
         }
     }
 
-    /// <summary>A random row with <paramref name="count"/> free seats side by side; any free seats if no row has them.</summary>
+    /// <summary>
+    /// A random row with <paramref name="count"/> free seats side by side, from a random place in it; any free seats
+    /// if no row has them. The load client runs this for every attempt of 50,000 buyers on the same cores as the
+    /// system, so it scans each row once (the free run starting at each seat) and allocates only its answer.
+    /// </summary>
     public static int[]? PickAdjacent(bool[] taken, int count)
     {
         var rows = taken.Length / SeatsPerRow;
         var start = Random.Shared.Next(Math.Max(rows, 1));
+        Span<int> freeRun = stackalloc int[SeatsPerRow + 1];
         for (var r = 0; r < rows; r++)
         {
-            var row = (start + r) % rows;
-            var offset = Random.Shared.Next(SeatsPerRow);
-            for (var i = 0; i < SeatsPerRow; i++)
+            var first = ((start + r) % rows) * SeatsPerRow;
+            freeRun[SeatsPerRow] = 0;
+            for (var i = SeatsPerRow - 1; i >= 0; i--)
             {
-                var first = (row * SeatsPerRow) + ((offset + i) % (SeatsPerRow - count + 1));
-                if (Enumerable.Range(first, count).All(s => !taken[s]))
+                freeRun[i] = taken[first + i] ? 0 : freeRun[i + 1] + 1;
+            }
+
+            var positions = SeatsPerRow - count + 1;
+            var offset = Random.Shared.Next(SeatsPerRow);
+            for (var i = 0; i < positions; i++)
+            {
+                var at = (offset + i) % positions;
+                if (freeRun[at] >= count)
                 {
-                    return [.. Enumerable.Range(first, count)];
+                    return [.. Enumerable.Range(first + at, count)];
                 }
             }
         }
 
-        var free = Enumerable.Range(0, taken.Length).Where(s => !taken[s]).Take(count).ToArray();
-        return free.Length == count ? free : null;
+        var free = new List<int>(count);
+        for (var s = 0; s < taken.Length && free.Count < count; s++)
+        {
+            if (!taken[s])
+            {
+                free.Add(s);
+            }
+        }
+
+        return free.Count == count ? [.. free] : null;
     }
 
     private static async Task<TimeSpan?> WatchSellOutAsync(BenchTarget target, BenchCampaign campaign, Stopwatch clock, CancellationToken cancellationToken)
@@ -299,6 +345,20 @@ public static class FlashSale
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// How late work queued in the load client starts: the client's own backlog, which every latency it measures
+    /// includes. When it is large, the client is what saturates, not the system.
+    /// </summary>
+    private static async Task ProbeClientLagAsync(HistogramBase lag, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var queued = Stopwatch.GetTimestamp();
+            await Task.Run(() => lag.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(queued).TotalMicroseconds)), CancellationToken.None);
+            await Task.Delay(100, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
     }
 
     private static async Task<List<TimelinePoint>> SampleTimeline(SaleStats stats, Stopwatch clock, CancellationToken cancellationToken)
@@ -466,10 +526,35 @@ public static class FlashSale
     }
 }
 
-/// <summary>What the flash sale's buyers saw: latency histograms and how each buyer's attempt ended.</summary>
+/// <summary>
+/// The buyers' connections, one pool per kind of request. Each browser of a real sale has its own connections; in one
+/// load client sharing a pool, a hold would wait for a connection behind other buyers' waiting-room polls, and its
+/// latency would be the client's queue, not the system's.
+/// </summary>
+public sealed class BuyerConnections : IDisposable
+{
+    public const int SaleConnections = 512;
+
+    public HttpClient Room { get; } = BenchTarget.NewClient(1024);
+
+    /// <summary>Seat maps, holds and purchases.</summary>
+    public HttpClient Sale { get; } = BenchTarget.NewClient(SaleConnections);
+
+    public HttpClient Status { get; } = BenchTarget.NewClient(256);
+
+    public void Dispose()
+    {
+        Room.Dispose();
+        Sale.Dispose();
+        Status.Dispose();
+    }
+}
+
+/// <summary>What the flash sale's buyers saw: latency histograms, requests by kind and how each buyer's attempt ended.</summary>
 public sealed class SaleStats
 {
     private readonly ConcurrentDictionary<string, int> _outcomes = new();
+    private readonly ConcurrentDictionary<string, int> _requests = new();
     private readonly long[] _holdCounts = new long[Enum.GetValues<Outcome>().Length];
 
     public HistogramBase Holds { get; } = LoadRunner.NewHistogram(threadSafe: true);
@@ -477,6 +562,11 @@ public sealed class SaleStats
     public Recorder HoldRecorder { get; } = LoadRunner.NewRecorder();
 
     public HistogramBase Purchases { get; } = LoadRunner.NewHistogram(threadSafe: true);
+
+    public HistogramBase ClientLag { get; } = LoadRunner.NewHistogram(threadSafe: true);
+
+    /// <summary>From the purchase's 202 to the buyer's first look at its outcome (the buyer asks once a second).</summary>
+    public HistogramBase OutcomeSeen { get; } = LoadRunner.NewHistogram(maxMicroseconds: 600_000_000, threadSafe: true);
 
     public HistogramBase Waits { get; } = LoadRunner.NewHistogram(maxMicroseconds: 3_600_000_000, threadSafe: true);
 
@@ -493,4 +583,12 @@ public sealed class SaleStats
     public void Count(string outcome) => _outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
 
     public Dictionary<string, int> OutcomeCounts() => _outcomes.OrderByDescending(o => o.Value).ToDictionary();
+
+    public Dictionary<string, int> RequestCounts() => _requests.OrderByDescending(o => o.Value).ToDictionary();
+
+    public Task<(HttpStatusCode Status, JsonDocument? Body)> SendAsync(string kind, HttpClient http, HttpRequestMessage request)
+    {
+        _requests.AddOrUpdate(kind, 1, (_, n) => n + 1);
+        return SaleRequests.SendAsync(http, request, CancellationToken.None);
+    }
 }
