@@ -68,49 +68,53 @@ static async Task<int> RunAsync(BenchOptions options, string? attach, double soa
     AnsiConsole.MarkupLine(attach is null ? "Starting the system through the AppHost's test host …" : $"Attaching to the system in {Markup.Escape(attach)} …");
     await using var target = attach is null ? await BenchTarget.StartAsync(CancellationToken.None) : BenchTarget.Attach(attach);
     List<string> violations = [];
+    List<string> failed = [];
     BenchRun? run = null;
     await AnsiConsole.Progress()
         .AutoClear(false)
         .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
         .StartAsync(async progress =>
         {
-            run = new BenchRun(target, options, progress);
-            run.Memory.Start();
+            var current = run = new BenchRun(target, options, progress);
+            current.Memory.Start();
             await using var server = await BaselineServerProcess.StartAsync(target);
-            if (options.Scenarios.Contains("flash"))
+            // A scenario that fails is reported and the others still run: a 25-minute run is not thrown away for one.
+            async Task Scenario(string name, Func<Task> body)
             {
-                await FlashSale.RunAsync(run, admissionsPerSecond);
-                await FlashSale.RunBaselineAsync(run, server);
+                if (!options.Scenarios.Contains(name))
+                {
+                    return;
+                }
+
+                try
+                {
+                    await body();
+                }
+                catch (Exception ex)
+                {
+                    failed.Add(name);
+                    current.Notes.Add($"Scenario {name} failed: {ex.GetType().Name}: {ex.Message}");
+                    AnsiConsole.MarkupLine($"[red]Scenario {Markup.Escape(name)} failed:[/] {Markup.Escape(ex.Message)}");
+                }
             }
 
-            if (options.Scenarios.Contains("hot"))
+            await Scenario("flash", async () =>
             {
-                await HotPath.RunAsync(run, server);
-            }
-
-            if (options.Scenarios.Contains("confirm"))
+                await FlashSale.RunAsync(current, admissionsPerSecond);
+                await FlashSale.RunBaselineAsync(current, server);
+            });
+            await Scenario("hot", () => HotPath.RunAsync(current, server));
+            await Scenario("confirm", () => HotPath.ConfirmationsAsync(current));
+            await Scenario("limits", async () =>
             {
-                await HotPath.ConfirmationsAsync(run);
-            }
+                await MachineLimits.RedisHoldScriptAsync(current);
+                await MachineLimits.PostgresInsertsAsync(current);
+            });
+            await Scenario("stress", () => StressAndSoak.StressAsync(current));
+            await Scenario("soak", () => StressAndSoak.SoakAsync(current, soakRate));
 
-            if (options.Scenarios.Contains("limits"))
-            {
-                await MachineLimits.RedisHoldScriptAsync(run);
-                await MachineLimits.PostgresInsertsAsync(run);
-            }
-
-            if (options.Scenarios.Contains("stress"))
-            {
-                await StressAndSoak.StressAsync(run);
-            }
-
-            if (options.Scenarios.Contains("soak"))
-            {
-                await StressAndSoak.SoakAsync(run, soakRate);
-            }
-
-            violations = await Invariants.CheckAsync(run);
-            run.Memory.Dispose();
+            violations = await Invariants.CheckAsync(current);
+            current.Memory.Dispose();
         });
 
     var (report, targets) = await Report.WriteAsync(run!, violations, command, clock.Elapsed);
@@ -126,6 +130,12 @@ static async Task<int> RunAsync(BenchOptions options, string? attach, double soa
     {
         AnsiConsole.MarkupLine($"[red]Invariants broken:[/] {Markup.Escape(string.Join("; ", violations))}");
         return 1;
+    }
+
+    if (failed.Count > 0)
+    {
+        AnsiConsole.MarkupLine($"[red]Scenarios that failed:[/] {Markup.Escape(string.Join(", ", failed))} (the report has the others)");
+        return 3;
     }
 
     return 0;

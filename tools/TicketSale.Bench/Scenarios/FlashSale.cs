@@ -17,6 +17,9 @@ public static class FlashSale
 {
     private const int SeatsPerRow = 100;
     private const string HoldRoute = "/api/campaigns/{campaignId:guid}/holds/";
+
+    /// <summary>The gateway's one proxied route: its histogram of POSTs covers holds, purchases and waiting-room joins.</summary>
+    private const string GatewayRoute = "/api/{**catch-all}";
     private static readonly bool[] s_seatsFirst = [true, false];
     private static readonly bool[] s_generalAdmissionFirst = [false, true];
 
@@ -32,6 +35,7 @@ public static class FlashSale
         var stats = new SaleStats();
         var web = target.Web;
         var serverBefore = await ServerLatency.ScrapeAsync(target.Http, target.Apis, "POST", HoldRoute);
+        var gatewayBefore = await ServerLatency.ScrapeAsync(target.Http, [web], "POST", GatewayRoute);
         var bar = run.Phase($"flash sale: {options.Buyers:N0} buyers, {campaign.Seats:N0} seats + {campaign.GeneralAdmissionCapacity:N0} GA", options.Buyers);
         var clock = Stopwatch.StartNew();
         using var soldOutWatch = new CancellationTokenSource();
@@ -56,6 +60,7 @@ public static class FlashSale
 
         var buyersDone = clock.Elapsed;
         var server = (await ServerLatency.ScrapeAsync(target.Http, target.Apis, "POST", HoldRoute)).Since(serverBefore);
+        var gateway = (await ServerLatency.ScrapeAsync(target.Http, [web], "POST", GatewayRoute)).Since(gatewayBefore);
         var sellOut = await soldOut.WaitAsync(TimeSpan.FromSeconds(120)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null, TaskScheduler.Default);
         await soldOutWatch.CancelAsync();
         var points = await timeline;
@@ -81,6 +86,8 @@ public static class FlashSale
             ["holdServerSideCount"] = server.Count,
             ["holdServerSideP50AtMostMs"] = server.AtMostMs(50),
             ["holdServerSideP99AtMostMs"] = server.AtMostMs(99),
+            ["gatewayPostsP50AtMostMs"] = gateway.AtMostMs(50),
+            ["gatewayPostsP99AtMostMs"] = gateway.AtMostMs(99),
             ["clientSchedulingLagP99Ms"] = Milliseconds(stats.ClientLag, 99),
             ["clientSchedulingLagMaxMs"] = stats.ClientLag.TotalCount == 0 ? 0 : stats.ClientLag.GetMaxValue() / 1000.0,
             ["purchaseAcceptP99Ms"] = Milliseconds(stats.Purchases, 99),
