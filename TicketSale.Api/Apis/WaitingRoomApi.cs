@@ -77,7 +77,7 @@ public static class WaitingRoomApi
         };
     }
 
-    private const int PausedPollSeconds = 10;
+    private const int PausedPollSeconds = 30;
 
     private static int PollAfter(double seconds) => (int)Math.Clamp(Math.Ceiling(seconds), 1, 30);
 }
