@@ -3,8 +3,8 @@ using System.Globalization;
 namespace TicketSale.Bench.Load;
 
 /// <summary>
-/// The Api replicas' own view of a route's latency: <c>http.server.request.duration</c> from their Prometheus
-/// endpoints, the difference between two scrapes. The client's figure includes its own queueing and scheduling on the
+/// A service's own view of a route's latency (the Api replicas', or the gateway's): <c>http.server.request.duration</c>
+/// from their Prometheus endpoints, the difference between two scrapes. The client's figure includes its own queueing and scheduling on the
 /// shared cores; this one starts when Kestrel has read the request, so the two together say where the time went.
 /// </summary>
 public sealed class ServerLatency
