@@ -18,6 +18,7 @@ public static class WaitingRoomApi
             .WithRateLimitClass(RateLimitClasses.Reads);
         room.MapPost("/", JoinAsync);
         room.MapGet("/", StatusAsync);
+        room.MapDelete("/", LeaveAsync);
         return app;
     }
 
@@ -53,11 +54,29 @@ public static class WaitingRoomApi
     }
 
     /// <summary>
+    /// The visitor is done — bought, gave up, or closed the page (the page sends this as it unloads): stock pacing
+    /// stops counting them at once instead of at the end of their shopping window, so the queue behind moves on to
+    /// the tickets left.
+    /// </summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> LeaveAsync(
+        Guid campaignId, ClaimsPrincipal user, CampaignCatalog catalog, Core.WaitingRoom.WaitingRoom room)
+    {
+        if (await catalog.GetAsync(campaignId) is not { Status: not "Draft" })
+        {
+            return Problems.NotFound("No such campaign.");
+        }
+
+        await room.LeaveAsync(campaignId, user.UserId());
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>
     /// What a visitor sees: the state, the position and an estimated wait, and when to ask again: when their turn is
     /// expected (at most 30 s away, so the position shown stays fresh), so that each visitor asks about twice and
     /// 50,000 waiting browsers do not hammer the API (told to come back at a fifth of their wait, the head of a
     /// 50,000-visitor queue admitted at 2,000/s would ask about 23,000 times a second). While stock pacing holds the queue,
-    /// the wait is unknown and nobody moves: every PausedPollSeconds.
+    /// the wait is unknown and nobody moves: every PausedPollSeconds, but the head of the queue (the next second's
+    /// admissions) every HeadPausedPollSeconds, so that when tickets come back the next in line come in to buy them.
     /// </summary>
     private static WaitingRoomResponse Describe(CampaignDetails campaign, VisitorStatus status, Guid visitor, AdmissionTokens tokens, TimeProvider time)
     {
@@ -66,7 +85,8 @@ public static class WaitingRoomApi
         {
             VisitorState.PreQueue => new("PreQueue", null, null, Math.Max(0, (int)(campaign.SaleOpensAt - now).TotalSeconds),
                 PollAfter(Math.Max(1, (campaign.SaleOpensAt - now).TotalSeconds / 2)), null, null),
-            VisitorState.Waiting when status.PausedByStock => new("Waiting", status.Place, status.Position, null, PausedPollSeconds, null, null),
+            VisitorState.Waiting when status.PausedByStock => new("Waiting", status.Place, status.Position, null,
+                status.Position <= Math.Max(status.RatePerSecond, MinimumHead) ? HeadPausedPollSeconds : PausedPollSeconds, null, null),
             VisitorState.Waiting => new("Waiting", status.Place, status.Position,
                 status.RatePerSecond > 0 ? (int)Math.Ceiling(status.Position!.Value / status.RatePerSecond) : null,
                 PollAfter(status.RatePerSecond > 0 ? status.Position!.Value / status.RatePerSecond : 30), null, null),
@@ -78,6 +98,8 @@ public static class WaitingRoomApi
     }
 
     private const int PausedPollSeconds = 30;
+    private const int HeadPausedPollSeconds = 5;
+    private const int MinimumHead = 10;
 
     private static int PollAfter(double seconds) => (int)Math.Clamp(Math.Ceiling(seconds), 1, 30);
 }

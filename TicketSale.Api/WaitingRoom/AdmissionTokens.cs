@@ -26,9 +26,13 @@ public sealed class WaitingRoomOptions
     [Range(typeof(TimeSpan), "00:00:02", "01:00:00")]
     public TimeSpan ShoppingWindow { get; set; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>With pacing by stock: admitted visitors at a time per ticket left.</summary>
+    /// <summary>
+    /// With pacing by stock: visitors shopping at a time per ticket left. At 1 every visitor let in can find at least
+    /// one ticket; more lets the queue move faster when many admitted visitors leave without buying, at the price of
+    /// visitors let in to find nothing.
+    /// </summary>
     [Range(1.0, 100.0)]
-    public double VisitorsPerTicket { get; set; } = 2.0;
+    public double VisitorsPerTicket { get; set; } = 1.0;
 }
 
 /// <summary>

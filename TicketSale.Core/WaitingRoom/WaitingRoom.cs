@@ -49,6 +49,12 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
     }
 
     /// <summary>
+    /// The visitor is done: no longer counted as shopping by stock pacing, and a place not yet reached is given up
+    /// (joining again queues at the back).
+    /// </summary>
+    public Task LeaveAsync(Guid campaignId, Guid visitor) => RunAsync(campaignId, "leave", visitor.ToString("N"));
+
+    /// <summary>
     /// Shuffles the pre-queue with a cryptographically secure generator (nobody can predict or game the order) and
     /// puts it ahead of everyone who arrives from now on. Returns the number of places given, or null if already open.
     /// </summary>

@@ -87,7 +87,7 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
         Assert.Equal(HttpStatusCode.Forbidden, (await HoldAsync(first, campaign, null)).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await HoldAsync(second, campaign, token)).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await HoldAsync(first, campaign, Tamper(token))).Status);
-        Assert.Equal(HttpStatusCode.Forbidden, (await HoldAsync(first, campaign, ExpiredToken(campaign.Id, FirstUser(first)))).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await HoldAsync(first, campaign, ExpiredToken(campaign.Id, UserOf(first)))).Status);
         Assert.Equal(HttpStatusCode.Created, (await HoldAsync(first, campaign, token)).Status);
     }
 
@@ -171,49 +171,108 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
-    public async Task Admission_is_paced_by_the_stock_left_and_the_rest_learn_it_is_sold_out()
+    public async Task Admission_is_paced_by_the_stock_left_buyers_stop_counting_and_the_rest_learn_it_is_sold_out()
     {
-        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, perUserLimit: 1, generalAdmission: 10,
-            opensAt: DateTimeOffset.UtcNow.AddSeconds(-1), waitingRoom: true, admissionsPerSecond: 1000, paceByStock: true);
-        var people = Enumerable.Range(0, 60).Select(_ => fixture.MintCustomer(Guid.NewGuid())).ToList();
-        var path = $"/api/campaigns/{campaign.Id}/waiting-room";
-        await ForAllAsync(people, async p => await p.PostAsync(path, null));
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        var (campaign, people, path) = await PacedQueueAsync(visitors: 60, tickets: 10, admissionsPerSecond: 20);
 
-        // 10 tickets left, 2 visitors per ticket: 20 admitted at a time, however fast the rate. The queue stands
-        // still, so those waiting are told their wait is unknown and to ask again in 30 s, not every second.
+        // 10 tickets left, 1 visitor per ticket: 10 admitted at a time, however fast the rate. The queue stands
+        // still, so those waiting are told their wait is unknown; the head of the queue (the next second's 20
+        // admissions) asks again in 5 s, the rest in 30 s, not every second.
         var states = await StatesAsync(people, path);
-        Assert.Equal(20, states.Count(s => s.State == "Admitted"));
+        var admitted = states.Where(s => s.State == "Admitted").ToList();
+        Assert.Equal(10, admitted.Count);
         var waiting = states.Where(s => s.State == "Waiting").ToList();
-        Assert.Equal(40, waiting.Count);
-        Assert.All(waiting, s => Assert.Equal(30, (int)s.Body["pollAfterSeconds"]!));
+        Assert.Equal(50, waiting.Count);
         Assert.All(waiting, s => Assert.Null(s.Body["estimatedWaitSeconds"]));
+        Assert.All(waiting, s => Assert.Equal((int)s.Body["position"]! <= 20 ? 5 : 30, (int)s.Body["pollAfterSeconds"]!));
+        Assert.Equal(20, waiting.Count(s => (int)s.Body["pollAfterSeconds"]! == 5));
 
-        // The admitted buy the lot; everyone still waiting learns there is nothing left.
-        await ForAllAsync(states.Where(s => s.State == "Admitted").Take(10).ToList(), async s =>
-            Assert.Equal(HttpStatusCode.Created, (await HoldAsync(s.Person, campaign, s.Token)).Status));
+        // The admitted buy the lot. Those whose purchase is accepted are done shopping: pacing stops counting them
+        // (tickets that come back would go to the next in line), though their admissions still run.
+        var holds = new ConcurrentBag<(ApiClient Person, Guid Hold)>();
+        await ForAllAsync(admitted, async s =>
+        {
+            var hold = await HoldAsync(s.Person, campaign, s.Token);
+            Assert.Equal(HttpStatusCode.Created, hold.Status);
+            holds.Add((s.Person, Guid.Parse((string)hold.Body!["holdId"]!)));
+        });
+        // Nothing is left but all of it is held, and held tickets may come back: those waiting still wait.
+        Assert.All(await StatesAsync(waiting.Select(s => s.Person).ToList(), path), s => Assert.Equal("Waiting", s.State));
+
+        var buyers = holds.Take(4).ToList();
+        var purchases = new ConcurrentBag<Guid>();
+        async Task BuyAsync((ApiClient Person, Guid Hold) b)
+        {
+            var (status, purchase, _) = await b.Person.PurchaseAsync(campaign.Id, b.Hold);
+            Assert.Equal(HttpStatusCode.Accepted, status);
+            purchases.Add(purchase!.Value);
+        }
+
+        await ForAllAsync(buyers, BuyAsync);
+        await using (var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache")))
+        {
+            var shopping = (await redis.GetDatabase().SortedSetRangeByRankAsync($"ts:{{{campaign.Id:N}}}:wr:shop")).Select(v => (string)v!).ToHashSet();
+            Assert.Equal(6, shopping.Count);
+            Assert.DoesNotContain(buyers, b => shopping.Contains(UserOf(b.Person).ToString("N")));
+        }
+
+        Assert.All(await StatesAsync(buyers.Select(b => b.Person).ToList(), path), s => Assert.Equal("Admitted", s.State));
+
+        // The rest buy too; once the purchases are confirmed everyone still waiting learns it is sold out, and
+        // asking again says the same.
+        await ForAllAsync(holds.Skip(4).ToList(), BuyAsync);
+        Assert.All((await fixture.WaitForOutcomesAsync(purchases.ToList(), TimeSpan.FromSeconds(30))).Values, o => Assert.Equal("Confirmed", o));
         await Task.Delay(TimeSpan.FromMilliseconds(500));
         var after = await StatesAsync(people, path);
-        Assert.Equal(40, after.Count(s => s.State == "SoldOut"));
+        Assert.Equal(50, after.Count(s => s.State == "SoldOut"));
+        Assert.Equal("SoldOut", (string)(await waiting[0].Person.GetAsync(path)).Body!["state"]!);
+    }
+
+    [Fact]
+    public async Task Visitors_who_leave_make_room_at_once_and_a_place_left_behind_is_given_up()
+    {
+        var (_, people, path) = await PacedQueueAsync(visitors: 30, tickets: 10, admissionsPerSecond: 1000);
+        var first = await StatesAsync(people, path);
+        Assert.Equal(10, first.Count(s => s.State == "Admitted"));
+
+        // Four of the admitted leave without buying (the page tells the room as it closes): the next four are let in
+        // straight away, well within the shopping window the leavers would otherwise have counted for.
+        await ForAllAsync(first.Where(s => s.State == "Admitted").Take(4).ToList(), async s =>
+            Assert.Equal(HttpStatusCode.NoContent, (await s.Person.DeleteAsync(path)).Status));
+        var quitter = first.Where(s => s.State == "Waiting").MaxBy(s => (long)s.Body["place"]!).Person;
+        Assert.Equal(HttpStatusCode.NoContent, (await quitter.DeleteAsync(path)).Status);
+        await Task.Delay(TimeSpan.FromMilliseconds(600));
+
+        var later = await StatesAsync(people.Where(p => p != quitter).ToList(), path);
+        Assert.Equal(14, later.Count(s => s.State == "Admitted"));
+        Assert.Equal(15, later.Count(s => s.State == "Waiting"));
+        Assert.Equal(HttpStatusCode.NotFound, (await quitter.GetAsync(path)).Status);
     }
 
     [Fact]
     public async Task Visitors_admitted_long_ago_no_longer_hold_back_the_queue_when_tickets_are_left()
     {
-        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, perUserLimit: 1, generalAdmission: 10,
-            opensAt: DateTimeOffset.UtcNow.AddSeconds(-1), waitingRoom: true, admissionsPerSecond: 1000, paceByStock: true);
-        var people = Enumerable.Range(0, 30).Select(_ => fixture.MintCustomer(Guid.NewGuid())).ToList();
+        var (_, people, path) = await PacedQueueAsync(visitors: 30, tickets: 10, admissionsPerSecond: 1000);
+        var first = await StatesAsync(people, path);
+        Assert.Equal(10, first.Count(s => s.State == "Admitted"));
+
+        // The 10 admitted leave without buying, and without telling: all 10 tickets are still there. Once their
+        // shopping window has passed, the next 10 are let in, though the first 10 admissions themselves still run.
+        await Task.Delay(SaleFixture.ShoppingWindow + TimeSpan.FromSeconds(1.5));
+        var later = await StatesAsync(people, path);
+        Assert.Equal(20, later.Count(s => s.State == "Admitted"));
+    }
+
+    /// <summary>A general-admission sale paced by stock, everyone joined and the first admissions made.</summary>
+    private async Task<(Campaign Campaign, List<ApiClient> People, string Path)> PacedQueueAsync(int visitors, int tickets, double admissionsPerSecond)
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, perUserLimit: 1, generalAdmission: tickets,
+            opensAt: DateTimeOffset.UtcNow.AddSeconds(-1), waitingRoom: true, admissionsPerSecond: admissionsPerSecond, paceByStock: true);
+        var people = Enumerable.Range(0, visitors).Select(_ => fixture.MintCustomer(Guid.NewGuid())).ToList();
         var path = $"/api/campaigns/{campaign.Id}/waiting-room";
         await ForAllAsync(people, async p => await p.PostAsync(path, null));
         await Task.Delay(TimeSpan.FromSeconds(1));
-        var first = await StatesAsync(people, path);
-        Assert.Equal(20, first.Count(s => s.State == "Admitted"));
-
-        // The 20 admitted leave without buying: all 10 tickets are still there. Once their shopping window has
-        // passed, the 10 still waiting are let in, though the 20 admissions themselves still run.
-        await Task.Delay(SaleFixture.ShoppingWindow + TimeSpan.FromSeconds(1.5));
-        var later = await StatesAsync(people, path);
-        Assert.Equal(30, later.Count(s => s.State == "Admitted"));
+        return (campaign, people, path);
     }
 
     private static async Task<List<(ApiClient Person, string State, string? Token, JsonNode Body)>> StatesAsync(IReadOnlyList<ApiClient> people, string path)
@@ -251,7 +310,7 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
         return Encode(Encoding.UTF8.GetBytes(payload)) + "." + Encode(System.Security.Cryptography.HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(payload)));
     }
 
-    private static Guid FirstUser(ApiClient person)
+    private static Guid UserOf(ApiClient person)
     {
         var payload = person.AccessToken!.Split('.')[1].Replace('-', '+').Replace('_', '/');
         payload += new string('=', (4 - (payload.Length % 4)) % 4);

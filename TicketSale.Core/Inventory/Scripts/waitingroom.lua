@@ -9,7 +9,8 @@
 --   <p>:wr:out    sorted set visitor -> admission expiry (ms): admitted visitors whose admission still runs
 --   <p>:wr:shop   sorted set visitor -> end of their shopping window (ms): those stock pacing counts. Shorter than
 --                 the admission: counting everyone admitted for the admission's 10 minutes held the queue still
---                 behind visitors long gone, with tickets left and nobody let in to buy them
+--                 behind visitors long gone, with tickets left and nobody let in to buy them. A visitor whose
+--                 purchase is accepted leaves it (pin.lua): they are done shopping
 
 -- Tickets left: free seats plus general admission left.
 local function stock_left()
@@ -78,9 +79,16 @@ elseif op == 'status' then
   --   | {'waiting', place, cursor, rate, paused (0|1)} | {'admitted', place, admission expiry ms} | {'expired'}
   local visitor = ARGV[2]
   local cursor, paused = advance(now)
+  -- Sold out only when nothing is left and nothing is held: held tickets come back when holds expire or payments
+  -- fail. A visitor told so goes away for good: their place is given up, so that they are never admitted and
+  -- counted as shopping by stock pacing while gone.
+  local function sold_out()
+    return redis.call('HGET', p .. ':wr:cfg', 'pace') == '1' and stock_left() == 0 and redis.call('ZCARD', p .. ':holds') == 0
+  end
   local place = tonumber(redis.call('ZSCORE', p .. ':wr:order', visitor))
   if not place then
     if redis.call('SISMEMBER', p .. ':wr:pre', visitor) == 1 then return {'pre', redis.call('SCARD', p .. ':wr:pre')} end
+    if sold_out() then return {'soldout'} end
     return {'absent'}
   end
   if place <= cursor then
@@ -88,8 +96,23 @@ elseif op == 'status' then
     if expires then return {'admitted', tostring(place), tostring(expires)} end
     return {'expired'}
   end
-  if redis.call('HGET', p .. ':wr:cfg', 'pace') == '1' and stock_left() == 0 then return {'soldout'} end
+  if sold_out() then
+    redis.call('ZREM', p .. ':wr:order', visitor)
+    return {'soldout'}
+  end
   return {'waiting', tostring(place), tostring(cursor), redis.call('HGET', p .. ':wr:cfg', 'rate') or '0', paused and '1' or '0'}
+
+elseif op == 'leave' then
+  -- ARGV: 'leave', visitor. The visitor is done (bought, gave up, closed the page): stock pacing stops counting
+  -- them, and a place still waiting is given up. Returns {'left'}.
+  local visitor = ARGV[2]
+  redis.call('ZREM', p .. ':wr:shop', visitor)
+  local place = tonumber(redis.call('ZSCORE', p .. ':wr:order', visitor))
+  if place and place > (tonumber(redis.call('HGET', p .. ':wr:state', 'cursor')) or 0) then
+    redis.call('ZREM', p .. ':wr:order', visitor)
+  end
+  redis.call('SREM', p .. ':wr:pre', visitor)
+  return {'left'}
 
 elseif op == 'open' then
   -- ARGV: 'open', visitor... (the pre-queue, shuffled by the caller). Anyone who joined the pre-queue after the
