@@ -12,7 +12,8 @@ internal static class ApiGateway
     private static readonly TimeSpan s_passiveWindow = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Reverse-proxies <c>/api/**</c> to the Api replicas: round-robin over the replicas that pass the active health
+    /// Reverse-proxies <c>/api/**</c> to the Api replicas (the waiting room's requests bounded at the edge, see
+    /// <see cref="WaitingRoomAdmission"/>): round-robin over the replicas that pass the active health
     /// probe, and passive health so a replica that refuses connections leaves the rotation at its first failure
     /// rather than at the next probe.
     /// </summary>
@@ -25,6 +26,15 @@ internal static class ApiGateway
                     RouteId = "api",
                     ClusterId = "api",
                     Match = new RouteMatch { Path = "/api/{**catch-all}" },
+                },
+                new RouteConfig
+                {
+                    RouteId = "waiting-room",
+                    ClusterId = "api",
+                    Order = -1,
+                    // Joins and polls; a visitor leaving (DELETE) is cheap and frees room, so it is never turned away.
+                    Match = new RouteMatch { Path = "/api/campaigns/{campaignId}/waiting-room", Methods = ["GET", "POST"] },
+                    RateLimiterPolicy = WaitingRoomAdmission.Policy,
                 },
             ],
             [
@@ -53,6 +63,7 @@ internal static class ApiGateway
                     },
                 },
             ]);
+        services.AddWaitingRoomAdmission();
         services.AddSingleton<IDestinationResolver, ServiceDiscoveryDestinationResolver>();
         // YARP keeps a passively failed destination out for at least the failure-rate detection window (default
         // one minute); a restarted replica should be back within seconds.

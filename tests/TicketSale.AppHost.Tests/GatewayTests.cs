@@ -1,9 +1,10 @@
 using System.Net;
+using TicketSale.AppHost.Hosting.Resources;
 
 namespace TicketSale.AppHost.Tests;
 
 /// <summary>The Web's YARP gateway in front of the Api replicas, with one replica killed.</summary>
-public sealed class GatewayTests(AppFixture fixture) : IClassFixture<AppFixture>
+public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
 {
     private DistributedApplication App => fixture.App;
 
@@ -54,6 +55,34 @@ public sealed class GatewayTests(AppFixture fixture) : IClassFixture<AppFixture>
         Assert.Contains("<title>TicketSale</title>", page, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_waiting_room_takes_what_it_can_at_once_and_turns_the_rest_away_with_retry_after_while_other_requests_pass()
+    {
+        using var web = App.CreateHttpClient("web");
+        var room = new Uri($"/api/campaigns/{Guid.NewGuid()}/waiting-room", UriKind.Relative);
+
+        // One waiting-room request at a time and none queued (GatewayFixture): of 200 arriving together, the surplus
+        // is answered at the gateway with 503, a problem and Retry-After (1 to 4 s, spread); the rest reach the Api
+        // (401: anonymous). Meanwhile the rest of the API is not limited.
+        var other = ServedByAsync(web, requests: 20);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(async _ =>
+        {
+            using var response = await web.GetAsync(room);
+            return (response.StatusCode, response.Headers.RetryAfter?.Delta, response.Content.Headers.ContentType?.MediaType);
+        }));
+
+        var turnedAway = answers.Where(a => a.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
+        Assert.NotEmpty(turnedAway);
+        Assert.All(turnedAway, a =>
+        {
+            Assert.InRange(a.Delta!.Value.TotalSeconds, 1, 4);
+            Assert.Equal("application/problem+json", a.MediaType);
+        });
+        Assert.Contains(answers, a => a.StatusCode == HttpStatusCode.Unauthorized);
+        Assert.All(answers, a => Assert.Contains(a.StatusCode, new[] { HttpStatusCode.ServiceUnavailable, HttpStatusCode.Unauthorized }));
+        Assert.All(await other, s => Assert.Equal(HttpStatusCode.OK, s.Status));
+    }
+
     private static async Task<List<(HttpStatusCode Status, string? Instance)>> ServedByAsync(HttpClient web, int requests)
     {
         var results = new List<(HttpStatusCode, string?)>();
@@ -65,4 +94,13 @@ public sealed class GatewayTests(AppFixture fixture) : IClassFixture<AppFixture>
 
         return results;
     }
+}
+
+/// <summary>The whole application with the gateway's waiting-room limit at its smallest: one at a time, none queued.</summary>
+public sealed class GatewayFixture : AppFixture
+{
+    protected override void Configure(DistributedApplicationBuilder builder) =>
+        builder.CreateResourceBuilder<ProjectResource>("web")
+            .WithEnvironment("Gateway__WaitingRoom__ConcurrencyLimit", "1")
+            .WithEnvironment("Gateway__WaitingRoom__QueueLimit", "0");
 }
