@@ -36,9 +36,13 @@ public static class SaleRequests
         return request;
     }
 
-    public static HttpRequestMessage Get(Uri server, string path, string token)
+    public static HttpRequestMessage Get(Uri server, string path, string token) => WithoutBody(HttpMethod.Get, server, path, token);
+
+    public static HttpRequestMessage Delete(Uri server, string path, string token) => WithoutBody(HttpMethod.Delete, server, path, token);
+
+    private static HttpRequestMessage WithoutBody(HttpMethod method, Uri server, string path, string token)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(server, path));
+        var request = new HttpRequestMessage(method, new Uri(server, path));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return request;
     }
@@ -46,12 +50,20 @@ public static class SaleRequests
     /// <summary>Sends and reads the answer: its outcome, and its JSON when there is one worth reading.</summary>
     public static async Task<(HttpStatusCode Status, JsonDocument? Body)> SendAsync(HttpClient http, HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        var (status, body, _) = await SendReadingRetryAfterAsync(http, request, cancellationToken);
+        return (status, body);
+    }
+
+    /// <summary>Also the Retry-After of an answer that has one: how long a turned-away client waits before asking again.</summary>
+    public static async Task<(HttpStatusCode Status, JsonDocument? Body, TimeSpan? RetryAfter)> SendReadingRetryAfterAsync(
+        HttpClient http, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
         using (request)
         {
             using var response = await http.SendAsync(request, cancellationToken);
             var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
             var body = bytes.Length > 0 && bytes[0] is (byte)'{' or (byte)'[' ? JsonDocument.Parse(bytes) : null;
-            return (response.StatusCode, body);
+            return (response.StatusCode, body, response.Headers.RetryAfter?.Delta);
         }
     }
 
