@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Hybrid;
 using StackExchange.Redis;
@@ -58,6 +59,9 @@ public sealed class CampaignCatalog(HybridCache cache, IServiceScopeFactory scop
     }
 
     // A wrapper so that "no such campaign" is cached too: a flood of requests for a bogus id stays off PostgreSQL.
+    // Sealed and immutable, so HybridCache hands out the one instance it holds: otherwise it deserializes a fresh
+    // copy on every hit, and every hold, poll and seat map would pay for a JSON read of the campaign.
+    [ImmutableObject(true)]
     public sealed record CachedCampaign(CampaignDetails? Campaign);
 }
 
