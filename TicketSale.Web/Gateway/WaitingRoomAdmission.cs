@@ -10,12 +10,19 @@ public sealed class WaitingRoomAdmissionOptions
 {
     public const string Section = "Gateway:WaitingRoom";
 
+    /// <summary>
+    /// Small on purpose: a waiting-room request takes a few milliseconds, so 16 at a time still serve thousands a
+    /// second, and a herd of joins cannot take the whole machine from the visitors already buying.
+    /// </summary>
     [Range(1, 100_000)]
-    public int ConcurrencyLimit { get; set; } = 64;
+    public int ConcurrencyLimit { get; set; } = 16;
 
-    /// <summary>Requests that wait at the gateway for one of the places above before being turned away.</summary>
+    /// <summary>
+    /// Requests that wait at the gateway (in arrival order, costing memory but no CPU) for one of the places above
+    /// before being turned away: a turned-away visitor comes back, and each return costs as much as a wait.
+    /// </summary>
     [Range(0, 100_000)]
-    public int QueueLimit { get; set; } = 256;
+    public int QueueLimit { get; set; } = 4096;
 
     /// <summary>Those turned away are told to come back after 1 to twice this many seconds, spread so they do not return together.</summary>
     [Range(1, 60)]
