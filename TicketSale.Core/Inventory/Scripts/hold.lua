@@ -8,12 +8,13 @@ local now = now_ms()
 local buckets, next_arg = read_buckets(p .. ':rl:', 7)
 local allowed, tokens_left, bucket_limit, retry = take_tokens(buckets, now)
 if not allowed then return {'RATE', tostring(retry), tostring(bucket_limit)} end
-if redis.call('EXISTS', p .. ':loaded') == 0 then return {'NOT_LOADED'} end
+local state = redis.call('MGET', p .. ':loaded', p .. ':user:' .. user)
+if not state[1] then return {'NOT_LOADED'} end
 local seats = {}
 for i = next_arg, #ARGV do seats[#seats + 1] = ARGV[i] end
 local count = (ga ~= '') and qty or #seats
 
-local have = tonumber(redis.call('GET', p .. ':user:' .. user) or '0')
+local have = tonumber(state[2] or '0')
 if have + count > limit then return {'LIMIT', tostring(math.max(limit - have, 0))} end
 
 if ga ~= '' then
