@@ -24,21 +24,22 @@ end
 
 -- Moves the admission cursor forward by the credit earned since the last call (the rate), at most a second's
 -- worth at once, and no further than stock pacing allows. Newly admitted visitors get their admission expiry.
--- Returns the cursor, and whether stock pacing holds back visitors who are waiting (the queue stands still until
--- tickets come back or the admitted leave).
+-- Returns the cursor, whether stock pacing holds back visitors who are waiting (the queue stands still until
+-- tickets come back or the admitted leave), and the tickets left when pacing counted them (nil otherwise).
 local function advance(now)
   local state = redis.call('HMGET', p .. ':wr:state', 'opened', 'seq', 'cursor', 'credit', 'last')
-  if state[1] ~= '1' then return 0, false end
+  if state[1] ~= '1' then return 0, false, nil end
   local cfg = redis.call('HMGET', p .. ':wr:cfg', 'rate', 'pace', 'factor', 'ttl', 'window')
   local rate, seq, cursor = tonumber(cfg[1]) or 0, tonumber(state[2]) or 0, tonumber(state[3]) or 0
   local last = tonumber(state[5]) or now
   local credit = math.min((tonumber(state[4]) or 0) + rate * math.max(0, now - last) / 1000, math.max(rate, 1))
   local n = math.min(math.floor(credit), seq - cursor)
-  local paused = false
+  local paused, left = false, nil
   redis.call('ZREMRANGEBYSCORE', p .. ':wr:out', '-inf', now)
   redis.call('ZREMRANGEBYSCORE', p .. ':wr:shop', '-inf', now)
   if cfg[2] == '1' then
-    local room = math.ceil(stock_left() * (tonumber(cfg[3]) or 1)) - redis.call('ZCARD', p .. ':wr:shop')
+    left = stock_left()
+    local room = math.ceil(left * (tonumber(cfg[3]) or 1)) - redis.call('ZCARD', p .. ':wr:shop')
     paused = room <= 0 and seq > cursor
     n = math.min(n, math.max(0, room))
   end
@@ -53,7 +54,7 @@ local function advance(now)
     credit = credit - n
   end
   redis.call('HSET', p .. ':wr:state', 'cursor', cursor, 'credit', tostring(credit), 'last', now)
-  return cursor, paused
+  return cursor, paused, left
 end
 
 -- ARGV[1]: the operation. Returns a table whose first element names the visitor's state.
@@ -78,12 +79,12 @@ elseif op == 'status' then
   -- ARGV: 'status', visitor. Returns {'pre', pre-queue size} | {'absent'} | {'soldout'}
   --   | {'waiting', place, cursor, rate, paused (0|1)} | {'admitted', place, admission expiry ms} | {'expired'}
   local visitor = ARGV[2]
-  local cursor, paused = advance(now)
+  local cursor, paused, left = advance(now)
   -- Sold out only when nothing is left and nothing is held: held tickets come back when holds expire or payments
   -- fail. A visitor told so goes away for good: their place is given up, so that they are never admitted and
-  -- counted as shopping by stock pacing while gone.
+  -- counted as shopping by stock pacing while gone. The tickets left are those advance counted (paced rooms only).
   local function sold_out()
-    return redis.call('HGET', p .. ':wr:cfg', 'pace') == '1' and stock_left() == 0 and redis.call('ZCARD', p .. ':holds') == 0
+    return left == 0 and redis.call('ZCARD', p .. ':holds') == 0
   end
   local place = tonumber(redis.call('ZSCORE', p .. ':wr:order', visitor))
   if not place then
