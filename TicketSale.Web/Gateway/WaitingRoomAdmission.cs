@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace TicketSale.Web.Gateway;
 
@@ -49,7 +50,7 @@ internal static class WaitingRoomAdmission
             limiter.OnRejected = async (rejected, cancellationToken) =>
             {
                 var context = rejected.HttpContext;
-                var options = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<WaitingRoomAdmissionOptions>>().Value;
+                var options = context.RequestServices.GetRequiredService<IOptions<WaitingRoomAdmissionOptions>>().Value;
 #pragma warning disable CA5394 // Spreading retries needs no cryptographic randomness.
                 var seconds = Random.Shared.Next(1, (2 * options.RetryAfterSeconds) + 1);
 #pragma warning restore CA5394
@@ -67,7 +68,7 @@ internal static class WaitingRoomAdmission
             };
             limiter.AddPolicy(Policy, context =>
             {
-                var options = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<WaitingRoomAdmissionOptions>>().Value;
+                var options = context.RequestServices.GetRequiredService<IOptions<WaitingRoomAdmissionOptions>>().Value;
                 // One partition: the limit is the gateway's, whoever the visitor.
                 return RateLimitPartition.GetConcurrencyLimiter(Policy, _ => new ConcurrencyLimiterOptions
                 {
