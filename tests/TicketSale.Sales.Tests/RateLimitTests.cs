@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using StackExchange.Redis;
 using TicketSale.AppHost.Hosting.Resources;
 
 namespace TicketSale.Sales.Tests;
@@ -62,6 +63,25 @@ public sealed class RateLimitTests(TightLimitsFixture fixture) : IClassFixture<T
         // Another user is not affected.
         var other = await fixture.NewCustomerAsync();
         Assert.Equal(HttpStatusCode.Created, (await other.HoldSeatsAsync(campaign.Id, 13)).Status);
+    }
+
+    [Fact]
+    public async Task A_bucket_left_in_the_older_hash_form_is_read_as_full_and_rewritten_as_a_string()
+    {
+        // Buckets were Redis hashes before they became strings, and a deploy meets hashes until they expire. One that
+        // says "no tokens left" reads as missing (a full bucket) and is replaced: never a WRONGTYPE error.
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10, perUserLimit: 10);
+        var userId = Guid.NewGuid();
+        var user = fixture.MintCustomer(userId);
+        var key = $"ts:{{{campaign.Id:N}}}:rl:u:{userId}";
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
+        var db = redis.GetDatabase();
+        await db.HashSetAsync(key, [new("t", "0"), new("ts", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())]);
+        await db.KeyExpireAsync(key, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(HttpStatusCode.Created, (await user.HoldSeatsAsync(campaign.Id, 0)).Status);
+        Assert.Equal(RedisType.String, await db.KeyTypeAsync(key));
+        Assert.StartsWith("2:", (string)(await db.StringGetAsync(key))!, StringComparison.Ordinal); // 3 tokens, one taken
     }
 
     [Fact]
