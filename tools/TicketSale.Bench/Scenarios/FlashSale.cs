@@ -18,7 +18,10 @@ public static class FlashSale
     private const int SeatsPerRow = 100;
     private const string HoldRoute = "/api/campaigns/{campaignId:guid}/holds/";
 
-    /// <summary>The gateway's one proxied route: its histogram of POSTs covers holds, purchases and waiting-room joins.</summary>
+    /// <summary>
+    /// The gateway's catch-all proxied route: its histogram of POSTs covers holds and purchases (waiting-room joins
+    /// have a route of their own, the one the gateway limits).
+    /// </summary>
     private const string GatewayRoute = "/api/{**catch-all}";
     private static readonly bool[] s_seatsFirst = [true, false];
     private static readonly bool[] s_generalAdmissionFirst = [false, true];
