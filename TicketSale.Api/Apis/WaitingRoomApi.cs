@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using TicketSale.Api.Auth;
 using TicketSale.Api.Infrastructure;
 using TicketSale.Api.RateLimiting;
@@ -24,7 +25,8 @@ public static class WaitingRoomApi
 
     /// <summary>Takes a place (or finds the one this visitor already has: a second tab keeps the same place).</summary>
     private static async Task<Results<Ok<WaitingRoomResponse>, ProblemHttpResult>> JoinAsync(
-        Guid campaignId, ClaimsPrincipal user, CampaignCatalog catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens, TimeProvider time)
+        Guid campaignId, ClaimsPrincipal user, CampaignCatalog catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
+        IOptions<WaitingRoomOptions> options, TimeProvider time)
     {
         if (await catalog.GetAsync(campaignId) is not { Status: "Published" or "OnSale" } campaign)
         {
@@ -36,11 +38,12 @@ public static class WaitingRoomApi
             return TypedResults.Ok(new WaitingRoomResponse("NotNeeded", null, null, null, 0, null, null));
         }
 
-        return TypedResults.Ok(Describe(campaign, await room.JoinAsync(campaignId, user.UserId()), user.UserId(), tokens, time));
+        return TypedResults.Ok(Describe(campaign, await room.JoinAsync(campaignId, user.UserId()), user.UserId(), tokens, options.Value, time));
     }
 
     private static async Task<Results<Ok<WaitingRoomResponse>, ProblemHttpResult>> StatusAsync(
-        Guid campaignId, ClaimsPrincipal user, CampaignCatalog catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens, TimeProvider time)
+        Guid campaignId, ClaimsPrincipal user, CampaignCatalog catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
+        IOptions<WaitingRoomOptions> options, TimeProvider time)
     {
         if (await catalog.GetAsync(campaignId) is not { Status: not "Draft" } campaign)
         {
@@ -50,7 +53,7 @@ public static class WaitingRoomApi
         var status = await room.StatusAsync(campaignId, user.UserId());
         return status.State == VisitorState.Absent
             ? Problems.NotFound("Not in this waiting room: join it first.")
-            : TypedResults.Ok(Describe(campaign, status, user.UserId(), tokens, time));
+            : TypedResults.Ok(Describe(campaign, status, user.UserId(), tokens, options.Value, time));
     }
 
     /// <summary>
@@ -77,14 +80,16 @@ public static class WaitingRoomApi
     /// 50,000-visitor queue admitted at 2,000/s would ask about 23,000 times a second). While stock pacing holds the queue,
     /// the wait is unknown and nobody moves: every PausedPollSeconds, but the head of the queue (the next second's
     /// admissions) every HeadPausedPollSeconds, so that when tickets come back the next in line come in to buy them.
+    /// Before the opening, see <see cref="PreQueuePollAfter"/>.
     /// </summary>
-    private static WaitingRoomResponse Describe(CampaignDetails campaign, VisitorStatus status, Guid visitor, AdmissionTokens tokens, TimeProvider time)
+    private static WaitingRoomResponse Describe(CampaignDetails campaign, VisitorStatus status, Guid visitor, AdmissionTokens tokens,
+        WaitingRoomOptions options, TimeProvider time)
     {
         var now = time.GetUtcNow();
         return status.State switch
         {
             VisitorState.PreQueue => new("PreQueue", null, null, Math.Max(0, (int)(campaign.SaleOpensAt - now).TotalSeconds),
-                PollAfter(Math.Max(1, (campaign.SaleOpensAt - now).TotalSeconds / 2)), null, null),
+                PreQueuePollAfter(campaign.SaleOpensAt - now, status.PreQueueArrival, options.OpeningPollsPerSecond), null, null),
             VisitorState.Waiting when status.PausedByStock => new("Waiting", status.Place, status.Position, null,
                 status.Position <= Math.Max(status.RatePerSecond, MinimumHead) ? HeadPausedPollSeconds : PausedPollSeconds, null, null),
             VisitorState.Waiting => new("Waiting", status.Place, status.Position,
@@ -102,6 +107,17 @@ public static class WaitingRoomApi
     private const int MinimumHead = 10;
 
     private static int PollAfter(double seconds) => (int)Math.Clamp(Math.Ceiling(seconds), 1, 30);
+
+    /// <summary>
+    /// Until the last half-minute before the opening, a pre-queue visitor asks at half the time left (at most 30 s
+    /// apart). Then they are told to come back after the opening, each at their own moment: the n-th to arrive at the
+    /// opening plus n / <paramref name="perSecond"/> seconds, so that the pre-queue learns its places at that pace
+    /// instead of all at once (the places themselves are drawn at random at the opening, whatever the arrival order).
+    /// </summary>
+    private static int PreQueuePollAfter(TimeSpan untilOpening, long arrival, int perSecond) =>
+        untilOpening.TotalSeconds > 30
+            ? PollAfter(untilOpening.TotalSeconds / 2)
+            : (int)Math.Max(1, Math.Ceiling(Math.Max(0, untilOpening.TotalSeconds) + (double)arrival / perSecond));
 }
 
 public sealed record WaitingRoomResponse(

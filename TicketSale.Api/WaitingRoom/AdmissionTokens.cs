@@ -33,6 +33,14 @@ public sealed class WaitingRoomOptions
     /// </summary>
     [Range(1.0, 100.0)]
     public double VisitorsPerTicket { get; set; } = 1.0;
+
+    /// <summary>
+    /// How many of the pre-queue come back per second after the opening to learn their place: each is told to come
+    /// back at the opening plus their arrival number divided by this. Told to come back at the opening itself, the
+    /// whole pre-queue would ask in the same second, on a sale that has just opened.
+    /// </summary>
+    [Range(10, 1_000_000)]
+    public int OpeningPollsPerSecond { get; set; } = 2000;
 }
 
 /// <summary>

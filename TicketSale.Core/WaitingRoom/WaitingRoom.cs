@@ -29,7 +29,7 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
         var reply = await RunAsync(campaignId, "status", visitor.ToString("N"));
         return (string)reply[0]! switch
         {
-            "pre" => new VisitorStatus(VisitorState.PreQueue) { PreQueueSize = (long)reply[1] },
+            "pre" => new VisitorStatus(VisitorState.PreQueue) { PreQueueSize = (long)reply[1], PreQueueArrival = long.Parse((string)reply[2]!, CultureInfo.InvariantCulture) },
             "waiting" => new VisitorStatus(VisitorState.Waiting)
             {
                 Place = (long)reply[1],
@@ -60,7 +60,7 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
     /// </summary>
     public async Task<long?> OpenAsync(Guid campaignId)
     {
-        var early = (await Db.SetMembersAsync(Prefix(campaignId) + ":wr:pre")).Select(v => (string)v!).ToArray();
+        var early = (await Db.SortedSetRangeByRankAsync(Prefix(campaignId) + ":wr:pre")).Select(v => (string)v!).ToArray();
         RandomNumberGenerator.Shuffle<string>(early);
         var reply = await RunAsync(campaignId, ["open", .. early.Select(v => (RedisValue)v)]);
         return (string)reply[0]! == "opened" ? long.Parse((string)reply[1]!, CultureInfo.InvariantCulture) : null;
@@ -128,6 +128,9 @@ public sealed record VisitorStatus(VisitorState State)
     public bool PausedByStock { get; init; }
 
     public long PreQueueSize { get; init; }
+
+    /// <summary>In the pre-queue: the visitor's arrival number (1 = first). Not their place, which is drawn at opening.</summary>
+    public long PreQueueArrival { get; init; }
 
     public DateTimeOffset? AdmittedUntil { get; init; }
 }

@@ -35,12 +35,16 @@ public class SaleFixture : IAsyncLifetime
     /// <summary>How long an admitted visitor counts against the stock; short, so a test can see it pass.</summary>
     public static TimeSpan ShoppingWindow { get; } = TimeSpan.FromSeconds(8);
 
+    /// <summary>How many of a pre-queue come back per second after the opening; low, so a test's pre-queue spreads over seconds.</summary>
+    public static int OpeningPollsPerSecond { get; } = 100;
+
     public async Task InitializeAsync()
     {
         App = DistributedApplicationTestingBuilder.Create<Program>(builder =>
         {
             var api = builder.CreateResourceBuilder<ProjectResource>("api").WithEnvironment("Sales__PurchaseDeadline", PurchaseDeadline.ToString())
-                .WithEnvironment("WaitingRoom__ShoppingWindow", ShoppingWindow.ToString());
+                .WithEnvironment("WaitingRoom__ShoppingWindow", ShoppingWindow.ToString())
+                .WithEnvironment("WaitingRoom__OpeningPollsPerSecond", OpeningPollsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
             builder.CreateResourceBuilder<ProjectResource>("worker").WithEnvironment("Inventory__ReconcileInterval", "00:00:02");
             ConfigureRateLimits(api);
         });

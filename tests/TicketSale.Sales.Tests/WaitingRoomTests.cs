@@ -21,10 +21,22 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
         var people = Enumerable.Range(0, visitors).Select(_ => fixture.MintCustomer(Guid.NewGuid())).ToList();
         var path = $"/api/campaigns/{campaign.Id}/waiting-room";
 
-        // Everyone arrives before opening, in index order; a second tab changes nothing.
-        await ForAllAsync(people, async p => Assert.Equal("PreQueue", (string)(await p.PostAsync(path, null)).Body!["state"]!));
+        // Everyone arrives before opening, in index order; a second tab changes nothing. Each is told to come back
+        // after the opening, at the pace the pre-queue is let come back (not all in the opening's second).
+        var comeBack = new ConcurrentBag<double>();
+        await ForAllAsync(people, async p =>
+        {
+            var joined = (await p.PostAsync(path, null)).Body!;
+            Assert.Equal("PreQueue", (string)joined["state"]!);
+            comeBack.Add((DateTimeOffset.UtcNow.AddSeconds((int)joined["pollAfterSeconds"]!) - opensAt).TotalSeconds);
+        });
         Assert.Equal("PreQueue", (string)(await people[0].PostAsync(path, null)).Body!["state"]!);
         Assert.True(DateTimeOffset.UtcNow < opensAt, "joining took longer than the time before opening");
+        var spread = (double)visitors / SaleFixture.OpeningPollsPerSecond;
+        output.WriteLine($"told to come back {comeBack.Min():0.0}–{comeBack.Max():0.0} s after the opening (spread over {spread} s)");
+        Assert.All(comeBack, seconds => Assert.InRange(seconds, 0, spread + 2));
+        Assert.InRange(comeBack.Max(), spread - 1, spread + 2);
+        Assert.InRange(comeBack.GroupBy(seconds => (int)seconds).Max(second => second.Count()), 1, 2 * SaleFixture.OpeningPollsPerSecond);
         Assert.Equal(HttpStatusCode.Conflict, (await people[0].HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 1)).Status);
 
         await Task.Delay(opensAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(500));

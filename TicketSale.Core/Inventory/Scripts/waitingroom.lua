@@ -3,8 +3,11 @@
 --                 factor (admitted visitors per ticket left), ttl (ms an admission lasts), seats, ga (categories),
 --                 opens (ms: when the pre-queue is shuffled into the queue), window (ms an admitted visitor counts
 --                 as shopping for stock pacing)
---   <p>:wr:state  hash: opened (0|1), seq (places given), cursor (places admitted), credit, last (ms)
---   <p>:wr:pre    set of visitors who came before opening, shuffled into the queue at opening
+--   <p>:wr:state  hash: opened (0|1), seq (places given), cursor (places admitted), credit, last (ms), early
+--                 (arrivals in the pre-queue so far)
+--   <p>:wr:pre    sorted set visitor -> arrival number (1, 2, ...) of those who came before opening, shuffled into
+--                 the queue at opening. The number is not their place: it only spreads out when each comes back
+--                 to learn the place drawn for them
 --   <p>:wr:order  sorted set visitor -> place (1, 2, ...): one place per visitor
 --   <p>:wr:out    sorted set visitor -> admission expiry (ms): admitted visitors whose admission still runs
 --   <p>:wr:shop   sorted set visitor -> end of their shopping window (ms): those stock pacing counts. Shorter than
@@ -66,9 +69,9 @@ if op == 'join' then
   local visitor = ARGV[2]
   local place = redis.call('ZSCORE', p .. ':wr:order', visitor)
   if place then return {'queued', tostring(place)} end
-  if redis.call('SISMEMBER', p .. ':wr:pre', visitor) == 1 then return {'pre'} end
+  if redis.call('ZSCORE', p .. ':wr:pre', visitor) then return {'pre'} end
   if redis.call('HGET', p .. ':wr:state', 'opened') ~= '1' then
-    redis.call('SADD', p .. ':wr:pre', visitor)
+    redis.call('ZADD', p .. ':wr:pre', redis.call('HINCRBY', p .. ':wr:state', 'early', 1), visitor)
     return {'pre'}
   end
   place = redis.call('HINCRBY', p .. ':wr:state', 'seq', 1)
@@ -76,7 +79,7 @@ if op == 'join' then
   return {'queued', tostring(place)}
 
 elseif op == 'status' then
-  -- ARGV: 'status', visitor. Returns {'pre', pre-queue size} | {'absent'} | {'soldout'}
+  -- ARGV: 'status', visitor. Returns {'pre', pre-queue size, arrival number} | {'absent'} | {'soldout'}
   --   | {'waiting', place, cursor, rate, paused (0|1)} | {'admitted', place, admission expiry ms} | {'expired'}
   local visitor = ARGV[2]
   local cursor, paused, left = advance(now)
@@ -88,7 +91,8 @@ elseif op == 'status' then
   end
   local place = tonumber(redis.call('ZSCORE', p .. ':wr:order', visitor))
   if not place then
-    if redis.call('SISMEMBER', p .. ':wr:pre', visitor) == 1 then return {'pre', redis.call('SCARD', p .. ':wr:pre')} end
+    local early = redis.call('ZSCORE', p .. ':wr:pre', visitor)
+    if early then return {'pre', redis.call('ZCARD', p .. ':wr:pre'), tostring(early)} end
     if sold_out() then return {'soldout'} end
     return {'absent'}
   end
@@ -112,22 +116,22 @@ elseif op == 'leave' then
   if place and place > (tonumber(redis.call('HGET', p .. ':wr:state', 'cursor')) or 0) then
     redis.call('ZREM', p .. ':wr:order', visitor)
   end
-  redis.call('SREM', p .. ':wr:pre', visitor)
+  redis.call('ZREM', p .. ':wr:pre', visitor)
   return {'left'}
 
 elseif op == 'open' then
   -- ARGV: 'open', visitor... (the pre-queue, shuffled by the caller). Anyone who joined the pre-queue after the
-  -- caller read it follows in the set's order. Returns {'opened', places given} or {'already'}.
+  -- caller read it follows in arrival order. Returns {'opened', places given} or {'already'}.
   if redis.call('HGET', p .. ':wr:state', 'opened') == '1' then return {'already'} end
   local seq = tonumber(redis.call('HGET', p .. ':wr:state', 'seq') or '0')
   local function place(visitor)
-    if redis.call('SREM', p .. ':wr:pre', visitor) == 1 then
+    if redis.call('ZREM', p .. ':wr:pre', visitor) == 1 then
       seq = seq + 1
       redis.call('ZADD', p .. ':wr:order', seq, visitor)
     end
   end
   for i = 2, #ARGV do place(ARGV[i]) end
-  for _, visitor in ipairs(redis.call('SMEMBERS', p .. ':wr:pre')) do place(visitor) end
+  for _, visitor in ipairs(redis.call('ZRANGE', p .. ':wr:pre', 0, -1)) do place(visitor) end
   redis.call('HSET', p .. ':wr:state', 'opened', '1', 'seq', seq, 'cursor', redis.call('HGET', p .. ':wr:state', 'cursor') or 0, 'last', now)
   return {'opened', tostring(seq)}
 
