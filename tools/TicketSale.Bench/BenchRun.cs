@@ -16,7 +16,8 @@ public sealed record BenchOptions(
     TimeSpan StressStep,
     TimeSpan SoakDuration,
     int ConfirmationPurchases,
-    string OutputDirectory);
+    string OutputDirectory,
+    bool OpenBeforeBurst = false);
 
 /// <summary>One run of the bench: the target, the results so far, and what the invariant check must account for.</summary>
 public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressContext progress)

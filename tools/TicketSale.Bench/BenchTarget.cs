@@ -186,9 +186,12 @@ public sealed class BenchTarget : IAsyncDisposable
         return JsonNode.Parse(text.Length == 0 ? "{}" : text)!;
     }
 
-    /// <summary>A campaign on sale now: optionally a venue of <paramref name="rows"/> × 100 seats, optionally general admission.</summary>
+    /// <summary>
+    /// A campaign on sale now, or from <paramref name="opensAt"/> (its waiting room takes visitors into the pre-queue
+    /// until then): optionally a venue of <paramref name="rows"/> × 100 seats, optionally general admission.
+    /// </summary>
     public async Task<BenchCampaign> NewCampaignAsync(string name, int rows, int generalAdmission, int perUserLimit, int holdSeconds,
-        bool waitingRoom = false, double admissionsPerSecond = 50)
+        bool waitingRoom = false, double admissionsPerSecond = 50, DateTimeOffset? opensAt = null)
     {
         Guid? venueId = null;
         if (rows > 0)
@@ -207,7 +210,7 @@ public sealed class BenchTarget : IAsyncDisposable
             name = $"{name} {now:HHmmss}",
             venueId,
             eventAt = now.AddDays(30),
-            saleOpensAt = now.AddMinutes(-1),
+            saleOpensAt = opensAt ?? now.AddMinutes(-1),
             saleClosesAt = now.AddDays(1),
             perUserLimit,
             cancellationAllowed = false,

@@ -13,6 +13,10 @@ var state = new Option<string?>("--attach") { Description = "Bench a running sys
 var quick = new Option<bool>("--quick") { Description = "A small run of every scenario (seconds, not minutes): checks the harness, measures nothing." };
 var buyers = new Option<int>("--buyers") { DefaultValueFactory = _ => 50_000, Description = "Flash-sale buyers." };
 var burst = new Option<double>("--burst-seconds") { DefaultValueFactory = _ => 10, Description = "The flash-sale buyers arrive over this many seconds." };
+var openBeforeBurst = new Option<bool>("--open-before-burst")
+{
+    Description = "The flash sale is already open when its buyers arrive. By default it opens as the burst ends: the buyers wait in the pre-queue for the on-sale time, as a herd does, and their places are drawn at the opening.",
+};
 var seats = new Option<int>("--seats") { DefaultValueFactory = _ => 20_000, Description = "Reserved seats in the flash sale (rows of 100)." };
 var ga = new Option<int>("--general-admission") { DefaultValueFactory = _ => 10_000, Description = "General-admission tickets in the flash sale." };
 var admissions = new Option<double>("--admissions-per-second")
@@ -32,7 +36,7 @@ var output = new Option<string>("--out") { DefaultValueFactory = _ => "artifacts
 
 var root = new RootCommand("TicketSale benchmark: flash sale, hot path, confirmations, machine limits, stress and soak, then the invariant check.")
 {
-    scenarios, state, quick, buyers, burst, seats, ga, admissions, connections, duration, stressStep, soakMinutes, soakRate, confirmations, output,
+    scenarios, state, quick, buyers, burst, openBeforeBurst, seats, ga, admissions, connections, duration, stressStep, soakMinutes, soakRate, confirmations, output,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -48,7 +52,8 @@ root.SetAction(async (parse, cancellationToken) =>
         TimeSpan.FromSeconds(isQuick ? 1 : parse.GetValue(stressStep)),
         TimeSpan.FromMinutes(isQuick ? 0.25 : parse.GetValue(soakMinutes)),
         isQuick ? 500 : parse.GetValue(confirmations),
-        parse.GetValue(output)!);
+        parse.GetValue(output)!,
+        parse.GetValue(openBeforeBurst));
     var unknown = options.Scenarios.Except(all).ToList();
     if (unknown.Count > 0)
     {

@@ -25,14 +25,16 @@ public static class FlashSale
     private const string GatewayRoute = "/api/{**catch-all}";
     private static readonly bool[] s_seatsFirst = [true, false];
     private static readonly bool[] s_generalAdmissionFirst = [false, true];
+    private static readonly TimeSpan s_burstLead = TimeSpan.FromSeconds(5);
 
     public static async Task RunAsync(BenchRun run, double admissionsPerSecond)
     {
         await WarmUpAsync(run, admissionsPerSecond);
         var options = run.Options;
         var target = run.Target;
+        var opensAt = OpeningTime(options, options.Burst);
         var campaign = await target.NewCampaignAsync("Flash sale", rows: options.ReservedSeats / SeatsPerRow, generalAdmission: options.GeneralAdmission,
-            perUserLimit: 4, holdSeconds: 120, waitingRoom: true, admissionsPerSecond: admissionsPerSecond);
+            perUserLimit: 4, holdSeconds: 120, waitingRoom: true, admissionsPerSecond: admissionsPerSecond, opensAt: opensAt);
         run.Campaigns.Add(campaign);
         var buyers = new BuyerPool(target, options.Buyers, TimeSpan.FromHours(1));
         using var http = new BuyerConnections();
@@ -41,6 +43,7 @@ public static class FlashSale
         var serverBefore = await ServerLatency.ScrapeAsync(target.Http, target.Apis, "POST", HoldRoute);
         var gatewayBefore = await ServerLatency.ScrapeAsync(target.Http, [web], "POST", GatewayRoute);
         var bar = run.Phase($"flash sale: {options.Buyers:N0} buyers, {campaign.Seats:N0} seats + {campaign.GeneralAdmissionCapacity:N0} GA", options.Buyers);
+        await UntilBurstAsync(opensAt, options.Burst);
         var clock = Stopwatch.StartNew();
         using var soldOutWatch = new CancellationTokenSource();
         var soldOut = WatchSellOutAsync(target, campaign, clock, soldOutWatch.Token);
@@ -62,6 +65,7 @@ public static class FlashSale
         {
             ["buyers"] = options.Buyers,
             ["burstSeconds"] = options.Burst.TotalSeconds,
+            ["saleOpens"] = opensAt is null ? "before the burst" : "as the burst ends",
             ["reservedSeats"] = campaign.Seats,
             ["generalAdmission"] = campaign.GeneralAdmissionCapacity,
             ["admissionsPerSecond"] = admissionsPerSecond,
@@ -100,15 +104,34 @@ public static class FlashSale
     private static async Task WarmUpAsync(BenchRun run, double admissionsPerSecond)
     {
         var buyers = Math.Min(run.Options.Buyers, 4_000);
+        var burst = TimeSpan.FromSeconds(4);
+        var opensAt = OpeningTime(run.Options, burst);
         var campaign = await run.Target.NewCampaignAsync("Warm-up sale", rows: Math.Max(1, buyers / 4 / SeatsPerRow), generalAdmission: buyers / 4,
-            perUserLimit: 4, holdSeconds: 120, waitingRoom: true, admissionsPerSecond: admissionsPerSecond);
+            perUserLimit: 4, holdSeconds: 120, waitingRoom: true, admissionsPerSecond: admissionsPerSecond, opensAt: opensAt);
         run.Campaigns.Add(campaign);
         using var http = new BuyerConnections();
-        await SellAsync(run, http, campaign, new BuyerPool(run.Target, buyers, TimeSpan.FromHours(1)), TimeSpan.FromSeconds(4), new SaleStats(),
-            run.Phase($"warm-up: a sale of {buyers:N0} buyers (not measured)", buyers));
+        var pool = new BuyerPool(run.Target, buyers, TimeSpan.FromHours(1));
+        await UntilBurstAsync(opensAt, burst);
+        await SellAsync(run, http, campaign, pool, burst, new SaleStats(), run.Phase($"warm-up: a sale of {buyers:N0} buyers (not measured)", buyers));
 
         // The compiler works in the background for a little while after the calls that triggered it.
         await Task.Delay(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>
+    /// When the sale opens: by default as the burst of arrivals ends (the herd comes in the seconds before the on-sale
+    /// time and waits in the pre-queue, whose places are drawn at the opening); null for a sale already open.
+    /// The burst starts a few seconds after the campaign is created (the buyers' tokens are minted meanwhile).
+    /// </summary>
+    private static DateTimeOffset? OpeningTime(BenchOptions options, TimeSpan burst) =>
+        options.OpenBeforeBurst ? null : DateTimeOffset.UtcNow + s_burstLead + burst;
+
+    private static async Task UntilBurstAsync(DateTimeOffset? opensAt, TimeSpan burst)
+    {
+        if (opensAt is { } opening && opening - burst - DateTimeOffset.UtcNow is { Ticks: > 0 } wait)
+        {
+            await Task.Delay(wait);
+        }
     }
 
     private static Task SellAsync(BenchRun run, BuyerConnections http, BenchCampaign campaign, BuyerPool buyers, TimeSpan burst, SaleStats stats, Spectre.Console.ProgressTask bar) =>
