@@ -60,7 +60,10 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
     /// </summary>
     public async Task<long?> OpenAsync(Guid campaignId)
     {
-        var early = (await Db.SortedSetRangeByRankAsync(Prefix(campaignId) + ":wr:pre")).Select(v => (string)v!).ToArray();
+        var key = Prefix(campaignId) + ":wr:pre";
+        // A pre-queue taken before the upgrade to arrival numbers is still a set (the script converts it).
+        var members = await Db.KeyTypeAsync(key) == RedisType.Set ? await Db.SetMembersAsync(key) : await Db.SortedSetRangeByRankAsync(key);
+        var early = members.Select(v => (string)v!).ToArray();
         RandomNumberGenerator.Shuffle<string>(early);
         var reply = await RunAsync(campaignId, ["open", .. early.Select(v => (RedisValue)v)]);
         return (string)reply[0]! == "opened" ? long.Parse((string)reply[1]!, CultureInfo.InvariantCulture) : null;

@@ -104,6 +104,31 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task A_pre_queue_left_in_the_older_set_form_is_kept_and_converted()
+    {
+        // The pre-queue was a set before it held arrival numbers: one taken before a deploy keeps its visitors.
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, perUserLimit: 4, generalAdmission: 100,
+            opensAt: DateTimeOffset.UtcNow.AddMinutes(5), waitingRoom: true, admissionsPerSecond: 10, paceByStock: false);
+        var early = Enumerable.Range(0, 3).Select(_ => Guid.NewGuid()).ToList();
+        var key = $"ts:{{{campaign.Id:N}}}:wr:pre";
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
+        var db = redis.GetDatabase();
+        await db.SetAddAsync(key, [.. early.Select(v => (StackExchange.Redis.RedisValue)v.ToString("N"))]);
+        var path = $"/api/campaigns/{campaign.Id}/waiting-room";
+
+        var status = await fixture.MintCustomer(early[1]).GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, status.Status);
+        Assert.Equal("PreQueue", (string)status.Body!["state"]!);
+        Assert.Equal(StackExchange.Redis.RedisType.SortedSet, await db.KeyTypeAsync(key));
+
+        // The three keep arrival numbers 1–3; who comes next is the fourth.
+        var newcomer = Guid.NewGuid();
+        Assert.Equal("PreQueue", (string)(await fixture.MintCustomer(newcomer).PostAsync(path, null)).Body!["state"]!);
+        Assert.Equal([1.0, 2.0, 3.0], (await db.SortedSetRangeByRankWithScoresAsync(key, 0, 2)).Select(e => e.Score));
+        Assert.Equal(4.0, await db.SortedSetScoreAsync(key, newcomer.ToString("N")));
+    }
+
+    [Fact]
     public async Task The_rate_can_be_changed_during_the_sale_and_the_room_switched_off()
     {
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 5000,

@@ -60,6 +60,19 @@ local function advance(now)
   return cursor, paused, left
 end
 
+-- The pre-queue was a set before it became a sorted set by arrival number: one met after an upgrade is converted
+-- in place (arrival numbers in the set's order), so that a pre-queue taken before the deploy is kept, not an error.
+local function pre_queue()
+  local key = p .. ':wr:pre'
+  if redis.call('TYPE', key).ok == 'set' then
+    local early = redis.call('SMEMBERS', key)
+    redis.call('DEL', key)
+    for i, visitor in ipairs(early) do redis.call('ZADD', key, i, visitor) end
+    redis.call('HSET', p .. ':wr:state', 'early', #early)
+  end
+  return key
+end
+
 -- ARGV[1]: the operation. Returns a table whose first element names the visitor's state.
 local op = ARGV[1]
 local now = now_ms()
@@ -69,9 +82,10 @@ if op == 'join' then
   local visitor = ARGV[2]
   local place = redis.call('ZSCORE', p .. ':wr:order', visitor)
   if place then return {'queued', tostring(place)} end
-  if redis.call('ZSCORE', p .. ':wr:pre', visitor) then return {'pre'} end
+  local pre = pre_queue()
+  if redis.call('ZSCORE', pre, visitor) then return {'pre'} end
   if redis.call('HGET', p .. ':wr:state', 'opened') ~= '1' then
-    redis.call('ZADD', p .. ':wr:pre', redis.call('HINCRBY', p .. ':wr:state', 'early', 1), visitor)
+    redis.call('ZADD', pre, redis.call('HINCRBY', p .. ':wr:state', 'early', 1), visitor)
     return {'pre'}
   end
   place = redis.call('HINCRBY', p .. ':wr:state', 'seq', 1)
@@ -91,8 +105,9 @@ elseif op == 'status' then
   end
   local place = tonumber(redis.call('ZSCORE', p .. ':wr:order', visitor))
   if not place then
-    local early = redis.call('ZSCORE', p .. ':wr:pre', visitor)
-    if early then return {'pre', redis.call('ZCARD', p .. ':wr:pre'), tostring(early)} end
+    local pre = pre_queue()
+    local early = redis.call('ZSCORE', pre, visitor)
+    if early then return {'pre', redis.call('ZCARD', pre), tostring(early)} end
     if sold_out() then return {'soldout'} end
     return {'absent'}
   end
@@ -116,7 +131,7 @@ elseif op == 'leave' then
   if place and place > (tonumber(redis.call('HGET', p .. ':wr:state', 'cursor')) or 0) then
     redis.call('ZREM', p .. ':wr:order', visitor)
   end
-  redis.call('ZREM', p .. ':wr:pre', visitor)
+  redis.call('ZREM', pre_queue(), visitor)
   return {'left'}
 
 elseif op == 'open' then
@@ -124,14 +139,15 @@ elseif op == 'open' then
   -- caller read it follows in arrival order. Returns {'opened', places given} or {'already'}.
   if redis.call('HGET', p .. ':wr:state', 'opened') == '1' then return {'already'} end
   local seq = tonumber(redis.call('HGET', p .. ':wr:state', 'seq') or '0')
+  local pre = pre_queue()
   local function place(visitor)
-    if redis.call('ZREM', p .. ':wr:pre', visitor) == 1 then
+    if redis.call('ZREM', pre, visitor) == 1 then
       seq = seq + 1
       redis.call('ZADD', p .. ':wr:order', seq, visitor)
     end
   end
   for i = 2, #ARGV do place(ARGV[i]) end
-  for _, visitor in ipairs(redis.call('ZRANGE', p .. ':wr:pre', 0, -1)) do place(visitor) end
+  for _, visitor in ipairs(redis.call('ZRANGE', pre, 0, -1)) do place(visitor) end
   redis.call('HSET', p .. ':wr:state', 'opened', '1', 'seq', seq, 'cursor', redis.call('HGET', p .. ':wr:state', 'cursor') or 0, 'last', now)
   return {'opened', tostring(seq)}
 
