@@ -44,6 +44,7 @@ public static class FlashSale
         var gatewayBefore = await ServerLatency.ScrapeAsync(target.Http, [web], "POST", GatewayRoute);
         var bar = run.Phase($"flash sale: {options.Buyers:N0} buyers, {campaign.Seats:N0} seats + {campaign.GeneralAdmissionCapacity:N0} GA", options.Buyers);
         await UntilBurstAsync(opensAt, options.Burst);
+        var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         using var soldOutWatch = new CancellationTokenSource();
         var soldOut = WatchSellOutAsync(target, campaign, clock, soldOutWatch.Token);
@@ -66,6 +67,8 @@ public static class FlashSale
             ["buyers"] = options.Buyers,
             ["burstSeconds"] = options.Burst.TotalSeconds,
             ["saleOpens"] = opensAt is null ? "before the burst" : "as the burst ends",
+            // Second 0 of the timeline, to line it up with the services' own metrics and logs.
+            ["startedAt"] = started,
             ["reservedSeats"] = campaign.Seats,
             ["generalAdmission"] = campaign.GeneralAdmissionCapacity,
             ["admissionsPerSecond"] = admissionsPerSecond,
