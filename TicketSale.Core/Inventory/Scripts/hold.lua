@@ -1,25 +1,30 @@
 -- Places a hold, all or nothing, after the rate limit: one round trip for the hottest request of a sale.
 -- ARGV: hold id, user id, ttl ms, per-user limit, ga category ('' for seats), ga quantity,
 --       rate-limit buckets (count, then suffix, capacity, per second each; keys under <p>:rl:), seat index...
--- Returns {'OK', expires-at ms, tokens left, bucket capacity} | {'RATE', retry-after ms, bucket capacity}
+-- Returns {'OK', expires-at ms, tokens left, bucket capacity} | {'RATE', retry-after ms, bucket capacity} (numbers as integers)
 --       | {'NOT_LOADED'} | {'LIMIT', tickets still allowed} | {'SOLD_OUT', left} | {'UNKNOWN_CATEGORY'} | {'TAKEN', seat...}
 local hold_id, user, ttl, limit, ga, qty = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local now = now_ms()
-local buckets, next_arg = read_buckets(p .. ':rl:', 7)
-local allowed, tokens_left, bucket_limit, retry = take_tokens(buckets, now)
-if not allowed then return {'RATE', tostring(retry), tostring(bucket_limit)} end
-local state = redis.call('MGET', p .. ':loaded', p .. ':user:' .. user)
-if not state[1] then return {'NOT_LOADED'} end
+-- One MGET reads the rate-limit buckets and everything the hold checks: loaded, the user's count, the tickets left.
+local buckets, next_arg, keys = read_buckets(p .. ':rl:', 7)
+local n = #keys
+keys[n + 1] = p .. ':loaded'
+keys[n + 2] = p .. ':user:' .. user
+if ga ~= '' then keys[n + 3] = p .. ':ga:' .. ga end
+local state = redis.call('MGET', unpack(keys))
+local allowed, tokens_left, bucket_limit, retry = take_tokens(buckets, state, now)
+if not allowed then return {'RATE', retry, bucket_limit} end
+if not state[n + 1] then return {'NOT_LOADED'} end
 local seats = {}
 for i = next_arg, #ARGV do seats[#seats + 1] = ARGV[i] end
 local count = (ga ~= '') and qty or #seats
 
-local have = tonumber(state[2] or '0')
+local have = tonumber(state[n + 2] or '0')
 if have + count > limit then return {'LIMIT', tostring(math.max(limit - have, 0))} end
 
 if ga ~= '' then
   local gk = p .. ':ga:' .. ga
-  local left = redis.call('GET', gk)
+  local left = state[n + 3]
   if not left then return {'UNKNOWN_CATEGORY'} end
   left = tonumber(left)
   if left < qty then
@@ -28,7 +33,7 @@ if ga ~= '' then
     if left < qty then return {'SOLD_OUT', tostring(left)} end
   end
   left = redis.call('DECRBY', gk, qty)
-  changed('ga', ga .. ' ' .. left)
+  changed('ga', ga .. ' ' .. int(left))
 else
   local taken = {}
   for _, s in ipairs(seats) do
@@ -52,8 +57,8 @@ else
   changed('held', table.concat(seats, ','))
 end
 
-redis.call('INCRBY', p .. ':user:' .. user, count)
-local exp = now + ttl
-redis.call('HSET', p .. ':hold:' .. hold_id, 'user', user, 'seats', table.concat(seats, ','), 'ga', ga, 'qty', qty, 'exp', exp)
+redis.call('INCRBY', p .. ':user:' .. user, int(count))
+local exp = int(now + ttl)
+redis.call('HSET', p .. ':hold:' .. hold_id, 'user', user, 'seats', table.concat(seats, ','), 'ga', ga, 'qty', int(qty), 'exp', exp)
 redis.call('ZADD', p .. ':holds', exp, hold_id)
-return {'OK', tostring(exp), tostring(tokens_left), tostring(bucket_limit)}
+return {'OK', exp, tokens_left, bucket_limit}
