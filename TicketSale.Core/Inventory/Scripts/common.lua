@@ -17,6 +17,12 @@ local function int(n)
   return string.format('%d', n)
 end
 
+-- A non-negative number to a millionth, the same way: "<whole>.<millionths>".
+local function decimal(x)
+  local whole = math.floor(x)
+  return string.format('%d.%06d', whole, math.floor((x - whole) * 1000000))
+end
+
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -54,10 +60,7 @@ local function take_tokens(buckets, states, now)
   for i, b in ipairs(buckets) do
     local tokens = levels[i]
     if allowed then tokens = tokens - 1 end
-    -- Thousandths of a token are enough, written without a float: "<whole>.<thousandths>:<ms>".
-    local whole = math.floor(tokens)
-    local state = string.format('%d.%03d:%d', whole, math.floor((tokens - whole) * 1000), now)
-    redis.call('SET', b[1], state, 'PX', int(math.ceil(b[2] / b[3] * 1000) + 1000))
+    redis.call('SET', b[1], decimal(tokens) .. ':' .. int(now), 'PX', int(math.ceil(b[2] / b[3] * 1000) + 1000))
   end
   return allowed, math.max(0, math.floor(left)), limit, retry
 end

@@ -13,7 +13,7 @@ if tonumber(h[2]) <= now_ms() then
   return {'EXPIRED'}
 end
 redis.call('HSET', hk, 'purchase', ARGV[3], 'exp0', h[2], 'exp', ARGV[4])
-redis.call('ZADD', p .. ':holds', tonumber(ARGV[4]), ARGV[1])
+redis.call('ZADD', p .. ':holds', ARGV[4], ARGV[1])
 -- A visitor who buys is done shopping: stock pacing stops counting them against the tickets left, so tickets that
 -- come back go to the next in line rather than waiting for the buyer's shopping window to run out.
 redis.call('ZREM', p .. ':wr:shop', ARGV[2])
