@@ -90,37 +90,28 @@ public static partial class PurchasesApi
             return Final(StatusCodes.Status404NotFound, "No such campaign.");
         }
 
-        var hold = await inventory.GetHoldAsync(request.CampaignId, request.HoldId);
-        if (hold is null || hold.UserId != userId)
-        {
-            return Final(StatusCodes.Status404NotFound, "No such hold (it may have expired).");
-        }
-
-        if (hold.PurchaseId is { } existing)
-        {
-            return Final(StatusCodes.Status409Conflict, $"This hold is already being purchased (purchase {existing}).");
-        }
-
-        var amount = hold.GeneralAdmissionCategoryId is { } category
-            ? campaign.GeneralAdmission.First(g => g.Id == category).PriceCents * hold.Quantity
-            : hold.Seats.Sum(campaign.SeatPrice);
         var now = time.GetUtcNow();
         var purchaseId = Guid.CreateVersion7();
         var deadline = now + options.PurchaseDeadline;
 
-        // Pinned past the deadline: the Worker, not the sweeper, decides the fate of a hold being purchased.
-        switch (await inventory.PinAsync(request.CampaignId, request.HoldId, userId, purchaseId, deadline + TimeSpan.FromMinutes(5)))
+        // Pinned past the deadline: the Worker, not the sweeper, decides the fate of a hold being purchased. The pin
+        // also reads the hold (only the user's own), so a purchase costs one Redis round trip less.
+        var hold = await inventory.PinAsync(request.CampaignId, request.HoldId, userId, purchaseId, deadline + TimeSpan.FromMinutes(5));
+        switch (hold.Status)
         {
             case PinStatus.NotFound or PinStatus.Expired:
                 return Final(StatusCodes.Status404NotFound, "No such hold (it may have expired).");
             case PinStatus.OtherPurchase:
-                return Final(StatusCodes.Status409Conflict, "This hold is already being purchased.");
+                return Final(StatusCodes.Status409Conflict, $"This hold is already being purchased (purchase {hold.OtherPurchaseId}).");
         }
 
-        var message = new PurchaseRequested(purchaseId, userId, request.CampaignId, request.HoldId, hold.Seats,
-            hold.GeneralAdmissionCategoryId, hold.Quantity, amount, now, deadline);
         try
         {
+            var amount = hold.GeneralAdmissionCategoryId is { } category
+                ? campaign.GeneralAdmission.First(g => g.Id == category).PriceCents * hold.Quantity
+                : hold.Seats.Sum(campaign.SeatPrice);
+            var message = new PurchaseRequested(purchaseId, userId, request.CampaignId, request.HoldId, hold.Seats,
+                hold.GeneralAdmissionCategoryId, hold.Quantity, amount, now, deadline);
             await publisher.PublishAsync(message, CancellationToken.None);
         }
         catch

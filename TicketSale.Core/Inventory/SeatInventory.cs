@@ -63,16 +63,23 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
         };
     }
 
-    public async Task<PinStatus> PinAsync(Guid campaignId, Guid holdId, Guid userId, Guid purchaseId, DateTimeOffset until)
+    /// <summary>
+    /// Pins <paramref name="userId"/>'s hold to a purchase until <paramref name="until"/>, and says what the hold is
+    /// (its seats, or its general-admission category and quantity): one round trip for both.
+    /// </summary>
+    public async Task<PinResult> PinAsync(Guid campaignId, Guid holdId, Guid userId, Guid purchaseId, DateTimeOffset until)
     {
         var reply = (RedisResult[])(await s_pin.EvaluateAsync(Db, [Prefix(campaignId)],
             [holdId.ToString("N"), userId.ToString("N"), purchaseId.ToString("N"), until.ToUnixTimeMilliseconds()]))!;
         return (string)reply[0]! switch
         {
-            "OK" => PinStatus.Pinned,
-            "EXPIRED" => PinStatus.Expired,
-            "OTHER_PURCHASE" => PinStatus.OtherPurchase,
-            _ => PinStatus.NotFound,
+            "OK" => new PinResult(PinStatus.Pinned,
+                ((string)reply[1]!).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList(),
+                string.IsNullOrEmpty((string?)reply[2]) ? null : Guid.Parse((string)reply[2]!),
+                int.Parse((string)reply[3]!, CultureInfo.InvariantCulture)),
+            "EXPIRED" => new PinResult(PinStatus.Expired),
+            "OTHER_PURCHASE" => new PinResult(PinStatus.OtherPurchase) { OtherPurchaseId = Guid.Parse((string)reply[1]!) },
+            _ => new PinResult(PinStatus.NotFound),
         };
     }
 
@@ -336,6 +343,17 @@ public enum PinStatus
     NotFound,
     Expired,
     OtherPurchase,
+}
+
+/// <summary>A pin's outcome; once pinned, what the hold is.</summary>
+public sealed record PinResult(PinStatus Status, IReadOnlyList<int> Seats, Guid? GeneralAdmissionCategoryId, int Quantity)
+{
+    public PinResult(PinStatus status)
+        : this(status, [], null, 0)
+    {
+    }
+
+    public Guid? OtherPurchaseId { get; init; }
 }
 
 public sealed record HoldInfo(Guid HoldId, Guid UserId, IReadOnlyList<int> Seats, Guid? GeneralAdmissionCategoryId, int Quantity, DateTimeOffset ExpiresAt, Guid? PurchaseId);

@@ -46,6 +46,28 @@ public sealed class PurchaseTests(SaleFixture fixture)
     }
 
     [Fact]
+    public async Task A_hold_being_bought_is_refused_under_another_key_naming_the_purchase_and_charged_for_what_it_holds()
+    {
+        // Accepting a purchase reads the hold as it pins it: the general-admission quantity read there is what is
+        // charged, and a second purchase of the same hold is told which purchase has it.
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var (_, hold, _) = await buyer.HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 3);
+
+        var first = await buyer.PurchaseAsync(campaign.Id, hold!.Value, "first-key-0001");
+        Assert.Equal(HttpStatusCode.Accepted, first.Status);
+        var second = await buyer.PurchaseAsync(campaign.Id, hold.Value, "second-key-0001");
+        Assert.Equal(HttpStatusCode.Conflict, second.Status);
+        Assert.Contains(first.PurchaseId!.Value.ToString(), (string)second.Response.Body!["detail"]!, StringComparison.Ordinal);
+
+        Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([first.PurchaseId.Value], TimeSpan.FromSeconds(30)))[first.PurchaseId.Value]);
+        using var payments = fixture.Payments();
+        var charge = Assert.Single(await payments.ChargesAsync(), c => (string)c["paymentKey"]! == first.PurchaseId.Value.ToString());
+        Assert.Equal(3 * 1500, (long)charge["amountCents"]!);
+        await Invariants.AssertAllAsync(fixture, campaign, [first.PurchaseId.Value]);
+    }
+
+    [Fact]
     public async Task The_outcome_reaches_the_buyer_as_a_server_sent_event_without_polling()
     {
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
