@@ -14,11 +14,6 @@ public static class RedisClientExtensions
         var options = ConfigurationOptions.Parse(ConnectionStrings.Require(builder.Configuration, name));
         options.AbortOnConnectFail = false;
         options.ConnectRetry = 3;
-        // Replies are read and completed on the .NET thread pool rather than on the client's own ten dedicated
-        // threads (which exist for applications that block on Redis; ours await): on two cores, fewer threads
-        // passing each reply along means fewer context switches on every request (the hold endpoint's profile
-        // showed those threads at 12% of the Api's CPU, half of it switching).
-        options.SocketManager = SocketManager.ThreadPool;
 
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
         builder.Services.AddHealthChecks().AddRedis(sp => sp.GetRequiredService<IConnectionMultiplexer>(), name, tags: [ServiceDefaultsExtensions.ReadyTag]);
