@@ -53,15 +53,26 @@ public sealed class PurchaseTests(SaleFixture fixture)
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 10);
         var buyer = await fixture.NewCustomerAsync();
         var (_, hold, _) = await buyer.HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 3);
+        using var payments = fixture.Payments();
+        // A slow payment keeps the first purchase in flight (once confirmed, the hold is gone and the answer is 404).
+        await payments.SetAsync(latencyMs: 1500);
+        ApiResponse second;
+        (HttpStatusCode Status, Guid? PurchaseId, ApiResponse Response) first;
+        try
+        {
+            first = await buyer.PurchaseAsync(campaign.Id, hold!.Value, "first-key-0001");
+            second = (await buyer.PurchaseAsync(campaign.Id, hold.Value, "second-key-0001")).Response;
+        }
+        finally
+        {
+            await payments.SetAsync();
+        }
 
-        var first = await buyer.PurchaseAsync(campaign.Id, hold!.Value, "first-key-0001");
         Assert.Equal(HttpStatusCode.Accepted, first.Status);
-        var second = await buyer.PurchaseAsync(campaign.Id, hold.Value, "second-key-0001");
         Assert.Equal(HttpStatusCode.Conflict, second.Status);
-        Assert.Contains(first.PurchaseId!.Value.ToString(), (string)second.Response.Body!["detail"]!, StringComparison.Ordinal);
+        Assert.Contains(first.PurchaseId!.Value.ToString(), (string)second.Body!["detail"]!, StringComparison.Ordinal);
 
         Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([first.PurchaseId.Value], TimeSpan.FromSeconds(30)))[first.PurchaseId.Value]);
-        using var payments = fixture.Payments();
         var charge = Assert.Single(await payments.ChargesAsync(), c => (string)c["paymentKey"]! == first.PurchaseId.Value.ToString());
         Assert.Equal(3 * 1500, (long)charge["amountCents"]!);
         await Invariants.AssertAllAsync(fixture, campaign, [first.PurchaseId.Value]);
