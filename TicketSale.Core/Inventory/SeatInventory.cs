@@ -74,7 +74,7 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
         return (string)reply[0]! switch
         {
             "OK" => new PinResult(PinStatus.Pinned,
-                ((string)reply[1]!).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList(),
+                ParseSeats((string?)reply[1]),
                 string.IsNullOrEmpty((string?)reply[2]) ? null : Guid.Parse((string)reply[2]!),
                 int.Parse((string)reply[3]!, CultureInfo.InvariantCulture)),
             "EXPIRED" => new PinResult(PinStatus.Expired),
@@ -126,12 +126,16 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
         return new HoldInfo(
             holdId,
             Guid.Parse(map["user"]!),
-            (map.GetValueOrDefault("seats") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList(),
+            ParseSeats(map.GetValueOrDefault("seats")),
             string.IsNullOrEmpty(map.GetValueOrDefault("ga")) ? null : Guid.Parse(map["ga"]!),
             int.Parse(map.GetValueOrDefault("qty") ?? "0", CultureInfo.InvariantCulture),
             DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(map["exp"]!, CultureInfo.InvariantCulture)),
             string.IsNullOrEmpty(map.GetValueOrDefault("purchase")) ? null : Guid.Parse(map["purchase"]!));
     }
+
+    /// <summary>A hold's seats as the scripts store them: comma-separated seat indexes.</summary>
+    private static List<int> ParseSeats(string? csv) =>
+        (csv ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
 
     /// <summary>Who holds or bought each of <paramref name="seats"/>: "H:&lt;hold&gt;", "S:&lt;order&gt;" or null when free.</summary>
     public async Task<IReadOnlyList<string?>> GetSeatStatesAsync(Guid campaignId, IReadOnlyList<int> seats)
