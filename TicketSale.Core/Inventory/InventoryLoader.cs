@@ -17,10 +17,7 @@ public sealed class InventoryLoader(TicketSaleDbContext db, SeatInventory invent
             return null;
         }
 
-        var soldSeats = await db.Tickets.AsNoTracking()
-            .Where(t => t.CampaignId == campaignId && t.Active && t.SeatIndex != null)
-            .Select(t => new { Seat = t.SeatIndex!.Value, t.OrderId })
-            .ToDictionaryAsync(t => t.Seat, t => t.OrderId, cancellationToken);
+        var soldSeats = await ReadSoldSeatsAsync(campaignId, cancellationToken);
         var generalAdmission = await db.GeneralAdmissionCategories.AsNoTracking()
             .Where(g => g.CampaignId == campaignId)
             .Select(g => new { g.Id, g.Capacity, g.Sold })
@@ -35,6 +32,13 @@ public sealed class InventoryLoader(TicketSaleDbContext db, SeatInventory invent
         return new InventorySnapshot(campaign.Id, campaign.SeatCount, soldSeats,
             generalAdmission.Select(g => (g.Id, g.Capacity, g.Sold)).ToList(), perUser);
     }
+
+    /// <summary>The campaign's sold seats and the order each belongs to, as PostgreSQL has them.</summary>
+    public Task<Dictionary<int, Guid>> ReadSoldSeatsAsync(Guid campaignId, CancellationToken cancellationToken = default) =>
+        db.Tickets.AsNoTracking()
+            .Where(t => t.CampaignId == campaignId && t.Active && t.SeatIndex != null)
+            .Select(t => new { Seat = t.SeatIndex!.Value, t.OrderId })
+            .ToDictionaryAsync(t => t.Seat, t => t.OrderId, cancellationToken);
 
     /// <summary>
     /// Makes sure Redis has the campaign's availability, rebuilding it when Redis lost it. When many requests find it

@@ -83,15 +83,17 @@ public sealed class InventoryReconciler(IServiceScopeFactory scopes, SeatInvento
                 continue;
             }
 
-            var truth = await loader.ReadSnapshotAsync(campaign, cancellationToken);
-            if (truth is null || truth.SoldSeats.Count == 0)
+            // Only the sold seats: the whole snapshot (a rebuild's) also counts every buyer's tickets, a join and a
+            // group-by over the campaign's tickets every interval, for nothing the check uses.
+            var soldSeats = await loader.ReadSoldSeatsAsync(campaign, cancellationToken);
+            if (soldSeats.Count == 0)
             {
                 continue;
             }
 
-            var seats = truth.SoldSeats.Keys.ToList();
+            var seats = soldSeats.Keys.ToList();
             var states = await inventory.GetSeatStatesAsync(campaign, seats);
-            drift += seats.Where((s, i) => states[i] != "S:" + truth.SoldSeats[s].ToString("N")).Count();
+            drift += seats.Where((s, i) => states[i] != "S:" + soldSeats[s].ToString("N")).Count();
         }
 
         metrics.Drift(drift);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Npgsql;
 using RabbitMQ.Client;
 using StackExchange.Redis;
+using TicketSale.Core.Inventory;
 using TicketSale.Core.Messaging;
 
 namespace TicketSale.Sales.Tests;
@@ -295,6 +296,27 @@ public sealed class FailureTests(SaleFixture fixture)
 
         Assert.Equal(HttpStatusCode.OK, (await fixture.Admin.PostAsync($"/api/admin/campaigns/{campaign.Id}/reconcile", null)).Status);
         await Eventually(async () => DriftIn(await worker.GetStringAsync(new Uri("/metrics", UriKind.Relative))) == 0, "the drift metric to return to zero");
+    }
+
+    [Fact]
+    public async Task The_reconciler_reads_seat_states_a_chunk_at_a_time_and_in_the_order_asked()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
+        var campaign = Guid.NewGuid();
+        var key = SeatInventory.Prefix(campaign) + ":seats";
+        // More than two commands' worth, asked in descending order, with every third seat free.
+        var seats = Enumerable.Range(0, (2 * SeatInventory.SeatStatesPerCommand) + 500).Reverse().ToList();
+        await redis.GetDatabase().HashSetAsync(key, [.. seats.Where(s => s % 3 != 0).Select(s => new HashEntry(s, $"S:{s}"))]);
+        try
+        {
+            var states = await new SeatInventory(redis).GetSeatStatesAsync(campaign, seats);
+
+            Assert.Equal(seats.Select(s => s % 3 == 0 ? null : $"S:{s}"), states);
+        }
+        finally
+        {
+            await redis.GetDatabase().KeyDeleteAsync(key);
+        }
     }
 
     private static double DriftIn(string metrics) => SaleFixture.MetricSamples(metrics, "ticketsale_inventory_drift").DefaultIfEmpty(-1).Max();
