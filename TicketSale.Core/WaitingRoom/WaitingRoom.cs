@@ -55,18 +55,49 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
     public Task LeaveAsync(Guid campaignId, Guid visitor) => RunAsync(campaignId, "leave", visitor.ToString("N"));
 
     /// <summary>
+    /// How many visitors each command reads from the pre-queue or places at the opening: about 1.5 ms of Redis each
+    /// (50,000 in one script took 145-182 ms, during which Redis answered nobody else).
+    /// </summary>
+    public const int VisitorsPerCommand = 500;
+
+    /// <summary>
     /// Shuffles the pre-queue with a cryptographically secure generator (nobody can predict or game the order) and
     /// puts it ahead of everyone who arrives from now on. Returns the number of places given, or null if already open.
     /// </summary>
     public async Task<long?> OpenAsync(Guid campaignId)
     {
-        var key = Prefix(campaignId) + ":wr:pre";
-        // A pre-queue taken before the upgrade to arrival numbers is still a set (the script converts it).
-        var members = await Db.KeyTypeAsync(key) == RedisType.Set ? await Db.SetMembersAsync(key) : await Db.SortedSetRangeByRankAsync(key);
-        var early = members.Select(v => (string)v!).ToArray();
+        var early = await ReadPreQueueAsync(Prefix(campaignId) + ":wr:pre");
         RandomNumberGenerator.Shuffle<string>(early);
-        var reply = await RunAsync(campaignId, ["open", .. early.Select(v => (RedisValue)v)]);
+        foreach (var part in early.Chunk(VisitorsPerCommand))
+        {
+            if ((string)(await RunAsync(campaignId, ["place", .. part.Select(v => (RedisValue)v)]))[0]! == "already")
+            {
+                return null;
+            }
+        }
+
+        var reply = await RunAsync(campaignId, "open");
         return (string)reply[0]! == "opened" ? long.Parse((string)reply[1]!, CultureInfo.InvariantCulture) : null;
+    }
+
+    /// <summary>The pre-queue's visitors, read by arrival number a page at a time (a visitor leaving meanwhile moves no one).</summary>
+    private async Task<string[]> ReadPreQueueAsync(string key)
+    {
+        // A pre-queue taken before the upgrade to arrival numbers is still a set (the script converts it).
+        if (await Db.KeyTypeAsync(key) == RedisType.Set)
+        {
+            return [.. (await Db.SetMembersAsync(key)).Select(v => (string)v!)];
+        }
+
+        var visitors = new List<string>();
+        var after = double.NegativeInfinity;
+        while (await Db.SortedSetRangeByScoreWithScoresAsync(key, after, double.PositiveInfinity, Exclude.Start, take: VisitorsPerCommand) is { Length: > 0 } page)
+        {
+            visitors.AddRange(page.Select(e => (string)e.Element!));
+            after = page[^1].Score;
+        }
+
+        return [.. visitors];
     }
 
     /// <summary>Advances admission by the time passed; returns the number of places admitted so far.</summary>

@@ -104,6 +104,46 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task A_pre_queue_of_several_commands_worth_opens_a_part_at_a_time_with_one_place_each()
+    {
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
+        var room = new Core.WaitingRoom.WaitingRoom(redis);
+        var campaign = Guid.NewGuid();
+        // Opening time far off, so the Worker's pump leaves this room alone and the test opens it itself.
+        await room.ConfigureAsync(campaign, new Core.WaitingRoom.WaitingRoomSettings(true, 10, false, 1, TimeSpan.FromMinutes(10),
+            TimeSpan.FromMinutes(2), 0, [], DateTimeOffset.UtcNow.AddHours(1)));
+        try
+        {
+            var visitors = Enumerable.Range(0, (2 * Core.WaitingRoom.WaitingRoom.VisitorsPerCommand) + 250).Select(_ => Guid.NewGuid()).ToList();
+            foreach (var visitor in visitors)
+            {
+                Assert.Equal(Core.WaitingRoom.VisitorState.PreQueue, (await room.JoinAsync(campaign, visitor)).State);
+            }
+
+            // One leaves before the opening: the pages read after it still see everyone else.
+            await room.LeaveAsync(campaign, visitors[Core.WaitingRoom.WaitingRoom.VisitorsPerCommand - 1]);
+            visitors.RemoveAt(Core.WaitingRoom.WaitingRoom.VisitorsPerCommand - 1);
+
+            Assert.Equal(visitors.Count, await room.OpenAsync(campaign));
+            Assert.Null(await room.OpenAsync(campaign));
+
+            var places = new List<double>();
+            foreach (var visitor in visitors)
+            {
+                places.Add((double)(await room.StatusAsync(campaign, visitor)).Place!.Value);
+            }
+
+            Assert.Equal(Enumerable.Range(1, visitors.Count).Select(p => (double)p), places.Order());
+            Assert.InRange(Correlation([.. Enumerable.Range(0, visitors.Count).Select(i => (double)i)], [.. places]), -0.15, 0.15);
+            Assert.Equal(visitors.Count + 1, (await room.JoinAsync(campaign, Guid.NewGuid())).Place);
+        }
+        finally
+        {
+            await room.DeactivateAsync(campaign);
+        }
+    }
+
+    [Fact]
     public async Task A_pre_queue_left_in_the_older_set_form_is_kept_and_converted()
     {
         // The pre-queue was a set before it held arrival numbers: one taken before a deploy keeps its visitors.
