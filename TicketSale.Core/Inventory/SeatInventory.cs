@@ -137,7 +137,6 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
     private static List<int> ParseSeats(string? csv) =>
         (csv ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
 
-    /// <summary>Who holds or bought each of <paramref name="seats"/>: "H:&lt;hold&gt;", "S:&lt;order&gt;" or null when free.</summary>
     /// <summary>
     /// Redis runs one command at a time: an HMGET of a sold-out campaign's 20,000 seats held every other client up
     /// for 5-28 ms (SLOWLOG, during and after the bench's flash sale). Asked a chunk at a time, one after another,
@@ -145,7 +144,7 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
     /// </summary>
     public const int SeatStatesPerCommand = 1000;
 
-    /// <summary>Each seat's state ("H:&lt;hold&gt;", "S:&lt;purchase&gt;", or null when free), in the order asked.</summary>
+    /// <summary>Who holds or bought each of <paramref name="seats"/>, in the order asked: "H:&lt;hold&gt;", "S:&lt;order&gt;" or null when free.</summary>
     public async Task<IReadOnlyList<string?>> GetSeatStatesAsync(Guid campaignId, IReadOnlyList<int> seats)
     {
         var key = $"{Prefix(campaignId)}:seats";
