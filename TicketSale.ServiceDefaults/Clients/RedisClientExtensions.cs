@@ -14,6 +14,10 @@ public static class RedisClientExtensions
         var options = ConfigurationOptions.Parse(ConnectionStrings.Require(builder.Configuration, name));
         options.AbortOnConnectFail = false;
         options.ConnectRetry = 3;
+        // Replies complete on the .NET thread pool instead of the client's ten dedicated reader threads: each reply
+        // otherwise wakes one of those, which then wakes a pool thread for the awaiting request. On the hold path
+        // (one script per request, two cores) the hop cost the Api 5-25% of its CPU per hold (docs/benchmarks.md).
+        options.SocketManager = SocketManager.ThreadPool;
 
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
         builder.Services.AddHealthChecks().AddRedis(sp => sp.GetRequiredService<IConnectionMultiplexer>(), name, tags: [ServiceDefaultsExtensions.ReadyTag]);
