@@ -69,7 +69,7 @@ public sealed class BenchTarget : IAsyncDisposable
         var app = DistributedApplicationTestingBuilder.Create<DistributedApplication>(builder =>
         {
             // The configuration a deployment runs: Development adds the developer exception page and DI scope
-            // validation on every resolve, which cost the Api about a tenth of its CPU per hold in the profile.
+            // validation on every resolve: about a tenth of the Api's CPU per hold, measured (docs/benchmarks.md).
             builder.Options.EnvironmentName = "Production";
 
             var api = builder.CreateResourceBuilder<ProjectResource>("api")
