@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Npgsql;
 
 namespace TicketSale.Core.Data;
 
@@ -17,13 +18,41 @@ public static class DatabaseExtensions
             npgsql => npgsql.EnableRetryOnFailure(maxRetryCount: 3, maxRetryDelay: TimeSpan.FromSeconds(1), errorCodesToAdd: null)));
 
     /// <summary>
-    /// Applies pending migrations before the service takes traffic. Every service may call this at start-up:
-    /// EF Core takes a database lock while migrating, so replicas starting together apply each migration once.
+    /// Applies pending migrations before the service takes traffic. Every service calls this at start-up, so replicas
+    /// migrate together: see <see cref="MigrateAsync"/>.
     /// </summary>
     public static async Task MigrateDatabaseAsync(this IHost host, CancellationToken cancellationToken = default)
     {
         await using var scope = host.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<TicketSaleDbContext>();
-        await db.Database.MigrateAsync(cancellationToken);
+        await MigrateAsync(scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>(), scope.ServiceProvider.GetRequiredService<TicketSaleDbContext>(),
+            cancellationToken);
     }
+
+    /// <summary>
+    /// Applies pending migrations, one process at a time. EF Core's own migration lock on PostgreSQL lasts one
+    /// migration's transaction only: with two migrations pending, a replica that read the history before another
+    /// applied the second applied it again ("relation … already exists") and crashed at start-up. A session advisory
+    /// lock held across the whole of it makes the next process read the history after the first is done.
+    /// </summary>
+    public static async Task MigrateAsync(NpgsqlDataSource dataSource, TicketSaleDbContext db, CancellationToken cancellationToken = default)
+    {
+        await using var gate = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", gate))
+        {
+            await take.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        try
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+        }
+        finally
+        {
+            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({MigrationLockKey})", gate);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>The advisory lock that serialises migrations (any fixed number no other code locks: "TSmigrat").</summary>
+    private const long MigrationLockKey = 0x54536D6967726174;
 }
