@@ -112,6 +112,7 @@ static async Task<int> RunAsync(BenchOptions options, string? attach, double soa
             await Scenario("flash", async () =>
             {
                 await FlashSale.RunAsync(current, admissionsPerSecond);
+                await current.SettleAsync();
                 await FlashSale.RunBaselineAsync(current, server);
             });
             await Scenario("hot", () => HotPath.RunAsync(current, server));
@@ -121,8 +122,16 @@ static async Task<int> RunAsync(BenchOptions options, string? attach, double soa
                 await MachineLimits.RedisHoldScriptAsync(current);
                 await MachineLimits.PostgresInsertsAsync(current);
             });
-            await Scenario("stress", () => StressAndSoak.StressAsync(current));
-            await Scenario("soak", () => StressAndSoak.SoakAsync(current, soakRate));
+            await Scenario("stress", async () =>
+            {
+                await current.SettleAsync();
+                await StressAndSoak.StressAsync(current);
+            });
+            await Scenario("soak", async () =>
+            {
+                await current.SettleAsync();
+                await StressAndSoak.SoakAsync(current, soakRate);
+            });
 
             violations = await Invariants.CheckAsync(current);
             current.Memory.Dispose();

@@ -55,16 +55,21 @@ public static class HotPath
                 first = false;
             }
 
+            await run.SettleAsync();
             await run.LoadAsync("empty endpoint · C#", connections, duration, Empty);
+            await run.SettleAsync();
             await run.LoadAsync("holds · C#", connections, duration, Hold);
             if (Wrk.Available)
             {
                 var lines = Enumerable.Range(0, buyers.Count).Select(i => new WrkRequest("/empty", buyers[i].Token, holdBody, null)).ToList();
+                await run.SettleAsync();
                 await run.WrkAsync("empty endpoint · wrk", server.Address, lines, connections, duration);
                 lines = [.. lines.Select(l => l with { Path = holdPath })];
+                await run.SettleAsync();
                 await run.WrkAsync("holds · wrk", api, lines, connections, duration);
             }
 
+            await run.SettleAsync();
             await run.LoadAsync("purchases · C#", connections, duration, async (worker, cancellationToken) =>
             {
                 if (!holds.TryDequeue(out var held))
@@ -89,12 +94,14 @@ public static class HotPath
             {
                 var remaining = holds.ToList();
                 var lines = remaining.Select(h => new WrkRequest("/api/purchases", h.Token, SaleRequests.PurchaseBody(campaign.Id, h.Hold), Guid.NewGuid().ToString("N"))).ToList();
+                await run.SettleAsync();
                 await run.WrkAsync("purchases · wrk", api, lines, connections, duration);
                 await RecoverAcceptedAsync(run, campaign.Id, remaining.Select(h => h.Hold));
             }
 
             var baseline = await BaselineCampaignAsync(run, generalAdmission: 1_000_000);
             var baselineBody = $$"""{"generalAdmissionCategoryId":"{{baseline.GeneralAdmission}}","quantity":1}""";
+            await run.SettleAsync();
             await run.LoadAsync("purchases · SELECT … FOR UPDATE · C#", connections, duration, (worker, cancellationToken) =>
                 SendAsync(http, SaleRequests.Post(server.Address, $"/baseline/campaigns/{baseline.Campaign}/purchases", buyers.Next().Token, baselineBody), cancellationToken));
         }
