@@ -21,12 +21,15 @@ public static class PurchaseOutcomeChannel
     public static Task<bool> RecordPendingAsync(IDatabase db, Guid purchaseId, Guid userId) =>
         db.StringSetAsync(StatusKey(purchaseId), JsonSerializer.Serialize(new PurchaseStatusRecord(userId, "Pending", null, null)), Retention, When.NotExists);
 
-    /// <summary>Records the outcome (it replaces Pending) and announces it to whoever watches the purchase.</summary>
-    public static async Task RecordOutcomeAsync(IDatabase db, Guid purchaseId, PurchaseStatusRecord outcome)
+    /// <summary>
+    /// Records the outcome (it replaces Pending) and announces it to whoever watches the purchase. Both commands go out
+    /// together, in one write and one reply read: Redis runs them in order, so a watcher told of the outcome finds it
+    /// recorded.
+    /// </summary>
+    public static Task RecordOutcomeAsync(IDatabase db, Guid purchaseId, PurchaseStatusRecord outcome)
     {
         var json = JsonSerializer.Serialize(outcome);
-        await db.StringSetAsync(StatusKey(purchaseId), json, Retention);
-        await db.PublishAsync(For(purchaseId), json);
+        return Task.WhenAll(db.StringSetAsync(StatusKey(purchaseId), json, Retention), db.PublishAsync(For(purchaseId), json));
     }
 }
 

@@ -33,9 +33,17 @@ public sealed class PurchaseProcessor(
     WorkerMetrics metrics,
     ILogger<PurchaseProcessor> logger)
 {
-    public async Task<ProcessingResult> ProcessAsync(PurchaseRequested purchase, CancellationToken cancellationToken)
+    /// <param name="purchase">The accepted purchase.</param>
+    /// <param name="mayBeDecided">
+    /// False only for a message the broker never delivered before and no attempt has failed: nothing can have decided
+    /// it yet, and the lookup (a query per purchase, about a sixth of the Worker's CPU) is skipped. Even if it were
+    /// wrong, the constraints below decide: the gateway replays the first charge for the key, and the outcome's
+    /// primary key turns a second write into <see cref="OrderWriteResult.AlreadyDecided"/>.
+    /// </param>
+    /// <param name="cancellationToken">Stops the Worker.</param>
+    public async Task<ProcessingResult> ProcessAsync(PurchaseRequested purchase, bool mayBeDecided, CancellationToken cancellationToken)
     {
-        if (await db.Purchases.AsNoTracking().FirstOrDefaultAsync(p => p.Id == purchase.PurchaseId, cancellationToken) is { } decided)
+        if (mayBeDecided && await db.Purchases.AsNoTracking().FirstOrDefaultAsync(p => p.Id == purchase.PurchaseId, cancellationToken) is { } decided)
         {
             // A redelivery of a purchase already decided (the ack was lost): make sure Redis agrees, then done.
             await ApplyOutcomeToRedisAsync(purchase, decided.Status, decided.FailureReason);
@@ -179,20 +187,19 @@ public sealed class PurchaseProcessor(
         CompletedAt = now,
     };
 
-    private async Task ApplyOutcomeToRedisAsync(PurchaseRequested purchase, PurchaseStatus status, string? reason)
+    /// <summary>
+    /// PostgreSQL has decided; Redis follows. The inventory change and the status go out together (one write, one
+    /// reply read, instead of a round trip each): neither depends on the other's answer.
+    /// </summary>
+    private Task ApplyOutcomeToRedisAsync(PurchaseRequested purchase, PurchaseStatus status, string? reason)
     {
-        if (status == PurchaseStatus.Confirmed)
-        {
-            await inventory.ConfirmAsync(purchase.CampaignId, purchase.PurchaseId, purchase.HoldId, purchase.UserId,
-                purchase.GeneralAdmissionCategoryId, purchase.Quantity, purchase.Seats);
-        }
-        else
-        {
-            await inventory.ReleaseAsync(purchase.CampaignId, purchase.HoldId, ownerId: null, force: true);
-        }
-
-        await PurchaseOutcomeChannel.RecordOutcomeAsync(redis.GetDatabase(), purchase.PurchaseId,
+        var inventoryChange = status == PurchaseStatus.Confirmed
+            ? inventory.ConfirmAsync(purchase.CampaignId, purchase.PurchaseId, purchase.HoldId, purchase.UserId,
+                purchase.GeneralAdmissionCategoryId, purchase.Quantity, purchase.Seats)
+            : inventory.ReleaseAsync(purchase.CampaignId, purchase.HoldId, ownerId: null, force: true);
+        var record = PurchaseOutcomeChannel.RecordOutcomeAsync(redis.GetDatabase(), purchase.PurchaseId,
             new PurchaseStatusRecord(purchase.UserId, status.ToString(), status == PurchaseStatus.Confirmed ? purchase.PurchaseId : null, reason));
+        return Task.WhenAll(inventoryChange, record);
     }
 
     private static bool IsGatewayUnavailable(Exception ex) =>
