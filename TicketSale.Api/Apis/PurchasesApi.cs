@@ -64,8 +64,10 @@ public static partial class PurchasesApi
 
         try
         {
-            var answer = await AcceptAsync(request, userId, catalog, inventory, publisher, redis, options.Value, time);
-            await idempotency.CompleteAsync(userId, key, answer with { Fingerprint = fingerprint });
+            var answer = await AcceptAsync(request, userId, catalog, inventory, publisher, options.Value, time);
+            // The pending status and the stored answer go out together: one write and one reply read, not two round trips.
+            var pending = answer.PurchaseId is { } accepted ? PurchaseOutcomeChannel.RecordPendingAsync(redis.GetDatabase(), accepted, userId) : Task.CompletedTask;
+            await Task.WhenAll(pending, idempotency.CompleteAsync(userId, key, answer with { Fingerprint = fingerprint }));
             return Answer(answer);
         }
         catch (Exception ex) when (ex is BrokerUnreachableException or AlreadyClosedException or OperationInterruptedException
@@ -83,7 +85,7 @@ public static partial class PurchasesApi
     }
 
     private static async Task<StoredAnswer> AcceptAsync(PurchaseRequest request, Guid userId, CampaignCatalog catalog, SeatInventory inventory,
-        PurchasePublisher publisher, IConnectionMultiplexer redis, SalesOptions options, TimeProvider time)
+        PurchasePublisher publisher, SalesOptions options, TimeProvider time)
     {
         if (await catalog.GetAsync(request.CampaignId) is not { Status: not "Draft" } campaign)
         {
@@ -120,7 +122,6 @@ public static partial class PurchasesApi
             throw;
         }
 
-        await PurchaseOutcomeChannel.RecordPendingAsync(redis.GetDatabase(), purchaseId, userId);
         return new StoredAnswer("", false, StatusCodes.Status202Accepted, purchaseId, null);
     }
 

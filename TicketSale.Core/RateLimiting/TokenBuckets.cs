@@ -14,7 +14,7 @@ public sealed record RateDecision(bool Allowed, int Remaining, int Limit, TimeSp
 /// </summary>
 public sealed class TokenBuckets(IConnectionMultiplexer redis)
 {
-    private static readonly string s_script = SeatInventory.Script("ratelimit");
+    private static readonly RedisScript s_script = new(SeatInventory.Script("ratelimit"));
 
     public const string KeyPrefix = "ts:rl:";
 
@@ -25,7 +25,7 @@ public sealed class TokenBuckets(IConnectionMultiplexer redis)
             return new RateDecision(true, -1, 0, TimeSpan.Zero);
         }
 
-        var reply = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(s_script, [KeyPrefix], [.. Arguments(buckets)]))!;
+        var reply = (RedisResult[])(await s_script.EvaluateAsync(redis.GetDatabase(), [KeyPrefix], [.. Arguments(buckets)]))!;
         return new RateDecision((int)reply[0] == 1, (int)reply[1], (int)reply[2], TimeSpan.FromMilliseconds((long)reply[3]));
     }
 
