@@ -20,6 +20,9 @@ public enum OrderWriteResult
 
     /// <summary>The general-admission category has fewer tickets left than the purchase asks for.</summary>
     SoldOut,
+
+    /// <summary>Another purchase of the same hold is confirmed already.</summary>
+    HoldBoughtAlready,
 }
 
 /// <summary>
@@ -39,6 +42,7 @@ public enum OrderWriteResult
 public sealed partial class OrderWriter(NpgsqlDataSource dataSource, TimeProvider time, WorkerMetrics metrics, ILogger<OrderWriter> logger) : BackgroundService
 {
     private const string ActiveSeatIndex = "UX_Tickets_ActiveSeat";
+    private const string ConfirmedHoldIndex = "UX_Purchases_ConfirmedHold";
 
     /// <summary>At most this many purchases in one transaction (a few hundred rows).</summary>
     public const int MaxBatch = 64;
@@ -149,9 +153,14 @@ public sealed partial class OrderWriter(NpgsqlDataSource dataSource, TimeProvide
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            // Either the seat is sold, or the order or the purchase's outcome exists: a concurrent delivery of this
-            // same message committed first.
-            return ex.ConstraintName == ActiveSeatIndex ? OrderWriteResult.SeatTaken : OrderWriteResult.AlreadyDecided;
+            // The seat is sold, or another purchase of the hold is confirmed, or else the order or the purchase's
+            // outcome exists: a concurrent delivery of this same message committed first.
+            return ex.ConstraintName switch
+            {
+                ActiveSeatIndex => OrderWriteResult.SeatTaken,
+                ConfirmedHoldIndex => OrderWriteResult.HoldBoughtAlready,
+                _ => OrderWriteResult.AlreadyDecided,
+            };
         }
     }
 

@@ -90,6 +90,9 @@ public sealed class PurchaseProcessor(
             case OrderWriteResult.SoldOut:
                 await FailAsync(purchase, "Sold out.", cancellationToken);
                 break;
+            case OrderWriteResult.HoldBoughtAlready:
+                await FailAsync(purchase, "This hold was bought by another purchase.", cancellationToken);
+                break;
             case OrderWriteResult.AlreadyDecided:
                 await ApplyDecidedOutcomeAsync(purchase, cancellationToken);
                 break;

@@ -277,6 +277,32 @@ public sealed class FailureTests(SaleFixture fixture)
     }
 
     [Fact]
+    public async Task A_hold_purchased_twice_after_a_lost_broker_confirm_is_sold_once_and_the_second_charge_refunded()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var (_, hold, _) = await buyer.HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 2);
+        var userId = (await fixture.QueryAsync("SELECT \"Id\" FROM \"Users\" WHERE \"Email\" = $1", r => r.GetGuid(0), buyer.Email!))[0];
+
+        // What reaches the queue when the broker's confirm of a first purchase comes too late: the Api answered 503,
+        // the buyer retried, and both purchases of the one hold are queued.
+        PurchaseRequested Purchase() => new(Guid.CreateVersion7(), userId, campaign.Id, hold!.Value, [], campaign.GeneralAdmissionId!.Value, 2, 3000,
+            DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5));
+        var (first, second) = (Purchase(), Purchase());
+        await fixture.PublishAsync(JsonSerializer.SerializeToUtf8Bytes(first), JsonSerializer.SerializeToUtf8Bytes(second));
+
+        var outcomes = await fixture.WaitForOutcomesAsync([first.PurchaseId, second.PurchaseId], TimeSpan.FromSeconds(30));
+        Assert.Equal(["Confirmed", "Failed"], outcomes.Values.Order());
+        var failed = outcomes.Single(o => o.Value == "Failed").Key;
+        Assert.Equal("This hold was bought by another purchase.",
+            (await fixture.QueryAsync("SELECT \"FailureReason\" FROM \"Purchases\" WHERE \"Id\" = $1", r => r.GetString(0), failed))[0]);
+        Assert.Equal(1, await fixture.ScalarAsync("SELECT count(*) FROM \"Orders\" WHERE \"CampaignId\" = $1", campaign.Id));
+        Assert.Equal(2, await fixture.ScalarAsync("SELECT \"Sold\" FROM \"GeneralAdmissionCategories\" WHERE \"Id\" = $1", campaign.GeneralAdmissionId!.Value));
+        await Invariants.AssertAllAsync(fixture, campaign, [first.PurchaseId, second.PurchaseId]);
+        Assert.Equal("Refunded", (await fixture.QueryAsync("SELECT \"Status\" FROM \"Payments\" WHERE \"PurchaseId\" = $1", r => r.GetString(0), failed))[0]);
+    }
+
+    [Fact]
     public async Task Drift_between_redis_and_postgres_is_exported_as_a_metric_and_repaired_on_demand()
     {
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);

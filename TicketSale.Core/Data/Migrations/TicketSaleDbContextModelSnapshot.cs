@@ -237,6 +237,11 @@ namespace TicketSale.Core.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("HoldId")
+                        .IsUnique()
+                        .HasDatabaseName("UX_Purchases_ConfirmedHold")
+                        .HasFilter("\"Status\" = 'Confirmed'");
+
                     b.HasIndex("CampaignId", "Status");
 
                     b.ToTable("Purchases");
