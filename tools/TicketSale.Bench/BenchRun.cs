@@ -48,26 +48,7 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
     /// previous load's backlog shares the machine with it, by an amount that depends on the order of the runs: the
     /// baseline measured right after our purchases ran at 103–790 purchases/s across runs of unchanged code.
     /// </summary>
-    public async Task SettleAsync()
-    {
-        var ids = AcceptedPurchases.Distinct().ToArray();
-        const string Decided = "SELECT count(*) FROM \"Purchases\" WHERE \"Id\" = ANY($1)";
-        if (ids.Length == 0 || await Target.ScalarAsync(Decided, ids) == ids.Length)
-        {
-            return;
-        }
-
-        var bar = Phase($"settle: the Worker decides the {ids.Length:N0} purchases accepted so far", ids.Length);
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
-        long decided;
-        while ((decided = await Target.ScalarAsync(Decided, ids)) < ids.Length && DateTime.UtcNow < deadline)
-        {
-            bar.Value = decided;
-            await Task.Delay(500);
-        }
-
-        bar.Value = bar.MaxValue;
-    }
+    public Task SettleAsync() => Invariants.WaitForOutcomesAsync(this, TimeSpan.FromMinutes(5), "settle: the Worker decides");
 
     /// <summary>Runs a load with a progress bar that fills over its duration.</summary>
     public async Task<LoadResult> LoadAsync(string name, int workers, TimeSpan duration, Func<int, CancellationToken, ValueTask<Outcome?>> operation,

@@ -10,23 +10,31 @@ namespace TicketSale.Bench;
 /// </summary>
 public static class Invariants
 {
-    public static async Task<int> WaitForOutcomesAsync(BenchRun run, TimeSpan timeout)
+    /// <summary>
+    /// Waits until every purchase accepted so far is decided, or the timeout passes; returns how many are not. A
+    /// progress bar (labelled "<paramref name="what"/> N accepted purchases") shows only when there is anything to wait for.
+    /// </summary>
+    public static async Task<int> WaitForOutcomesAsync(BenchRun run, TimeSpan timeout, string what = "outcomes of")
     {
+        const string Decided = "SELECT count(*) FROM \"Purchases\" WHERE \"Id\" = ANY($1)";
         var ids = run.AcceptedPurchases.Distinct().ToArray();
         var deadline = DateTime.UtcNow + timeout;
-        var bar = run.Phase($"outcomes of {ids.Length:N0} accepted purchases", Math.Max(ids.Length, 1));
-        while (true)
+        var decided = ids.Length == 0 ? 0 : await run.Target.ScalarAsync(Decided, ids);
+        if (decided == ids.Length)
         {
-            var decided = (int)await run.Target.ScalarAsync("SELECT count(*) FROM \"Purchases\" WHERE \"Id\" = ANY($1)", ids);
-            bar.Value = decided;
-            if (decided == ids.Length || DateTime.UtcNow > deadline)
-            {
-                bar.Value = bar.MaxValue;
-                return ids.Length - decided;
-            }
-
-            await Task.Delay(1000);
+            return 0;
         }
+
+        var bar = run.Phase($"{what} {ids.Length:N0} accepted purchases", ids.Length);
+        while (decided < ids.Length && DateTime.UtcNow < deadline)
+        {
+            bar.Value = decided;
+            await Task.Delay(500);
+            decided = await run.Target.ScalarAsync(Decided, ids);
+        }
+
+        bar.Value = bar.MaxValue;
+        return (int)(ids.Length - decided);
     }
 
     public static async Task<List<string>> CheckAsync(BenchRun run)
