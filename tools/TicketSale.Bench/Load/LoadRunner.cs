@@ -156,7 +156,8 @@ public static class LoadRunner
     }
 }
 
-public sealed record TimelinePoint(double Seconds, long Requests, double P50Ms, double P99Ms);
+/// <param name="ClientGcPauseMs">The load client's GC pause in this interval, where the scenario measures it.</param>
+public sealed record TimelinePoint(double Seconds, long Requests, double P50Ms, double P99Ms, double ClientGcPauseMs = 0);
 
 public sealed record LoadResult(
     string Name,
