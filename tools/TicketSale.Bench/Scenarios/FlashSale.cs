@@ -88,8 +88,8 @@ public static class FlashSale
             ["gatewayPostsP99AtMostMs"] = gateway.AtMostMs(99),
             ["clientSchedulingLagP99Ms"] = Milliseconds(stats.ClientLag, 99),
             ["clientSchedulingLagMaxMs"] = stats.ClientLag.TotalCount == 0 ? 0 : stats.ClientLag.GetMaxValue() / 1000.0,
-            ["clientGcPauseMs"] = Math.Round(stats.ClientGcPause.TotalMilliseconds, 1),
-            ["clientGcPauseWorstSecondMs"] = Math.Round(stats.ClientGcPauseWorstSecond.TotalMilliseconds, 1),
+            ["clientGcPauseMs"] = Math.Round(points.Sum(p => p.ClientGcPauseMs), 1),
+            ["clientGcPauseWorstSecondMs"] = points.Count == 0 ? 0 : points.Max(p => p.ClientGcPauseMs),
             // Not the target's figure (which counts every hold): how much of its tail the instrument adds.
             ["holdsDuringClientGcPause"] = stats.Holds.TotalCount - stats.HoldsClientNeverPaused.TotalCount,
             ["holdP99WithoutClientGcPauseMs"] = Milliseconds(stats.HoldsClientNeverPaused, 99),
@@ -481,7 +481,6 @@ public static class FlashSale
         var points = new List<TimelinePoint>();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         var paused = GC.GetTotalPauseDuration();
-        var pausedAtStart = paused;
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
@@ -490,13 +489,7 @@ public static class FlashSale
                 // during one is measured that much slower than the system served it.
                 var pausedNow = GC.GetTotalPauseDuration();
                 var pausedThisSecond = pausedNow - paused;
-                if (pausedThisSecond > stats.ClientGcPauseWorstSecond)
-                {
-                    stats.ClientGcPauseWorstSecond = pausedThisSecond;
-                }
-
                 paused = pausedNow;
-                stats.ClientGcPause = pausedNow - pausedAtStart;
                 var interval = stats.HoldRecorder.GetIntervalHistogram();
                 points.Add(new TimelinePoint(clock.Elapsed.TotalSeconds, interval.TotalCount,
                     interval.TotalCount == 0 ? 0 : interval.GetValueAtPercentile(50) / 1000.0, interval.TotalCount == 0 ? 0 : interval.GetValueAtPercentile(99) / 1000.0, Math.Round(pausedThisSecond.TotalMilliseconds, 1)));
@@ -692,11 +685,6 @@ public sealed class SaleStats
     public HistogramBase Purchases { get; } = LoadRunner.NewHistogram(threadSafe: true);
 
     public HistogramBase ClientLag { get; } = LoadRunner.NewHistogram(threadSafe: true);
-
-    /// <summary>The load client's own GC pauses during the sale, in all and in its worst second.</summary>
-    public TimeSpan ClientGcPause { get; set; }
-
-    public TimeSpan ClientGcPauseWorstSecond { get; set; }
 
     /// <summary>From the purchase's 202 to the buyer's first look at its outcome (the buyer asks once a second).</summary>
     public HistogramBase OutcomeSeen { get; } = LoadRunner.NewHistogram(maxMicroseconds: 600_000_000, threadSafe: true);
