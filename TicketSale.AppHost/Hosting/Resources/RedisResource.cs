@@ -34,6 +34,9 @@ public sealed class RedisResource(string name) : ProcessResource(name), IResourc
             // Holds and stock live here between snapshots of the truth in PostgreSQL: keep them across restarts.
             "appendonly yes",
             "appendfsync everysec",
+            // A rewrite forks and dumps the whole dataset; at the default 64 MB threshold a sale's stream of holds set
+            // one off every few seconds, each taking a core from the sale. A rewrite waits for a gigabyte of log.
+            "auto-aof-rewrite-min-size 1gb",
             "save \"\"",
             "");
         var path = Path.Combine(folder, "redis.conf");
