@@ -31,4 +31,11 @@ public sealed class AuthOptions
 
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Validated access tokens each replica remembers (<see cref="ValidatedTokenCache"/>, about 200 bytes each): room
+    /// for every buyer of a large sale.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int ValidatedTokenCacheSize { get; set; } = 100_000;
 }

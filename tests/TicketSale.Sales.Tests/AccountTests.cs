@@ -26,6 +26,30 @@ public sealed class AccountTests(SaleFixture fixture)
     }
 
     [Fact]
+    public async Task An_accepted_access_token_is_remembered_only_as_itself_and_only_until_it_expires()
+    {
+        // Each Api replica remembers the tokens it validated (ValidatedTokenCache); what it remembers must not let a
+        // payload through beside a signature that was accepted, nor let a token outlive its expiry.
+        var lifetime = TimeSpan.FromSeconds(3);
+        var alice = fixture.MintCustomer(Guid.NewGuid(), lifetime);
+        var expires = DateTimeOffset.UtcNow + lifetime;
+        for (var i = 0; i < 4; i++)
+        {
+            // Through the gateway's round-robin: both replicas see it, and the later requests find it remembered.
+            Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync("/api/orders")).Status);
+        }
+
+        var token = alice.AccessToken!.Split('.');
+        var otherPayload = fixture.MintCustomer(Guid.NewGuid()).AccessToken!.Split('.')[1];
+        var forged = new ApiClient(new HttpClient(), fixture.Web, $"{token[0]}.{otherPayload}.{token[2]}");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await forged.GetAsync("/api/orders")).Status);
+
+        // Past the expiry and the 5 s of clock skew the Api allows.
+        await Task.Delay(expires - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(6.5));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await alice.GetAsync("/api/orders")).Status);
+    }
+
+    [Fact]
     public async Task Refresh_tokens_rotate_and_signing_out_revokes_them()
     {
         var email = $"rotate-{Guid.NewGuid():N}@example.com";

@@ -120,7 +120,7 @@ public class SaleFixture : IAsyncLifetime
     /// A customer whose access token the test signs itself with the generated key the AppHost gave the Api: many
     /// visitors without many password hashes. The Api cannot tell it from a token it issued.
     /// </summary>
-    public ApiClient MintCustomer(Guid userId)
+    public ApiClient MintCustomer(Guid userId, TimeSpan? lifetime = null)
     {
         static string Encode(byte[] bytes) => Base64Url.Encode(bytes);
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -133,7 +133,7 @@ public class SaleFixture : IAsyncLifetime
             ["aud"] = "ticketsale",
             ["iat"] = now,
             ["nbf"] = now,
-            ["exp"] = now + 600,
+            ["exp"] = now + (long)(lifetime ?? TimeSpan.FromMinutes(10)).TotalSeconds,
         }));
         var key = System.Text.Encoding.UTF8.GetBytes(App.GetParameterValue("jwt-signing-key"));
         var signature = Encode(System.Security.Cryptography.HMACSHA256.HashData(key, System.Text.Encoding.UTF8.GetBytes(header + "." + payload)));
