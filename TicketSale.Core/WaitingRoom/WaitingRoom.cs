@@ -18,16 +18,15 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
 
     private IDatabase Db => redis.GetDatabase();
 
-    public async Task<VisitorStatus> JoinAsync(Guid campaignId, Guid visitor)
-    {
-        await RunAsync(campaignId, "join", visitor.ToString("N"));
-        return await StatusAsync(campaignId, visitor);
-    }
+    /// <summary>Takes a place (or keeps the one the visitor has) and answers with their state, in one script call.</summary>
+    public async Task<VisitorStatus> JoinAsync(Guid campaignId, Guid visitor) =>
+        Read(await RunAsync(campaignId, "join", visitor.ToString("N")));
 
-    public async Task<VisitorStatus> StatusAsync(Guid campaignId, Guid visitor)
-    {
-        var reply = await RunAsync(campaignId, "status", visitor.ToString("N"));
-        return (string)reply[0]! switch
+    public async Task<VisitorStatus> StatusAsync(Guid campaignId, Guid visitor) =>
+        Read(await RunAsync(campaignId, "status", visitor.ToString("N")));
+
+    private static VisitorStatus Read(RedisResult[] reply) =>
+        (string)reply[0]! switch
         {
             "pre" => new VisitorStatus(VisitorState.PreQueue) { PreQueueSize = (long)reply[1], PreQueueArrival = long.Parse((string)reply[2]!, CultureInfo.InvariantCulture) },
             "waiting" => new VisitorStatus(VisitorState.Waiting)
@@ -46,7 +45,6 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
             "soldout" => new VisitorStatus(VisitorState.SoldOut),
             _ => new VisitorStatus(VisitorState.Absent),
         };
-    }
 
     /// <summary>
     /// The visitor is done: no longer counted as shopping by stock pacing, and a place not yet reached is given up

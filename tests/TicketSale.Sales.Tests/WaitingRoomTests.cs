@@ -248,6 +248,32 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task A_join_takes_one_script_call_and_answers_with_the_visitors_state()
+    {
+        // Tens of thousands join in a sale's first seconds: each join is one round trip to Redis, not a join and then
+        // a status. Counted on a connection of the test's own, so no other client's commands mix in.
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 100,
+            opensAt: DateTimeOffset.UtcNow.AddSeconds(-1), waitingRoom: true, admissionsPerSecond: 0.1, paceByStock: false);
+        await Task.Delay(TimeSpan.FromMilliseconds(500)); // the pump opens the room
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
+        var room = new Core.WaitingRoom.WaitingRoom(redis);
+        await room.JoinAsync(campaign.Id, Guid.NewGuid()); // the script is in Redis's cache from here on
+
+        long Operations() => redis.GetCounters().Interactive.OperationCount;
+        var visitor = Guid.NewGuid();
+        var before = Operations();
+        var joined = await room.JoinAsync(campaign.Id, visitor);
+        Assert.Equal(1, Operations() - before);
+        Assert.Equal(Core.WaitingRoom.VisitorState.Waiting, joined.State);
+        Assert.Equal(2, joined.Place);
+
+        // Joining again keeps the place, and the state read on its own says the same.
+        Assert.Equal(2, (await room.JoinAsync(campaign.Id, visitor)).Place);
+        var status = await room.StatusAsync(campaign.Id, visitor);
+        Assert.Equal((joined.State, joined.Place, joined.Position), (status.State, status.Place, status.Position));
+    }
+
+    [Fact]
     public async Task Admission_is_paced_by_the_stock_left_buyers_stop_counting_and_the_rest_learn_it_is_sold_out()
     {
         var (campaign, people, path) = await PacedQueueAsync(visitors: 60, tickets: 10, admissionsPerSecond: 20);

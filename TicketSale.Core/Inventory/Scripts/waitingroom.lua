@@ -77,25 +77,9 @@ end
 local op = ARGV[1]
 local now = now_ms()
 
-if op == 'join' then
-  -- ARGV: 'join', visitor. One place per visitor: joining again (another tab, another device) keeps it.
-  local visitor = ARGV[2]
-  local place = redis.call('ZSCORE', p .. ':wr:order', visitor)
-  if place then return {'queued', tostring(place)} end
-  local pre = pre_queue()
-  if redis.call('ZSCORE', pre, visitor) then return {'pre'} end
-  if redis.call('HGET', p .. ':wr:state', 'opened') ~= '1' then
-    redis.call('ZADD', pre, redis.call('HINCRBY', p .. ':wr:state', 'early', 1), visitor)
-    return {'pre'}
-  end
-  place = redis.call('HINCRBY', p .. ':wr:state', 'seq', 1)
-  redis.call('ZADD', p .. ':wr:order', place, visitor)
-  return {'queued', tostring(place)}
-
-elseif op == 'status' then
-  -- ARGV: 'status', visitor. Returns {'pre', pre-queue size, arrival number} | {'absent'} | {'soldout'}
-  --   | {'waiting', place, cursor, rate, paused (0|1)} | {'admitted', place, admission expiry ms} | {'expired'}
-  local visitor = ARGV[2]
+-- The visitor's state: {'pre', pre-queue size, arrival number} | {'absent'} | {'soldout'}
+--   | {'waiting', place, cursor, rate, paused (0|1)} | {'admitted', place, admission expiry ms} | {'expired'}
+local function status(visitor)
   local cursor, paused, left = advance(now)
   -- Sold out only when nothing is left and nothing is held: held tickets come back when holds expire or payments
   -- fail. A visitor told so goes away for good: their place is given up, so that they are never admitted and
@@ -121,6 +105,28 @@ elseif op == 'status' then
     return {'soldout'}
   end
   return {'waiting', tostring(place), tostring(cursor), redis.call('HGET', p .. ':wr:cfg', 'rate') or '0', paused and '1' or '0'}
+end
+
+-- A place for the visitor, unless they have one: joining again (another tab, another device) keeps it.
+local function join(visitor)
+  if redis.call('ZSCORE', p .. ':wr:order', visitor) then return end
+  local pre = pre_queue()
+  if redis.call('ZSCORE', pre, visitor) then return end
+  if redis.call('HGET', p .. ':wr:state', 'opened') ~= '1' then
+    redis.call('ZADD', pre, redis.call('HINCRBY', p .. ':wr:state', 'early', 1), visitor)
+    return
+  end
+  redis.call('ZADD', p .. ':wr:order', redis.call('HINCRBY', p .. ':wr:state', 'seq', 1), visitor)
+end
+
+if op == 'join' then
+  -- ARGV: 'join', visitor. Returns the visitor's state, as 'status' does: a join is one round trip.
+  join(ARGV[2])
+  return status(ARGV[2])
+
+elseif op == 'status' then
+  -- ARGV: 'status', visitor. Returns the visitor's state.
+  return status(ARGV[2])
 
 elseif op == 'leave' then
   -- ARGV: 'leave', visitor. The visitor is done (bought, gave up, closed the page): stock pacing stops counting
