@@ -15,17 +15,18 @@ public static class WaitingRoomApi
     public static IEndpointRouteBuilder MapWaitingRoomApi(this IEndpointRouteBuilder app)
     {
         var room = app.MapGroup("/api/campaigns/{campaignId:guid}/waiting-room").WithTags("Waiting room")
-            .RequireAuthorization(AuthExtensions.CustomerPolicy)
-            .WithRateLimitClass(RateLimitClasses.Reads);
+            .RequireAuthorization(AuthExtensions.CustomerPolicy);
+        // Joins and polls are limited inside the waiting room's own script, their buckets in the campaign's hash slot:
+        // one Redis round trip each, for most of a sale's requests.
         room.MapPost("/", JoinAsync);
         room.MapGet("/", StatusAsync);
-        room.MapDelete("/", LeaveAsync);
+        room.MapDelete("/", LeaveAsync).WithRateLimitClass(RateLimitClasses.Reads);
         return app;
     }
 
     /// <summary>Takes a place (or finds the one this visitor already has: a second tab keeps the same place).</summary>
     private static async Task<Results<Ok<WaitingRoomResponse>, ProblemHttpResult>> JoinAsync(
-        Guid campaignId, ClaimsPrincipal user, CampaignCatalog catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
+        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignCatalog catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
         IOptions<WaitingRoomOptions> options, TimeProvider time)
     {
         if (await catalog.GetAsync(campaignId) is not { Status: "Published" or "OnSale" } campaign)
@@ -38,11 +39,15 @@ public static class WaitingRoomApi
             return TypedResults.Ok(new WaitingRoomResponse("NotNeeded", null, null, null, 0, null, null));
         }
 
-        return TypedResults.Ok(Describe(campaign, await room.JoinAsync(campaignId, user.UserId()), user.UserId(), tokens, options.Value, time));
+        var reply = await room.JoinAsync(campaignId, user.UserId(), Buckets(context));
+        RateLimitExtensions.Apply(context.Response, reply.Rate);
+        return reply.Visitor is { } visitor
+            ? TypedResults.Ok(Describe(campaign, visitor, user.UserId(), tokens, options.Value, time))
+            : RateLimitExtensions.TooManyRequests(reply.Rate);
     }
 
     private static async Task<Results<Ok<WaitingRoomResponse>, ProblemHttpResult>> StatusAsync(
-        Guid campaignId, ClaimsPrincipal user, CampaignCatalog catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
+        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignCatalog catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
         IOptions<WaitingRoomOptions> options, TimeProvider time)
     {
         if (await catalog.GetAsync(campaignId) is not { Status: not "Draft" } campaign)
@@ -50,11 +55,18 @@ public static class WaitingRoomApi
             return Problems.NotFound("No such campaign.");
         }
 
-        var status = await room.StatusAsync(campaignId, user.UserId());
-        return status.State == VisitorState.Absent
-            ? Problems.NotFound("Not in this waiting room: join it first.")
-            : TypedResults.Ok(Describe(campaign, status, user.UserId(), tokens, options.Value, time));
+        var reply = await room.StatusAsync(campaignId, user.UserId(), Buckets(context));
+        RateLimitExtensions.Apply(context.Response, reply.Rate);
+        return reply.Visitor switch
+        {
+            null => RateLimitExtensions.TooManyRequests(reply.Rate),
+            { State: VisitorState.Absent } => Problems.NotFound("Not in this waiting room: join it first."),
+            var visitor => TypedResults.Ok(Describe(campaign, visitor, user.UserId(), tokens, options.Value, time)),
+        };
     }
+
+    private static IReadOnlyList<Core.RateLimiting.TokenBucket> Buckets(HttpContext context) =>
+        RateLimitExtensions.Buckets(context, RateLimitClasses.WaitingRoom, keyPrefix: RateLimitClasses.WaitingRoom + ":");
 
     /// <summary>
     /// The visitor is done — bought, gave up, or closed the page (the page sends this as it unloads): stock pacing

@@ -16,6 +16,9 @@ public sealed class RateLimitOptions
         [RateLimitClasses.Holds] = new() { PerUser = new() { Capacity = 10, PerSecond = 2 }, PerIp = new() { Capacity = 300, PerSecond = 100 } },
         [RateLimitClasses.Purchases] = new() { PerUser = new() { Capacity = 5, PerSecond = 1 }, PerIp = new() { Capacity = 200, PerSecond = 50 } },
         [RateLimitClasses.Reads] = new() { PerIp = new() { Capacity = 600, PerSecond = 200 } },
+        // Joins and polls of one campaign's waiting room, per client address: a budget apart from other reads, so
+        // that the visitors waiting behind one address do not use up the seat maps of those buying behind it.
+        [RateLimitClasses.WaitingRoom] = new() { PerIp = new() { Capacity = 600, PerSecond = 200 } },
     };
 
     /// <summary>The in-process first line: requests per second per client address on each replica, before Redis is asked.</summary>
@@ -46,4 +49,5 @@ public static class RateLimitClasses
     public const string Holds = "holds";
     public const string Purchases = "purchases";
     public const string Reads = "reads";
+    public const string WaitingRoom = "waitingroom";
 }

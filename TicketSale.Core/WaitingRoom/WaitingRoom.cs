@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using StackExchange.Redis;
 using TicketSale.Core.Inventory;
+using TicketSale.Core.RateLimiting;
 
 namespace TicketSale.Core.WaitingRoom;
 
@@ -18,12 +19,27 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
 
     private IDatabase Db => redis.GetDatabase();
 
-    /// <summary>Takes a place (or keeps the one the visitor has) and answers with their state, in one script call.</summary>
-    public async Task<VisitorStatus> JoinAsync(Guid campaignId, Guid visitor) =>
-        Read(await RunAsync(campaignId, "join", visitor.ToString("N")));
+    /// <summary>
+    /// Takes a place (or keeps the one the visitor has) and answers with their state, after the rate limit of
+    /// <paramref name="buckets"/> (keys in the campaign's hash slot): one script call. No state when the limit refuses.
+    /// </summary>
+    public Task<WaitingRoomReply> JoinAsync(Guid campaignId, Guid visitor, IReadOnlyList<TokenBucket> buckets) =>
+        RunLimitedAsync(campaignId, "join", visitor, buckets);
 
-    public async Task<VisitorStatus> StatusAsync(Guid campaignId, Guid visitor) =>
-        Read(await RunAsync(campaignId, "status", visitor.ToString("N")));
+    /// <summary>The visitor's state, after the rate limit of <paramref name="buckets"/>: one script call.</summary>
+    public Task<WaitingRoomReply> StatusAsync(Guid campaignId, Guid visitor, IReadOnlyList<TokenBucket> buckets) =>
+        RunLimitedAsync(campaignId, "status", visitor, buckets);
+
+    public async Task<VisitorStatus> JoinAsync(Guid campaignId, Guid visitor) => (await JoinAsync(campaignId, visitor, [])).Visitor!;
+
+    public async Task<VisitorStatus> StatusAsync(Guid campaignId, Guid visitor) => (await StatusAsync(campaignId, visitor, [])).Visitor!;
+
+    private async Task<WaitingRoomReply> RunLimitedAsync(Guid campaignId, string op, Guid visitor, IReadOnlyList<TokenBucket> buckets)
+    {
+        var reply = await RunAsync(campaignId, new RedisValue[] { op, visitor.ToString("N") }.Concat(TokenBuckets.Arguments(buckets)));
+        var rate = new RateDecision((int)reply[0] == 1, (int)reply[1], (int)reply[2], TimeSpan.FromMilliseconds((long)reply[3]));
+        return new WaitingRoomReply(rate.Allowed ? Read(reply[4..]) : null, rate);
+    }
 
     private static VisitorStatus Read(RedisResult[] reply) =>
         (string)reply[0]! switch
@@ -132,6 +148,9 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
     private async Task<RedisResult[]> RunAsync(Guid campaignId, IEnumerable<RedisValue> args) =>
         (RedisResult[])(await s_script.EvaluateAsync(Db, [Prefix(campaignId)], [.. args]))!;
 }
+
+/// <summary>A visitor's request to the waiting room: the rate limit's decision, and the visitor's state when it let the request through.</summary>
+public sealed record WaitingRoomReply(VisitorStatus? Visitor, RateDecision Rate);
 
 public enum VisitorState
 {

@@ -20,6 +20,8 @@ public sealed class TightLimitsFixture : SaleFixture
             .WithEnvironment("RateLimits__Classes__signin__PerUser__PerSecond", "0.5")
             .WithEnvironment("RateLimits__Classes__reads__PerIp__Capacity", "5")
             .WithEnvironment("RateLimits__Classes__reads__PerIp__PerSecond", "0.5")
+            .WithEnvironment("RateLimits__Classes__waitingroom__PerIp__Capacity", "5")
+            .WithEnvironment("RateLimits__Classes__waitingroom__PerIp__PerSecond", "0.5")
             .WithEnvironment("Auth__AccessTokenLifetime", "00:00:10");
     }
 }
@@ -154,6 +156,55 @@ public sealed class RateLimitTests(TightLimitsFixture fixture) : IClassFixture<T
 
         Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.OK, 5), HttpStatusCode.TooManyRequests], first);
         Assert.Equal(HttpStatusCode.OK, await ReadAsync("198.51.100.8", 0));
+    }
+
+    [Fact]
+    public async Task Waiting_room_joins_and_polls_have_a_budget_per_address_and_campaign_apart_from_other_reads()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 100,
+            opensAt: DateTimeOffset.UtcNow.AddSeconds(-1), waitingRoom: true, admissionsPerSecond: 0.1, paceByStock: false);
+        var other = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 100,
+            opensAt: DateTimeOffset.UtcNow.AddSeconds(-1), waitingRoom: true, admissionsPerSecond: 0.1, paceByStock: false);
+        await Task.Delay(TimeSpan.FromMilliseconds(500)); // the pump opens the rooms
+        var visitor = fixture.MintCustomer(Guid.NewGuid());
+
+        // Five tokens for the address, taken on both replicas by a join and polls (the bucket is one, in Redis).
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            answers.Add((await WaitingRoomAsync(i == 0 ? HttpMethod.Post : HttpMethod.Get, campaign.Id, visitor, "198.51.100.20", i % 2)).Status);
+        }
+
+        Assert.All(answers, status => Assert.Equal(HttpStatusCode.OK, status));
+        var refused = await WaitingRoomAsync(HttpMethod.Get, campaign.Id, visitor, "198.51.100.20", 1);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.Status);
+        Assert.Equal("application/problem+json", refused.ContentType);
+        Assert.InRange(int.Parse(refused.Headers["Retry-After"], CultureInfo.InvariantCulture), 1, 2);
+        Assert.Equal("5", refused.Headers["RateLimit-Limit"]);
+        Assert.Equal("0", refused.Headers["RateLimit-Remaining"]);
+
+        // Not the address's other reads, not another campaign's room, not another address.
+        using (var http = fixture.App.CreateHttpClient("api", 0))
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/api/campaigns"))
+        {
+            request.Headers.Add("X-Forwarded-For", "198.51.100.20");
+            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(request)).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await WaitingRoomAsync(HttpMethod.Post, other.Id, visitor, "198.51.100.20", 0)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await WaitingRoomAsync(HttpMethod.Get, campaign.Id, visitor, "198.51.100.21", 0)).Status);
+    }
+
+    private async Task<(HttpStatusCode Status, string? ContentType, Dictionary<string, string> Headers)> WaitingRoomAsync(
+        HttpMethod method, Guid campaign, ApiClient visitor, string address, int replica)
+    {
+        using var http = fixture.App.CreateHttpClient("api", replica);
+        using var request = new HttpRequestMessage(method, $"/api/campaigns/{campaign}/waiting-room");
+        request.Headers.Add("X-Forwarded-For", address);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", visitor.AccessToken);
+        using var response = await http.SendAsync(request);
+        return (response.StatusCode, response.Content.Headers.ContentType?.MediaType,
+            response.Headers.ToDictionary(h => h.Key, h => h.Value.First(), StringComparer.OrdinalIgnoreCase));
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public class SaleFixture : IAsyncLifetime
     /// </summary>
     protected virtual void ConfigureRateLimits(IResourceBuilder<ProjectResource> api)
     {
-        foreach (var (limitClass, buckets) in new[] { ("auth", new[] { "PerIp" }), ("signin", new[] { "PerUser" }), ("holds", new[] { "PerUser", "PerIp" }), ("purchases", new[] { "PerUser", "PerIp" }), ("reads", new[] { "PerIp" }) })
+        foreach (var (limitClass, buckets) in new[] { ("auth", new[] { "PerIp" }), ("signin", new[] { "PerUser" }), ("holds", new[] { "PerUser", "PerIp" }), ("purchases", new[] { "PerUser", "PerIp" }), ("reads", new[] { "PerIp" }), ("waitingroom", new[] { "PerIp" }) })
         {
             foreach (var bucket in buckets)
             {

@@ -19,7 +19,7 @@ namespace TicketSale.Bench;
 public sealed class BenchTarget : IAsyncDisposable
 {
     private static readonly (string Class, string[] Buckets)[] s_rateLimitBuckets =
-        [("auth", ["PerIp"]), ("signin", ["PerUser"]), ("holds", ["PerUser", "PerIp"]), ("purchases", ["PerUser", "PerIp"]), ("reads", ["PerIp"])];
+        [("auth", ["PerIp"]), ("signin", ["PerUser"]), ("holds", ["PerUser", "PerIp"]), ("purchases", ["PerUser", "PerIp"]), ("reads", ["PerIp"]), ("waitingroom", ["PerIp"])];
 
     private readonly DistributedApplication? _app;
     private readonly string _stateDirectory;

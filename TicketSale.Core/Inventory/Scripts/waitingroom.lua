@@ -119,14 +119,18 @@ local function join(visitor)
   redis.call('ZADD', p .. ':wr:order', redis.call('HINCRBY', p .. ':wr:state', 'seq', 1), visitor)
 end
 
-if op == 'join' then
-  -- ARGV: 'join', visitor. Returns the visitor's state, as 'status' does: a join is one round trip.
-  join(ARGV[2])
-  return status(ARGV[2])
-
-elseif op == 'status' then
-  -- ARGV: 'status', visitor. Returns the visitor's state.
-  return status(ARGV[2])
+if op == 'join' or op == 'status' then
+  -- ARGV: 'join' | 'status', visitor, rate-limit buckets (count, then suffix, capacity, per second each; keys under
+  -- <p>:rl:). The rate limit, the join and the state in one call: a sale's most frequent request is one round trip.
+  -- Returns {1, tokens left, bucket capacity, 0, state...} (the state as status() gives it), or when the rate limit
+  -- refuses {0, 0, bucket capacity, retry-after ms}.
+  local buckets, _, keys = read_buckets(p .. ':rl:', 3)
+  local allowed, left, limit, retry = take_tokens(buckets, #keys > 0 and redis.call('MGET', unpack(keys)) or {}, now)
+  if not allowed then return {0, 0, limit, retry} end
+  if op == 'join' then join(ARGV[2]) end
+  local reply = {1, left, limit, 0}
+  for _, value in ipairs(status(ARGV[2])) do reply[#reply + 1] = value end
+  return reply
 
 elseif op == 'leave' then
   -- ARGV: 'leave', visitor. The visitor is done (bought, gave up, closed the page): stock pacing stops counting
