@@ -27,7 +27,10 @@ public sealed class ValidatedTokenCache(TimeProvider time, IOptions<AuthOptions>
     private readonly int _capacity = options.Value.ValidatedTokenCacheSize;
     private int _sweeping;
 
-    public int Count => _entries.Count;
+    // Kept beside the dictionary: its own Count takes every one of its locks, on each cache miss.
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>The principal of a token validated before and not yet expired.</summary>
     public bool TryGet(string token, out ClaimsPrincipal? principal, out DateTimeOffset expires)
@@ -42,7 +45,7 @@ public sealed class ValidatedTokenCache(TimeProvider time, IOptions<AuthOptions>
                 return true;
             }
 
-            _entries.TryRemove(key, out _);
+            Remove(key);
         }
 
         principal = null;
@@ -57,14 +60,15 @@ public sealed class ValidatedTokenCache(TimeProvider time, IOptions<AuthOptions>
         var entry = new Entry(
             [.. s_keptClaims.Select(type => identity.FindFirst(type)).OfType<Claim>().Select(c => (c.Type, c.Value))],
             identity.AuthenticationType, identity.NameClaimType, identity.RoleClaimType, expires);
-        if (_entries.Count >= _capacity)
+        if (Count >= _capacity)
         {
             SweepExpired();
         }
 
-        if (_entries.Count < _capacity)
+        // The same token makes the same entry: one already there stays.
+        if (Count < _capacity && _entries.TryAdd(Key(token), entry))
         {
-            _entries[Key(token)] = entry;
+            Interlocked.Increment(ref _count);
         }
 
         return entry.ToPrincipal();
@@ -85,13 +89,21 @@ public sealed class ValidatedTokenCache(TimeProvider time, IOptions<AuthOptions>
             {
                 if (entry.Expires <= now)
                 {
-                    _entries.TryRemove(key, out _);
+                    Remove(key);
                 }
             }
         }
         finally
         {
             Volatile.Write(ref _sweeping, 0);
+        }
+    }
+
+    private void Remove(UInt128 key)
+    {
+        if (_entries.TryRemove(key, out _))
+        {
+            Interlocked.Decrement(ref _count);
         }
     }
 

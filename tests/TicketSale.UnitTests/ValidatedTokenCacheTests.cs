@@ -80,4 +80,19 @@ public sealed class ValidatedTokenCacheTests
         Assert.True(cache.TryGet("long", out _, out _));
         Assert.False(cache.TryGet("short", out _, out _));
     }
+
+    [Fact]
+    public void The_count_stays_exact_under_parallel_adds_of_the_same_and_of_expiring_tokens()
+    {
+        // The count is kept beside the dictionary: a token added twice (two requests validated it at once) counts
+        // once, and every entry that leaves takes one off, or a full cache would refuse tokens it has room for.
+        var cache = Cache(size: 10_000);
+        Parallel.For(0, 8_000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+            cache.Add($"token-{i % 2_000}", Validated($"user-{i % 2_000}"), _time.GetUtcNow().AddSeconds(30)));
+        Assert.Equal(2_000, cache.Count);
+
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Parallel.For(0, 8_000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => cache.TryGet($"token-{i % 2_000}", out _, out _));
+        Assert.Equal(0, cache.Count);
+    }
 }
