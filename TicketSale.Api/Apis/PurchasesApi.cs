@@ -15,6 +15,7 @@ using TicketSale.Api.Sales;
 using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;
 using TicketSale.Core.Messaging;
+using TicketSale.Core.RateLimiting;
 
 namespace TicketSale.Api.Apis;
 
@@ -24,11 +25,12 @@ public static partial class PurchasesApi
 
     public static IEndpointRouteBuilder MapPurchasesApi(this IEndpointRouteBuilder app)
     {
-        var purchases = app.MapGroup("/api/purchases").WithTags("Purchases").RequireAuthorization(AuthExtensions.CustomerPolicy)
-            .WithRateLimitClass(RateLimitClasses.Purchases);
+        var purchases = app.MapGroup("/api/purchases").WithTags("Purchases").RequireAuthorization(AuthExtensions.CustomerPolicy);
+        // A purchase's rate limit is checked in the script that pins its hold (one round trip), its buckets in the
+        // campaign's hash slot; the status reads have the class's buckets of their own.
         purchases.MapPost("/", PurchaseAsync);
-        purchases.MapGet("/{id:guid}", GetAsync);
-        purchases.MapGet("/{id:guid}/events", StreamAsync);
+        purchases.MapGet("/{id:guid}", GetAsync).WithRateLimitClass(RateLimitClasses.Purchases);
+        purchases.MapGet("/{id:guid}/events", StreamAsync).WithRateLimitClass(RateLimitClasses.Purchases);
         return app;
     }
 
@@ -64,7 +66,19 @@ public static partial class PurchasesApi
 
         try
         {
-            var answer = await AcceptAsync(request, userId, catalog, inventory, publisher, options.Value, time);
+            var (answer, rate) = await AcceptAsync(request, userId, RateLimitExtensions.Buckets(context, RateLimitClasses.Purchases, keyPrefix: RateLimitClasses.Purchases + ":"),
+                catalog, inventory, publisher, options.Value, time);
+            if (rate is { } decision)
+            {
+                RateLimitExtensions.Apply(context.Response, decision);
+                if (!decision.Allowed)
+                {
+                    // Not an answer to keep: the same key, sent again once the bucket has a token, is a new attempt.
+                    await idempotency.AbandonAsync(userId, key);
+                    return RateLimitExtensions.TooManyRequests(decision);
+                }
+            }
+
             // The pending status and the stored answer go out together: one write and one reply read, not two round trips.
             var pending = answer.PurchaseId is { } accepted ? PurchaseOutcomeChannel.RecordPendingAsync(redis.GetDatabase(), accepted, userId) : Task.CompletedTask;
             await Task.WhenAll(pending, idempotency.CompleteAsync(userId, key, answer with { Fingerprint = fingerprint }));
@@ -84,12 +98,12 @@ public static partial class PurchasesApi
         }
     }
 
-    private static async Task<StoredAnswer> AcceptAsync(PurchaseRequest request, Guid userId, CampaignCatalog catalog, SeatInventory inventory,
-        PurchasePublisher publisher, SalesOptions options, TimeProvider time)
+    private static async Task<(StoredAnswer Answer, RateDecision? Rate)> AcceptAsync(PurchaseRequest request, Guid userId, IReadOnlyList<TokenBucket> buckets,
+        CampaignCatalog catalog, SeatInventory inventory, PurchasePublisher publisher, SalesOptions options, TimeProvider time)
     {
         if (await catalog.GetAsync(request.CampaignId) is not { Status: not "Draft" } campaign)
         {
-            return Final(StatusCodes.Status404NotFound, "No such campaign.");
+            return (Final(StatusCodes.Status404NotFound, "No such campaign."), null);
         }
 
         var now = time.GetUtcNow();
@@ -97,14 +111,16 @@ public static partial class PurchasesApi
         var deadline = now + options.PurchaseDeadline;
 
         // Pinned past the deadline: the Worker, not the sweeper, decides the fate of a hold being purchased. The pin
-        // also reads the hold (only the user's own), so a purchase costs one Redis round trip less.
-        var hold = await inventory.PinAsync(request.CampaignId, request.HoldId, userId, purchaseId, deadline + TimeSpan.FromMinutes(5));
+        // also checks the rate limit and reads the hold (only the user's own): one Redis round trip for the three.
+        var hold = await inventory.PinAsync(request.CampaignId, request.HoldId, userId, purchaseId, deadline + TimeSpan.FromMinutes(5), buckets);
         switch (hold.Status)
         {
+            case PinStatus.RateLimited:
+                return (Final(StatusCodes.Status429TooManyRequests, "Too many requests."), hold.Rate);
             case PinStatus.NotFound or PinStatus.Expired:
-                return Final(StatusCodes.Status404NotFound, "No such hold (it may have expired).");
+                return (Final(StatusCodes.Status404NotFound, "No such hold (it may have expired)."), hold.Rate);
             case PinStatus.OtherPurchase:
-                return Final(StatusCodes.Status409Conflict, $"This hold is already being purchased (purchase {hold.OtherPurchaseId}).");
+                return (Final(StatusCodes.Status409Conflict, $"This hold is already being purchased (purchase {hold.OtherPurchaseId})."), hold.Rate);
         }
 
         try
@@ -122,7 +138,7 @@ public static partial class PurchasesApi
             throw;
         }
 
-        return new StoredAnswer("", false, StatusCodes.Status202Accepted, purchaseId, null);
+        return (new StoredAnswer("", false, StatusCodes.Status202Accepted, purchaseId, null), hold.Rate);
     }
 
     private static StoredAnswer Final(int status, string problem) => new("", false, status, null, problem);

@@ -67,20 +67,33 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
     /// Pins <paramref name="userId"/>'s hold to a purchase until <paramref name="until"/>, and says what the hold is
     /// (its seats, or its general-admission category and quantity): one round trip for both.
     /// </summary>
-    public async Task<PinResult> PinAsync(Guid campaignId, Guid holdId, Guid userId, Guid purchaseId, DateTimeOffset until)
+    /// <summary>
+    /// Pins the hold to the purchase after the rate limit of <paramref name="buckets"/> (keys in the campaign's hash
+    /// slot), and reads what the hold is: one round trip.
+    /// </summary>
+    public async Task<PinResult> PinAsync(Guid campaignId, Guid holdId, Guid userId, Guid purchaseId, DateTimeOffset until,
+        IReadOnlyList<RateLimiting.TokenBucket> buckets)
     {
-        var reply = (RedisResult[])(await s_pin.EvaluateAsync(Db, [Prefix(campaignId)],
-            [holdId.ToString("N"), userId.ToString("N"), purchaseId.ToString("N"), until.ToUnixTimeMilliseconds()]))!;
-        return (string)reply[0]! switch
+        RedisValue[] args = [holdId.ToString("N"), userId.ToString("N"), purchaseId.ToString("N"), until.ToUnixTimeMilliseconds(),
+            .. RateLimiting.TokenBuckets.Arguments(buckets)];
+        var reply = (RedisResult[])(await s_pin.EvaluateAsync(Db, [Prefix(campaignId)], args))!;
+        var rate = new RateLimiting.RateDecision((int)reply[0] == 1, (int)reply[1], (int)reply[2], TimeSpan.FromMilliseconds((long)reply[3]));
+        if (!rate.Allowed)
+        {
+            return new PinResult(PinStatus.RateLimited) { Rate = rate };
+        }
+
+        var result = (string)reply[4]! switch
         {
             "OK" => new PinResult(PinStatus.Pinned,
-                ParseSeats((string?)reply[1]),
-                string.IsNullOrEmpty((string?)reply[2]) ? null : Guid.Parse((string)reply[2]!),
-                int.Parse((string)reply[3]!, CultureInfo.InvariantCulture)),
+                ParseSeats((string?)reply[5]),
+                string.IsNullOrEmpty((string?)reply[6]) ? null : Guid.Parse((string)reply[6]!),
+                int.Parse((string)reply[7]!, CultureInfo.InvariantCulture)),
             "EXPIRED" => new PinResult(PinStatus.Expired),
-            "OTHER_PURCHASE" => new PinResult(PinStatus.OtherPurchase) { OtherPurchaseId = Guid.Parse((string)reply[1]!) },
+            "OTHER_PURCHASE" => new PinResult(PinStatus.OtherPurchase) { OtherPurchaseId = Guid.Parse((string)reply[5]!) },
             _ => new PinResult(PinStatus.NotFound),
         };
+        return result with { Rate = rate };
     }
 
     public Task UnpinAsync(Guid campaignId, Guid holdId, Guid purchaseId) =>
@@ -360,6 +373,7 @@ public enum PinStatus
     NotFound,
     Expired,
     OtherPurchase,
+    RateLimited,
 }
 
 /// <summary>A pin's outcome; once pinned, what the hold is.</summary>
@@ -371,6 +385,9 @@ public sealed record PinResult(PinStatus Status, IReadOnlyList<int> Seats, Guid?
     }
 
     public Guid? OtherPurchaseId { get; init; }
+
+    /// <summary>The rate limit's decision on the purchase.</summary>
+    public RateLimiting.RateDecision? Rate { get; init; }
 }
 
 public sealed record HoldInfo(Guid HoldId, Guid UserId, IReadOnlyList<int> Seats, Guid? GeneralAdmissionCategoryId, int Quantity, DateTimeOffset ExpiresAt, Guid? PurchaseId);

@@ -101,12 +101,20 @@ public sealed class RateLimitTests(TightLimitsFixture fixture) : IClassFixture<T
         }
 
         var answers = new List<HttpStatusCode>();
-        foreach (var hold in holds)
+        var keys = holds.Select(_ => Guid.NewGuid().ToString("N")).ToList();
+        for (var i = 0; i < holds.Count; i++)
         {
-            answers.Add((await user.PurchaseAsync(campaign.Id, hold)).Status);
+            answers.Add((await user.PurchaseAsync(campaign.Id, holds[i], keys[i])).Status);
         }
 
         Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.TooManyRequests], answers);
+
+        // A refusal is not the key's answer: the same request with the same key, once the bucket has a token again
+        // (one every 4 s), is accepted, not replayed as 429.
+        await Task.Delay(TimeSpan.FromSeconds(4.2));
+        var retried = await user.PurchaseAsync(campaign.Id, holds[2], keys[2]);
+        Assert.Equal(HttpStatusCode.Accepted, retried.Status);
+        Assert.NotNull(retried.PurchaseId);
     }
 
     [Fact]
