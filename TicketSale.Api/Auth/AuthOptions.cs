@@ -33,7 +33,7 @@ public sealed class AuthOptions
     public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
-    /// Validated access tokens each replica remembers (<see cref="ValidatedTokenCache"/>, about 400 bytes each, 40 MB full): room
+    /// Validated access tokens each replica remembers (<see cref="ValidatedTokenCache"/>, about 160 bytes each, 16 MB full): room
     /// for every buyer of a large sale.
     /// </summary>
     [Range(1, 10_000_000)]
