@@ -64,12 +64,9 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
     }
 
     /// <summary>
-    /// Pins <paramref name="userId"/>'s hold to a purchase until <paramref name="until"/>, and says what the hold is
-    /// (its seats, or its general-admission category and quantity): one round trip for both.
-    /// </summary>
-    /// <summary>
-    /// Pins the hold to the purchase after the rate limit of <paramref name="buckets"/> (keys in the campaign's hash
-    /// slot), and reads what the hold is: one round trip.
+    /// Pins <paramref name="userId"/>'s hold to a purchase until <paramref name="until"/>, after the rate limit of
+    /// <paramref name="buckets"/> (keys in the campaign's hash slot), and says what the hold is (its seats, or its
+    /// general-admission category and quantity): one round trip for the three.
     /// </summary>
     public async Task<PinResult> PinAsync(Guid campaignId, Guid holdId, Guid userId, Guid purchaseId, DateTimeOffset until,
         IReadOnlyList<RateLimiting.TokenBucket> buckets)
