@@ -74,7 +74,7 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
         RedisValue[] args = [holdId.ToString("N"), userId.ToString("N"), purchaseId.ToString("N"), until.ToUnixTimeMilliseconds(),
             .. RateLimiting.TokenBuckets.Arguments(buckets)];
         var reply = (RedisResult[])(await s_pin.EvaluateAsync(Db, [Prefix(campaignId)], args))!;
-        var rate = new RateLimiting.RateDecision((int)reply[0] == 1, (int)reply[1], (int)reply[2], TimeSpan.FromMilliseconds((long)reply[3]));
+        var rate = RateLimiting.TokenBuckets.Decision(reply);
         if (!rate.Allowed)
         {
             return new PinResult(PinStatus.RateLimited) { Rate = rate };

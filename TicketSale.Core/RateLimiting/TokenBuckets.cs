@@ -25,9 +25,15 @@ public sealed class TokenBuckets(IConnectionMultiplexer redis)
             return new RateDecision(true, -1, 0, TimeSpan.Zero);
         }
 
-        var reply = (RedisResult[])(await s_script.EvaluateAsync(redis.GetDatabase(), [KeyPrefix], [.. Arguments(buckets)]))!;
-        return new RateDecision((int)reply[0] == 1, (int)reply[1], (int)reply[2], TimeSpan.FromMilliseconds((long)reply[3]));
+        return Decision((RedisResult[])(await s_script.EvaluateAsync(redis.GetDatabase(), [KeyPrefix], [.. Arguments(buckets)]))!);
     }
+
+    /// <summary>
+    /// The decision at the head of a script's reply (common.lua's rate_limit): allowed, tokens left, capacity,
+    /// retry-after milliseconds.
+    /// </summary>
+    public static RateDecision Decision(RedisResult[] reply) =>
+        new((int)reply[0] == 1, (int)reply[1], (int)reply[2], TimeSpan.FromMilliseconds((long)reply[3]));
 
     /// <summary>The script arguments for buckets: the count, then key suffix, capacity and rate of each.</summary>
     public static IEnumerable<RedisValue> Arguments(IReadOnlyList<TokenBucket> buckets)

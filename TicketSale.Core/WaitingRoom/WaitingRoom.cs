@@ -37,7 +37,7 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
     private async Task<WaitingRoomReply> RunLimitedAsync(Guid campaignId, string op, Guid visitor, IReadOnlyList<TokenBucket> buckets)
     {
         var reply = await RunAsync(campaignId, new RedisValue[] { op, visitor.ToString("N") }.Concat(TokenBuckets.Arguments(buckets)));
-        var rate = new RateDecision((int)reply[0] == 1, (int)reply[1], (int)reply[2], TimeSpan.FromMilliseconds((long)reply[3]));
+        var rate = TokenBuckets.Decision(reply);
         return new WaitingRoomReply(rate.Allowed ? Read(reply[4..]) : null, rate);
     }
 

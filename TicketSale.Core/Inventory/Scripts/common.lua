@@ -78,6 +78,15 @@ local function read_buckets(prefix, first)
   return buckets, first + 1 + n * 3, keys
 end
 
+-- The rate limit of a request whose buckets start at ARGV[first] (see read_buckets), taken on its own: returns
+-- {allowed (1|0), tokens left, capacity, retry-after ms}, the reply of ratelimit.lua and the head of the replies of
+-- the scripts that check their request's limit themselves (waiting room, pin).
+local function rate_limit(prefix, first, now)
+  local buckets, _, keys = read_buckets(prefix, first)
+  local allowed, left, limit, retry = take_tokens(buckets, (#keys > 0) and redis.call('MGET', unpack(keys)) or {}, now)
+  return {allowed and 1 or 0, left, limit, retry}
+end
+
 local function split(csv)
   local out = {}
   if csv and csv ~= '' then

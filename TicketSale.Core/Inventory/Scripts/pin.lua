@@ -7,9 +7,8 @@
 --       | 'NOT_FOUND' | 'EXPIRED' | 'OTHER_PURCHASE', purchase id
 --       | {0, 0, bucket capacity, retry-after ms} when the rate limit refuses
 local now = now_ms()
-local buckets, _, keys = read_buckets(p .. ':rl:', 5)
-local allowed, tokens_left, bucket_limit, retry = take_tokens(buckets, #keys > 0 and redis.call('MGET', unpack(keys)) or {}, now)
-if not allowed then return {0, 0, bucket_limit, retry} end
+local reply = rate_limit(p .. ':rl:', 5, now)
+if reply[1] == 0 then return reply end
 
 local function pin()
   local hk = p .. ':hold:' .. ARGV[1]
@@ -32,6 +31,5 @@ local function pin()
   return pinned
 end
 
-local reply = {1, tokens_left, bucket_limit, 0}
 for _, value in ipairs(pin()) do reply[#reply + 1] = value end
 return reply

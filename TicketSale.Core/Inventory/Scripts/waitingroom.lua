@@ -124,11 +124,9 @@ if op == 'join' or op == 'status' then
   -- <p>:rl:). The rate limit, the join and the state in one call: a sale's most frequent request is one round trip.
   -- Returns {1, tokens left, bucket capacity, 0, state...} (the state as status() gives it), or when the rate limit
   -- refuses {0, 0, bucket capacity, retry-after ms}.
-  local buckets, _, keys = read_buckets(p .. ':rl:', 3)
-  local allowed, left, limit, retry = take_tokens(buckets, #keys > 0 and redis.call('MGET', unpack(keys)) or {}, now)
-  if not allowed then return {0, 0, limit, retry} end
+  local reply = rate_limit(p .. ':rl:', 3, now)
+  if reply[1] == 0 then return reply end
   if op == 'join' then join(ARGV[2]) end
-  local reply = {1, left, limit, 0}
   for _, value in ipairs(status(ARGV[2])) do reply[#reply + 1] = value end
   return reply
 
