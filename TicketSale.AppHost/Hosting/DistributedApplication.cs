@@ -352,7 +352,7 @@ public sealed class DistributedApplication : IAsyncDisposable
 
             StopRequested = false;
             State = "Starting";
-            var spec = Resource.CreateProcessSpec(context, Index);
+            var spec = Resource.CreateProcessSpec(context, Index) with { Nice = Resource.CpuNice };
             Process = await SupervisedProcess.StartAsync(spec, context.WatchdogPath, Path.Combine(context.StateDirectory, ".run", Name + ".pid"), Log.Write, cancellationToken).ConfigureAwait(false);
 
             var clock = Stopwatch.StartNew();

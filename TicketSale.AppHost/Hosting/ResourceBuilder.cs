@@ -103,6 +103,19 @@ public static class ResourceBuilderExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Runs the resource's processes at a lower CPU priority (<paramref name="nice"/> 1 to 19): when the machine is
+    /// busy, the others' requests are served first and this one gets what is left.
+    /// </summary>
+    public static IResourceBuilder<T> WithCpuNice<T>(this IResourceBuilder<T> builder, int nice)
+        where T : ProcessResource
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(nice, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(nice, 19);
+        builder.Resource.CpuNice = nice;
+        return builder;
+    }
+
     public static IResourceBuilder<T> WithStartupTimeout<T>(this IResourceBuilder<T> builder, TimeSpan timeout)
         where T : ProcessResource
     {

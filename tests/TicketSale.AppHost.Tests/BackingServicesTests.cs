@@ -50,6 +50,26 @@ public sealed class BackingServicesTests(AppFixture fixture) : IClassFixture<App
         Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
     }
 
+    [Theory]
+    [InlineData("worker", 10)]
+    [InlineData("api", 0)]
+    [InlineData("web", 0)]
+    [InlineData("payments", 0)]
+    public void The_worker_yields_the_cpu_to_the_services_people_wait_on(string resource, int nice)
+    {
+        var pid = App.GetProcessId(resource)!.Value;
+
+        // /proc/<pid>/stat: the command name may hold spaces; the niceness is the 17th field after it.
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        Assert.Equal(nice, int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture));
+
+        // Each resource has a session of its own; where the kernel groups by session, the session's niceness is what counts.
+        if (File.Exists("/proc/sys/kernel/sched_autogroup_enabled") && File.ReadAllText("/proc/sys/kernel/sched_autogroup_enabled").Trim() == "1")
+        {
+            Assert.EndsWith($" nice {nice}", File.ReadAllText($"/proc/{pid}/autogroup").Trim(), StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Services_expose_a_prometheus_scrape_endpoint()
     {

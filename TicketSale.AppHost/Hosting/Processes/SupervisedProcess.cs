@@ -52,6 +52,7 @@ internal sealed class SupervisedProcess : IAsyncDisposable
         start.ArgumentList.Add(spec.StopSignal);
         start.ArgumentList.Add(((int)Math.Ceiling(spec.StopGracePeriod.TotalSeconds)).ToString(CultureInfo.InvariantCulture));
         start.ArgumentList.Add(pidFile);
+        start.ArgumentList.Add(spec.Nice.ToString(CultureInfo.InvariantCulture));
         start.ArgumentList.Add("--");
         if (spec.RunAsUser is { } user && Environment.UserName == "root")
         {

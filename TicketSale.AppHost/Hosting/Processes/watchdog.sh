@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
 # Runs one resource process and ties its life to the orchestrator's.
-# Usage: watchdog.sh STOP_SIGNAL GRACE_SECONDS PID_FILE -- COMMAND [ARGS...]
+# Usage: watchdog.sh STOP_SIGNAL GRACE_SECONDS PID_FILE NICE -- COMMAND [ARGS...]
 #
 # Standard input is a pipe whose only writer is the orchestrator. It reaches end-of-file when the orchestrator
 # closes it (an orderly stop) or when the orchestrator dies in any way, SIGKILL included. Then the child gets
 # STOP_SIGNAL, and SIGKILL after GRACE_SECONDS. A parent-death signal would not do: Linux sends it when the *thread*
 # that forked exits, and .NET forks from pool threads that come and go.
 set -u
-stop_signal=$1 grace=$2 pid_file=$3
-shift 4
+stop_signal=$1 grace=$2 pid_file=$3 nice=$4
+shift 5
+
+if ((nice > 0)); then
+  # Each resource runs in a session of its own (setsid), and where the kernel groups tasks by session (autogroup),
+  # the scheduler shares the CPU between sessions by the session's niceness, not the process's: set both. The kernel
+  # takes one autogroup change per 100 ms across the machine, hence the retries.
+  if [[ -w /proc/self/autogroup ]]; then
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      echo "$nice" 2>/dev/null >/proc/self/autogroup && break
+      sleep 0.1
+    done
+  fi
+  renice -n "$nice" -p $$ >/dev/null
+fi
 
 # The terminal's Ctrl+C is for the orchestrator, which stops resources in dependency order.
 trap '' INT

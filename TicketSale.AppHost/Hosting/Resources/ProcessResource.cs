@@ -10,6 +10,13 @@ public abstract class ProcessResource(string name) : Resource(name)
     /// <summary>How long the resource may take from launch to healthy before start-up fails.</summary>
     public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The scheduling niceness of its processes (0, the default, to 19). On a machine the resources share, a higher
+    /// value makes this one yield the CPU to the others when they compete for it, as a smaller CPU request does in
+    /// Kubernetes; it still gets all the CPU nobody else wants.
+    /// </summary>
+    public int CpuNice { get; internal set; }
+
     internal virtual IEnumerable<Prerequisite> Prerequisites => [];
 
     /// <summary>Allocates ports and other per-run values before anything starts, so references can be resolved.</summary>
