@@ -1,3 +1,4 @@
+using TicketSale.Bench;
 using TicketSale.Bench.Load;
 using TicketSale.Bench.Scenarios;
 
@@ -23,6 +24,42 @@ public sealed class BenchHarnessTests
         Requests/sec:  60590.82
         Transfer/sec:      9.65MB
         """;
+
+    [Fact]
+    public async Task The_cpu_meter_gives_each_tracked_process_its_own_time_and_the_load_client_the_rest()
+    {
+        using var busy = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sh", ["-c", "while :; do :; done"]))!;
+        try
+        {
+            var meter = new CpuMeter(() => new Dictionary<string, int> { ["busy"] = busy.Id });
+            var self = System.Diagnostics.Process.GetCurrentProcess();
+            self.Refresh();
+            busy.Refresh();
+            var (ownBefore, busyBefore) = (self.TotalProcessorTime, busy.TotalProcessorTime);
+            var before = meter.Snapshot();
+
+            var spin = System.Diagnostics.Stopwatch.StartNew();
+            while (spin.ElapsedMilliseconds < 400)
+            {
+                Thread.SpinWait(1000);
+            }
+
+            await Task.Delay(200);
+            var after = meter.Snapshot();
+            self.Refresh();
+            busy.Refresh();
+            var (own, busyTime) = ((self.TotalProcessorTime - ownBefore).TotalSeconds, (busy.TotalProcessorTime - busyBefore).TotalSeconds);
+
+            // /proc counts in hundredths of a second, sampled a moment apart from Process's figures.
+            Assert.True(busyTime > 0.05, $"the busy loop got {busyTime} s");
+            Assert.Equal(busyTime, after["busy"] - before["busy"], 0.05);
+            Assert.Equal(own, after[CpuMeter.LoadClient] - before[CpuMeter.LoadClient], 0.05);
+        }
+        finally
+        {
+            busy.Kill();
+        }
+    }
 
     [Fact]
     public void Wrk_summary_gives_rate_percentiles_in_milliseconds_and_errors()

@@ -41,6 +41,8 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
 
     public MemorySampler Memory { get; } = new(target);
 
+    public CpuMeter Cpu { get; } = new(() => target.ProcessIds(everything: true));
+
     public ProgressTask Phase(string description, double maxValue) => progress.AddTask(Markup.Escape(description), maxValue: maxValue);
 
     /// <summary>
@@ -55,18 +57,28 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
         System.Threading.RateLimiting.RateLimiter? pace = null)
     {
         var bar = Phase($"{name} ({workers} conns)", duration.TotalSeconds);
+        var cpu = Cpu.Snapshot();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = await LoadRunner.RunAsync(name, workers, duration, operation, (elapsed, _) => bar.Value = elapsed.TotalSeconds, pace);
         bar.Value = bar.MaxValue;
-        Loads.Add(result);
-        return result;
+        return Add(result, cpu, clock.Elapsed);
     }
 
     public async Task<LoadResult> WrkAsync(string name, Uri server, IReadOnlyList<WrkRequest> requests, int connections, TimeSpan duration)
     {
         var bar = Phase($"{name} ({connections} conns)", duration.TotalSeconds);
         using var ticker = new Timer(_ => bar.Increment(1), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        var cpu = Cpu.Snapshot();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = await Wrk.RunAsync(name, server, requests, connections, duration, Path.GetTempPath());
         bar.Value = bar.MaxValue;
+        return Add(result, cpu, clock.Elapsed);
+    }
+
+    /// <summary>Keeps a load run's result, with where the CPU went since <paramref name="cpuBefore"/> was taken.</summary>
+    public LoadResult Add(LoadResult result, IReadOnlyDictionary<string, double> cpuBefore, TimeSpan elapsed)
+    {
+        result = result with { CpuPercentOfOneCore = CpuMeter.PercentOfOneCore(cpuBefore, Cpu.Snapshot(), elapsed) };
         Loads.Add(result);
         return result;
     }

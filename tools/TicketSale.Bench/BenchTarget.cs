@@ -117,11 +117,15 @@ public sealed class BenchTarget : IAsyncDisposable
     })
     { Timeout = TimeSpan.FromSeconds(30) };
 
-    /// <summary>The process ids of each Api replica (and of the Worker), for resident-memory sampling.</summary>
-    public IReadOnlyDictionary<string, int> ProcessIds()
+    /// <summary>
+    /// The process id of each service (for resident-memory sampling) or, with <paramref name="everything"/>, of every
+    /// resource, the backing servers named for what they are.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> ProcessIds(bool everything = false)
     {
         var ids = new Dictionary<string, int>();
-        foreach (var name in new[] { "api-0", "api-1", "worker", "web" })
+        string[] services = ["api-0", "api-1", "worker", "web"];
+        foreach (var name in everything ? [.. services, "payments", "cache", "postgres", "messaging"] : services)
         {
             var replica = name.StartsWith("api-", StringComparison.Ordinal) ? int.Parse(name[4..], System.Globalization.CultureInfo.InvariantCulture) : 0;
             var resource = name.StartsWith("api-", StringComparison.Ordinal) ? "api" : name;
@@ -131,7 +135,7 @@ public sealed class BenchTarget : IAsyncDisposable
                     && int.TryParse(File.ReadAllText(Path.Combine(_stateDirectory, ".run", name + ".pid")).Trim(), out var read) ? read : null;
             if (pid is { } id)
             {
-                ids[name] = id;
+                ids[name switch { "cache" => "redis", "messaging" => "rabbitmq", "postgres" => "postgresql", _ => name }] = id;
             }
         }
 

@@ -89,6 +89,7 @@ static async Task<int> RunAsync(BenchOptions options, string? attach, double soa
             var current = run = new BenchRun(target, options, progress);
             current.Memory.Start();
             await using var server = await BaselineServerProcess.StartAsync(target);
+            current.Cpu.Track("baseline server", server.ProcessId);
             // A scenario that fails is reported and the others still run: a 25-minute run is not thrown away for one.
             async Task Scenario(string name, Func<Task> body)
             {

@@ -177,6 +177,9 @@ public sealed record LoadResult(
     double MaxMs,
     IReadOnlyList<TimelinePoint> Timeline)
 {
+    /// <summary>Each part of the system's share of one core over the run (see <see cref="CpuMeter"/>).</summary>
+    public IReadOnlyDictionary<string, double>? CpuPercentOfOneCore { get; init; }
+
     /// <summary>Errors as the stress test counts them: anything but an answer or a correct refusal.</summary>
     public double ErrorRate => Requests == 0 ? 0 : (double)(Throttled + Unavailable + Errors) / Requests;
 

@@ -119,6 +119,22 @@ public static class Report
                 $"| {l.Name} | {l.Connections} | {l.Seconds:N1} | {l.Requests:N0} | {l.PerSecond:N0} | {l.OkPerSecond:N0} | {l.Rejected:N0} | {l.Throttled:N0} | {l.Unavailable:N0} | {l.Errors:N0} | {l.P50Ms:N2} | {l.P90Ms:N2} | {l.P99Ms:N2} | {(l.MaxMs > 0 ? l.MaxMs.ToString("N1", CultureInfo.InvariantCulture) : "—")} |");
         }
 
+        if (run.Loads.Any(l => l.CpuPercentOfOneCore is not null))
+        {
+            // Every part of the system and the load client share the machine's cores: a run's figures depend on who else was busy.
+            var parts = run.Loads.Where(l => l.CpuPercentOfOneCore is not null).SelectMany(l => l.CpuPercentOfOneCore!.Keys).Distinct().ToList();
+            md.AppendLine().AppendLine("## CPU per load run").AppendLine()
+                .AppendLine("Percent of one core over each run, each part with the processes it started (200 is the whole of a two-core machine).").AppendLine()
+                .AppendLine("| run | conns | " + string.Join(" | ", parts) + " | total |")
+                .AppendLine("|---|---:|" + string.Concat(parts.Select(_ => "---:|")) + "---:|");
+            foreach (var l in run.Loads.Where(l => l.CpuPercentOfOneCore is not null))
+            {
+                var cpu = l.CpuPercentOfOneCore!;
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {l.Name} | {l.Connections} | {string.Join(" | ", parts.Select(p => cpu.GetValueOrDefault(p).ToString("N0", CultureInfo.InvariantCulture)))} | {cpu.Values.Sum():N0} |");
+            }
+        }
+
         md.AppendLine().AppendLine("## Scenario figures").AppendLine();
         foreach (var (name, value) in run.Figures)
         {

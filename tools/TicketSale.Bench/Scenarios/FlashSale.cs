@@ -44,6 +44,7 @@ public static class FlashSale
         var gatewayBefore = await ServerLatency.ScrapeAsync(target.Http, [web], "POST", GatewayRoute);
         var bar = run.Phase($"flash sale: {options.Buyers:N0} buyers, {campaign.Seats:N0} seats + {campaign.GeneralAdmissionCapacity:N0} GA", options.Buyers);
         await UntilBurstAsync(opensAt, options.Burst);
+        var cpu = run.Cpu.Snapshot();
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         using var soldOutWatch = new CancellationTokenSource();
@@ -61,7 +62,7 @@ public static class FlashSale
         var points = await timeline;
         await lag;
         var sales = await target.AdminAsync(HttpMethod.Get, $"/api/admin/campaigns/{campaign.Id}/sales", null);
-        run.Loads.Add(LoadResult.From("flash sale · holds (through the gateway)", BuyerConnections.SaleConnections, buyersDone, stats.Holds, stats.HoldCounts(), points));
+        run.Add(LoadResult.From("flash sale · holds (through the gateway)", BuyerConnections.SaleConnections, buyersDone, stats.Holds, stats.HoldCounts(), points), cpu, clock.Elapsed);
         run.Figures["flashSale"] = new Dictionary<string, object?>
         {
             ["buyers"] = options.Buyers,
@@ -517,6 +518,7 @@ public static class FlashSale
         var counts = new long[Enum.GetValues<Outcome>().Length];
         var outcomes = new ConcurrentDictionary<string, int>();
         var bar = run.Phase($"flash sale · SELECT … FOR UPDATE: {options.Buyers:N0} buyers", options.Buyers);
+        var cpu = run.Cpu.Snapshot();
         var clock = Stopwatch.StartNew();
         TimeSpan? soldOutAt = null;
         var ticketsSold = 0;
@@ -630,7 +632,7 @@ public static class FlashSale
 
         var elapsed = clock.Elapsed;
         var histogram = latencies.GetIntervalHistogram();
-        run.Loads.Add(LoadResult.From("flash sale · SELECT … FOR UPDATE purchases", 1024, elapsed, histogram, counts, []));
+        run.Add(LoadResult.From("flash sale · SELECT … FOR UPDATE purchases", 1024, elapsed, histogram, counts, []), cpu, elapsed);
         var soldInDatabase = await run.Target.ScalarAsync(
             "SELECT count(*) FROM baseline.tickets t JOIN baseline.orders o ON o.id = t.order_id WHERE o.campaign_id = $1", campaign);
         run.Figures["flashSaleForUpdate"] = new Dictionary<string, object?>
