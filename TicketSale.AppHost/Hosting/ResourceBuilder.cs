@@ -104,7 +104,7 @@ public static class ResourceBuilderExtensions
     }
 
     /// <summary>
-    /// Runs the resource's processes at a lower CPU priority (<paramref name="nice"/> 1 to 19): when the machine is
+    /// Runs the resource's processes at a lower CPU priority (<paramref name="nice"/> 0, the default, to 19): when the machine is
     /// busy, the others' requests are served first and this one gets what is left.
     /// </summary>
     public static IResourceBuilder<T> WithCpuNice<T>(this IResourceBuilder<T> builder, int nice)
