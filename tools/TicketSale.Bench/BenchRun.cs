@@ -50,10 +50,14 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
     /// previous load's backlog shares the machine with it, by an amount that depends on the order of the runs: the
     /// baseline measured right after our purchases ran at 103–790 purchases/s across runs of unchanged code.
     /// </summary>
-    public async Task SettleAsync()
+    /// <returns>How long the Worker took to decide the purchases that were still open.</returns>
+    public async Task<TimeSpan> SettleAsync()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await Invariants.WaitForOutcomesAsync(this, TimeSpan.FromMinutes(5), "settle: the Worker decides");
+        var decided = clock.Elapsed;
         await CompactRedisLogAsync();
+        return decided;
     }
 
     /// <summary>
@@ -68,14 +72,12 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
         using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(Target.Redis + ",allowAdmin=true");
         var server = redis.GetServers()[0];
         var persistence = await PersistenceAsync();
-        if (!persistence.TryGetValue("aof_enabled", out var enabled) || enabled != "1"
-            || long.Parse(persistence["aof_current_size"], System.Globalization.CultureInfo.InvariantCulture)
-                - long.Parse(persistence["aof_base_size"], System.Globalization.CultureInfo.InvariantCulture) < 256L << 20)
+        if (!persistence.TryGetValue("aof_enabled", out var enabled) || enabled != "1" || Size("aof_current_size") - Size("aof_base_size") < 256L << 20)
         {
             return;
         }
 
-        var logged = long.Parse(persistence["aof_current_size"], System.Globalization.CultureInfo.InvariantCulture);
+        var logged = Size("aof_current_size");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var cpu = Cpu.Snapshot();
         if (persistence["aof_rewrite_in_progress"] == "0")
@@ -94,11 +96,13 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
         RedisLogRewrites.Add(new Dictionary<string, object>
         {
             ["logMegabytes"] = logged >> 20,
-            ["rewrittenMegabytes"] = long.Parse(persistence["aof_base_size"], System.Globalization.CultureInfo.InvariantCulture) >> 20,
+            ["rewrittenMegabytes"] = Size("aof_base_size") >> 20,
             ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
             ["redisCpuSeconds"] = redisSeconds,
         });
         Figures["redisLogRewrites"] = RedisLogRewrites;
+
+        long Size(string field) => long.Parse(persistence[field], System.Globalization.CultureInfo.InvariantCulture);
 
         async Task<Dictionary<string, string>> PersistenceAsync() =>
             (await server.InfoAsync("persistence")).SelectMany(g => g).ToDictionary(p => p.Key, p => p.Value);
