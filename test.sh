@@ -17,6 +17,16 @@ for trx in TestResults/*.trx; do
   failed=$((failed + $(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")))
   skipped=$((skipped + $(sed -E 's/.* notExecuted="([0-9]+)".*/\1/' <<<"$counters")))
 done
+# CI keeps only the tail of the output: name each failed test and the start of its message there.
+if ((failed > 0)); then
+  echo "Failed tests:"
+  for trx in TestResults/*.trx; do
+    [ -e "$trx" ] || continue
+    awk '/<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11); want = 1 }
+         want && /<Message>/ { sub(/.*<Message>/, ""); sub(/<\/Message>.*/, ""); print "  " name ": " substr($0, 1, 400); want = 0 }' "$trx" |
+      sed -e 's/&quot;/"/g' -e 's/&lt;/</g' -e 's/&gt;/>/g' -e "s/&apos;/'/g" -e 's/&amp;/\&/g'
+  done
+fi
 echo "Tests: $passed passed, $failed failed, $skipped skipped"
 if ((status == 0 && passed == 0)); then
   echo "No test ran." >&2
