@@ -52,10 +52,11 @@ public sealed class CampaignCatalog(HybridCache cache, IServiceScopeFactory scop
         await redis.GetSubscriber().PublishAsync(InvalidationChannel, campaignId.ToString("N"));
     }
 
+    // The list first: whoever sees a campaign's new version on a replica then sees it in that replica's list too.
     internal async Task RemoveLocalAsync(Guid campaignId)
     {
-        await cache.RemoveAsync($"ts:catalog:campaign:{campaignId:N}");
         await cache.RemoveAsync(ListKey);
+        await cache.RemoveAsync($"ts:catalog:campaign:{campaignId:N}");
     }
 
     // A wrapper so that "no such campaign" is cached too: a flood of requests for a bogus id stays off PostgreSQL.

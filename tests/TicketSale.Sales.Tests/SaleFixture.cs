@@ -193,12 +193,52 @@ public class SaleFixture : IAsyncLifetime
         var id = Guid.Parse((string)created.Body!["id"]!);
         if (open)
         {
-            Assert.Equal(HttpStatusCode.OK, (await Admin.PostAsync($"/api/admin/campaigns/{id}/publish", null)).Status);
-            Assert.Equal(HttpStatusCode.OK, (await Admin.PostAsync($"/api/admin/campaigns/{id}/open", null)).Status);
+            await ChangeCampaignAsync(HttpMethod.Post, $"/api/admin/campaigns/{id}/publish");
+            await ChangeCampaignAsync(HttpMethod.Post, $"/api/admin/campaigns/{id}/open");
         }
 
         var ga = ((JsonArray)created.Body!["generalAdmission"]!).Select(g => Guid.Parse((string)g!["id"]!)).FirstOrDefault();
         return new Campaign(id, rows * seatsPerRow, ga == Guid.Empty ? null : ga);
+    }
+
+    /// <summary>
+    /// An admin's change to a campaign, which must succeed. The other Api replica drops its cached copy when Redis
+    /// delivers the change's announcement, milliseconds later (a busy machine made it later than a test's next
+    /// request): like an admin who opens a sale before announcing it, this returns once every replica serves the
+    /// campaign at the version the change gave it.
+    /// </summary>
+    public async Task<ApiResponse> ChangeCampaignAsync(HttpMethod method, string path, object? body = null)
+    {
+        var change = await Admin.SendAsync(method, path, body);
+        Assert.True(change.Status == HttpStatusCode.OK, $"{method} {path}: {(int)change.Status} {change.Text}");
+        var (id, version) = ((string)change.Body!["id"]!, (int)change.Body!["version"]!);
+        if ((string)change.Body!["status"]! == "Draft")
+        {
+            return change; // not public: no replica serves it
+        }
+
+        // Reads from an address of their own, so that they use up no test's read budget.
+        var address = $"2001:db8::{Random.Shared.Next(0x10000):x}:{Random.Shared.Next(0x10000):x}";
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        for (var replica = 0; replica < ((ProjectResource)App.GetResource("api")).Replicas; replica++)
+        {
+            using var http = App.CreateHttpClient("api", replica);
+            while (true)
+            {
+                using var read = new HttpRequestMessage(HttpMethod.Get, $"/api/campaigns/{id}");
+                read.Headers.Add("X-Forwarded-For", address);
+                using var response = await http.SendAsync(read);
+                if (response.Headers.ETag?.Tag == $"\"v{version}\"")
+                {
+                    break;
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, $"api replica {replica} still serves campaign {id} as {(int)response.StatusCode} {response.Headers.ETag}, not version {version}");
+                await Task.Delay(20);
+            }
+        }
+
+        return change;
     }
 
     /// <summary>Waits until every purchase has an outcome in PostgreSQL, and returns the outcomes.</summary>
