@@ -131,4 +131,52 @@ public sealed class BenchHarnessTests
         Assert.Equal(250, since.AtMostMs(99.9));
         Assert.Null(after.Since(after).AtMostMs(99));
     }
+
+    [Fact]
+    public void The_jit_time_is_read_from_a_scrape_with_or_without_labels_and_its_absence_is_an_error()
+    {
+        Assert.Equal(1.25, JitWarmUp.CompilationSeconds("""
+            # TYPE dotnet_jit_compilation_time_seconds_total counter
+            dotnet_jit_compilation_time_seconds_total_other 9
+            dotnet_jit_compilation_time_seconds_total{otel_scope_name="System.Runtime"} 1.25 1733161200000
+            """));
+        Assert.Equal(0.5, JitWarmUp.CompilationSeconds("dotnet_jit_compilation_time_seconds_total 0.5\n"));
+        Assert.Throws<InvalidOperationException>(() => JitWarmUp.CompilationSeconds("dotnet_gc_collections_total 3\n"));
+    }
+
+    [Fact]
+    public async Task The_warm_up_runs_rounds_until_the_servers_compile_less_than_two_percent_of_a_core()
+    {
+        // Scrapes before the first round and after each: 0, then +0.5 s, +0.2 s and +0.0001 s of JIT over rounds of at least 50 ms.
+        var scrapes = new Queue<double>([0, 0.5, 0.7, 0.7001, 9]);
+        using var http = new HttpClient(new ScriptedScrapes(scrapes));
+        var rounds = 0;
+
+        var (ran, share) = await JitWarmUp.RunAsync(http, [new Uri("http://127.0.0.1:1/")], async () =>
+        {
+            rounds++;
+            await Task.Delay(50);
+        });
+
+        Assert.Equal(3, ran);
+        Assert.Equal(3, rounds);
+        Assert.InRange(share, 0, JitWarmUp.SettledShareOfCore);
+        Assert.Single(scrapes);
+
+        // A server that never settles ends the warm-up after the last round allowed, saying so.
+        var busy = new Queue<double>([0, 1, 2, 3]);
+        using var busyHttp = new HttpClient(new ScriptedScrapes(busy));
+        var (busyRounds, busyShare) = await JitWarmUp.RunAsync(busyHttp, [new Uri("http://127.0.0.1:1/")], () => Task.Delay(10), maxRounds: 3);
+        Assert.Equal(3, busyRounds);
+        Assert.True(busyShare > JitWarmUp.SettledShareOfCore);
+    }
+
+    private sealed class ScriptedScrapes(Queue<double> seconds) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK)
+            {
+                Content = new StringContent(FormattableString.Invariant($"dotnet_jit_compilation_time_seconds_total {seconds.Dequeue()}\n")),
+            });
+    }
 }

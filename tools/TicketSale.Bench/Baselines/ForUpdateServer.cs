@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -15,7 +16,9 @@ namespace TicketSale.Bench.Baselines;
 /// <item><c>POST /empty</c>: an empty Kestrel endpoint, the ceiling of any HTTP endpoint here;</item>
 /// <item><c>POST /baseline/campaigns/{id}/purchases</c>: the design a team might pick instead of ours — a synchronous
 /// purchase in one PostgreSQL transaction that locks the seats (or the general-admission row) with
-/// <c>SELECT … FOR UPDATE</c>, charges the card while holding the locks, writes the order and commits.</item>
+/// <c>SELECT … FOR UPDATE</c>, charges the card while holding the locks, writes the order and commits;</item>
+/// <item><c>GET /metrics</c>: the one figure of the runtime's the bench reads, its JIT time, so that the baseline is
+/// measured warm as the Api is (<see cref="Load.JitWarmUp"/>).</item>
 /// </list>
 /// No authentication and no rate limiting: every advantage goes to the baseline.
 /// </summary>
@@ -39,6 +42,8 @@ public static class ForUpdateServer
         var app = builder.Build();
         app.MapPost("/empty", () => TypedResults.Ok());
         app.MapPost("/baseline/campaigns/{campaignId:guid}/purchases", PurchaseAsync);
+        app.MapGet("/metrics", () => string.Create(CultureInfo.InvariantCulture,
+            $"dotnet_jit_compilation_time_seconds_total {System.Runtime.JitInfo.GetCompilationTime().TotalSeconds}\n"));
         // The bench holds this process's stdin open: end of input means the bench is gone (even killed), so stop too.
         _ = Task.Run(async () =>
         {

@@ -23,6 +23,8 @@ public static class HotPath
         var first = true;
         var backlogs = new Dictionary<string, object>();
         run.Figures["hotPathPurchaseBacklog"] = backlogs;
+        var warmUp = new Dictionary<string, object>();
+        run.Figures["hotPathWarmUp"] = warmUp;
         foreach (var connections in run.Options.Connections)
         {
             var campaign = await target.NewCampaignAsync($"Hot path {connections}", rows: 0, generalAdmission: 1_000_000, perUserLimit: 50, holdSeconds: 3600);
@@ -30,6 +32,8 @@ public static class HotPath
             var holdPath = $"/api/campaigns/{campaign.Id}/holds";
             var holdBody = SaleRequests.GeneralAdmissionHoldBody(campaign.GeneralAdmissionId!.Value, 1);
             using var http = BenchTarget.NewClient(connections);
+            var baseline = await BaselineCampaignAsync(run, generalAdmission: 1_000_000);
+            var baselineBody = $$"""{"generalAdmissionCategoryId":"{{baseline.GeneralAdmission}}","quantity":1}""";
 
             ValueTask<Outcome?> Empty(int worker, CancellationToken cancellationToken) =>
                 SendAsync(http, SaleRequests.Post(server.Address, "/empty", buyers.Next().Token, holdBody), cancellationToken);
@@ -70,14 +74,22 @@ public static class HotPath
                 return Outcomes.Of(status);
             }
 
+            ValueTask<Outcome?> BaselinePurchase(int worker, CancellationToken cancellationToken) =>
+                SendAsync(http, SaleRequests.Post(server.Address, $"/baseline/campaigns/{baseline.Campaign}/purchases", buyers.Next().Token, baselineBody), cancellationToken);
+
             if (first)
             {
-                // Not measured: JIT, connection pools and the campaign's first load into Redis.
+                // Not measured: JIT, connection pools and the campaign's first load into Redis. Holds and purchases
+                // until the Api has compiled them; the Worker and the payment gateway compile their part of the
+                // purchases in the same rounds (cold, a third of their CPU in the first measured purchases was JIT).
                 await LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), Empty);
-                await LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), Hold);
-                // The Worker and the payment gateway too: their first purchases are compiled while they run (with
-                // them cold, a third of their CPU in the first measured purchases went to the JIT).
-                await LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), Purchase);
+                warmUp["api"] = Figure(await JitWarmUp.RunAsync(target.Http, [api], async () =>
+                {
+                    await LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), Hold);
+                    await LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), Purchase);
+                }));
+                warmUp["baseline"] = Figure(await JitWarmUp.RunAsync(target.Http, [server.Address],
+                    () => LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), BaselinePurchase)));
                 first = false;
             }
 
@@ -115,11 +127,8 @@ public static class HotPath
                 await RecoverAcceptedAsync(run, campaign.Id, remaining.Select(h => h.Hold));
             }
 
-            var baseline = await BaselineCampaignAsync(run, generalAdmission: 1_000_000);
-            var baselineBody = $$"""{"generalAdmissionCategoryId":"{{baseline.GeneralAdmission}}","quantity":1}""";
             await run.SettleAsync();
-            await run.LoadAsync("purchases · SELECT … FOR UPDATE · C#", connections, duration, (worker, cancellationToken) =>
-                SendAsync(http, SaleRequests.Post(server.Address, $"/baseline/campaigns/{baseline.Campaign}/purchases", buyers.Next().Token, baselineBody), cancellationToken));
+            await run.LoadAsync("purchases · SELECT … FOR UPDATE · C#", connections, duration, BaselinePurchase);
         }
     }
 
@@ -149,6 +158,12 @@ public static class HotPath
         run.BaselineCampaigns.Add(campaign);
         return (campaign, category);
     }
+
+    private static Dictionary<string, object> Figure((int Rounds, double LastShareOfCore) warmUp) => new()
+    {
+        ["rounds"] = warmUp.Rounds,
+        ["jitShareOfCoreInTheLastRound"] = Math.Round(warmUp.LastShareOfCore, 3),
+    };
 
     private static async ValueTask<Outcome?> SendAsync(HttpClient http, HttpRequestMessage request, CancellationToken cancellationToken)
     {
