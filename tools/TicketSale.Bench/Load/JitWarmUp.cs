@@ -45,16 +45,8 @@ public static class JitWarmUp
     public static double ShareOfCore(double compilationSeconds, TimeSpan elapsed) =>
         elapsed <= TimeSpan.Zero ? double.PositiveInfinity : compilationSeconds / elapsed.TotalSeconds;
 
-    private static async Task<double> CompilationSecondsAsync(HttpClient http, IReadOnlyList<Uri> servers)
-    {
-        var total = 0.0;
-        foreach (var server in servers)
-        {
-            total += CompilationSeconds(await http.GetStringAsync(new Uri(server, "/metrics")));
-        }
-
-        return total;
-    }
+    private static async Task<double> CompilationSecondsAsync(HttpClient http, IReadOnlyList<Uri> servers) =>
+        (await ServerLatency.ScrapesAsync(http, servers)).Sum(CompilationSeconds);
 
     /// <summary>The JIT's total compilation time in a Prometheus scrape; a scrape without it is an error, not a zero.</summary>
     public static double CompilationSeconds(string scrape)

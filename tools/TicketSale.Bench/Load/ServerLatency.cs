@@ -17,15 +17,19 @@ public sealed class ServerLatency
 
     public double Count => _cumulative.Count == 0 ? 0 : _cumulative.Values.Max();
 
-    public static async Task<ServerLatency> ScrapeAsync(HttpClient http, IEnumerable<Uri> replicas, string method, string route)
+    public static async Task<ServerLatency> ScrapeAsync(HttpClient http, IEnumerable<Uri> replicas, string method, string route) =>
+        FromScrapes(await ScrapesAsync(http, replicas), method, route);
+
+    /// <summary>Each server's Prometheus scrape (<c>/metrics</c>), one after the other.</summary>
+    public static async Task<List<string>> ScrapesAsync(HttpClient http, IEnumerable<Uri> servers)
     {
         var scrapes = new List<string>();
-        foreach (var replica in replicas)
+        foreach (var server in servers)
         {
-            scrapes.Add(await http.GetStringAsync(new Uri(replica, "/metrics")));
+            scrapes.Add(await http.GetStringAsync(new Uri(server, "/metrics")));
         }
 
-        return FromScrapes(scrapes, method, route);
+        return scrapes;
     }
 
     /// <summary>One route's histogram, summed over the replicas' scrapes and the answers' status codes.</summary>
