@@ -104,13 +104,15 @@ public static class ResourceBuilderExtensions
     }
 
     /// <summary>
-    /// Runs the resource's processes at a lower CPU priority (<paramref name="nice"/> 0, the default, to 19): when the machine is
-    /// busy, the others' requests are served first and this one gets what is left.
+    /// Runs the resource's processes at another CPU priority (<paramref name="nice"/> -20 to 19, 0 the default). Above 0,
+    /// a lower priority: when the machine is busy, the others' requests are served first and this one gets what is left.
+    /// Below 0, a higher one, as for a server that would have cores of its own in production; it needs the AppHost to
+    /// run as root (or with CAP_SYS_NICE), and without that the resource runs at 0 and its log says so.
     /// </summary>
     public static IResourceBuilder<T> WithCpuNice<T>(this IResourceBuilder<T> builder, int nice)
         where T : ProcessResource
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(nice, 0);
+        ArgumentOutOfRangeException.ThrowIfLessThan(nice, -20);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(nice, 19);
         builder.Resource.CpuNice = nice;
         return builder;

@@ -16,6 +16,6 @@ public sealed record ProcessSpec(string FileName, IReadOnlyList<string> Argument
     /// <summary>How long a clean shutdown may take before the process is killed.</summary>
     public TimeSpan StopGracePeriod { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>The scheduling niceness (0 to 19): how much CPU the process yields to the others when they compete.</summary>
+    /// <summary>The scheduling niceness (-20 to 19): how much CPU the process yields to the others, or takes first, when they compete.</summary>
     public int Nice { get; init; }
 }

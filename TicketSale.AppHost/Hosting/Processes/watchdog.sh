@@ -10,17 +10,20 @@ set -u
 stop_signal=$1 grace=$2 pid_file=$3 nice=$4
 shift 5
 
-if ((nice > 0)); then
+if ((nice != 0)); then
   # Each resource runs in a session of its own (setsid), and where the kernel groups tasks by session (autogroup),
   # the scheduler shares the CPU between sessions by the session's niceness, not the process's: set both. The kernel
-  # takes one autogroup change per 100 ms across the machine, hence the retries.
+  # takes one autogroup change per 100 ms across the machine, hence the retries. A negative niceness (a higher
+  # priority) needs root or CAP_SYS_NICE; without it the resource runs at the default priority, and says so.
   if [[ -w /proc/self/autogroup ]]; then
     for _ in 1 2 3 4 5 6 7 8 9 10; do
       echo "$nice" 2>/dev/null >/proc/self/autogroup && break
       sleep 0.1
     done
   fi
-  renice -n "$nice" -p $$ >/dev/null
+  if ! renice -n "$nice" -p $$ >/dev/null 2>&1; then
+    echo "watchdog: could not set CPU niceness $nice (it needs root or CAP_SYS_NICE); running at the default priority" >&2
+  fi
 fi
 
 # The terminal's Ctrl+C is for the orchestrator, which stops resources in dependency order.

@@ -11,9 +11,10 @@ public abstract class ProcessResource(string name) : Resource(name)
     public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// The scheduling niceness of its processes (0, the default, to 19). On a machine the resources share, a higher
+    /// The scheduling niceness of its processes (-20 to 19, 0 the default). On a machine the resources share, a higher
     /// value makes this one yield the CPU to the others when they compete for it, as a smaller CPU request does in
-    /// Kubernetes; it still gets all the CPU nobody else wants.
+    /// Kubernetes; it still gets all the CPU nobody else wants. A negative value makes it run first, as a server with
+    /// cores of its own would (it needs root).
     /// </summary>
     public int CpuNice { get; internal set; }
 
