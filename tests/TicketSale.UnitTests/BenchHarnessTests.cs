@@ -85,7 +85,7 @@ public sealed class BenchHarnessTests
     [Fact]
     public void A_buyer_picks_free_seats_side_by_side_in_one_row()
     {
-        var taken = new bool[300];
+        var taken = new SeatBitmap(300);
         for (var s = 0; s < 300; s++)
         {
             // Every row full but for seats 40–42 of the second row.
@@ -99,12 +99,27 @@ public sealed class BenchHarnessTests
     [Fact]
     public void Without_adjacent_seats_a_buyer_takes_any_free_ones()
     {
-        var taken = Enumerable.Repeat(true, 200).ToArray();
+        var taken = new SeatBitmap(Enumerable.Repeat((byte)0xFF, 25).ToArray(), 200);
         taken[5] = taken[150] = false;
 
         var pick = FlashSale.PickAdjacent(taken, 2);
 
         Assert.Equal([5, 150], pick!);
+    }
+
+    [Fact]
+    public void A_page_reads_the_seat_maps_bitmap_first_seat_in_the_highest_bit()
+    {
+        // Seats 0, 9 and 17 of 20 taken, as GET /api/campaigns/{id}/seats sends them; the last byte's spare bits set.
+        var taken = new SeatBitmap([0b1000_0000, 0b0100_0000, 0b0100_1111], 20);
+
+        Assert.Equal([0, 9, 17], Enumerable.Range(0, 20).Where(s => taken[s]));
+        Assert.Equal(17, taken.CountFree());
+
+        taken[9] = false;
+        taken[19] = true;
+        Assert.Equal([0, 17, 19], Enumerable.Range(0, 20).Where(s => taken[s]));
+        Assert.Equal(17, taken.CountFree());
     }
 
     [Fact]

@@ -45,6 +45,7 @@ public static class FlashSale
         var bar = run.Phase($"flash sale: {options.Buyers:N0} buyers, {campaign.Seats:N0} seats + {campaign.GeneralAdmissionCapacity:N0} GA", options.Buyers);
         await UntilBurstAsync(opensAt, options.Burst);
         var cpu = run.Cpu.Snapshot();
+        var (gen1Before, gen2Before) = (GC.CollectionCount(1), GC.CollectionCount(2));
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         using var soldOutWatch = new CancellationTokenSource();
@@ -91,6 +92,9 @@ public static class FlashSale
             ["clientSchedulingLagMaxMs"] = stats.ClientLag.TotalCount == 0 ? 0 : stats.ClientLag.GetMaxValue() / 1000.0,
             ["clientGcPauseMs"] = Math.Round(points.Sum(p => p.ClientGcPauseMs), 1),
             ["clientGcPauseWorstSecondMs"] = points.Count == 0 ? 0 : points.Max(p => p.ClientGcPauseMs),
+            // What the pauses are made of: collections of the older generations are the long ones.
+            ["clientGen1Collections"] = GC.CollectionCount(1) - gen1Before - (GC.CollectionCount(2) - gen2Before),
+            ["clientGen2Collections"] = GC.CollectionCount(2) - gen2Before,
             // Not the target's figure (which counts every hold): how much of its tail the instrument adds.
             ["holdsDuringClientGcPause"] = stats.Holds.TotalCount - stats.HoldsClientNeverPaused.TotalCount,
             ["holdP99WithoutClientGcPauseMs"] = Milliseconds(stats.HoldsClientNeverPaused, 99),
@@ -101,6 +105,12 @@ public static class FlashSale
             ["waitingRoomWaitP99Ms"] = Milliseconds(stats.Waits, 99),
             ["outcomes"] = stats.OutcomeCounts(),
             ["requests"] = stats.RequestCounts(),
+            ["peakRequestsInFlight"] = new Dictionary<string, object>
+            {
+                [$"waiting room (of {BuyerConnections.RoomConnections} connections)"] = stats.PeakInFlight(http.Room),
+                [$"seat maps, holds and purchases (of {BuyerConnections.SaleConnections})"] = stats.PeakInFlight(http.Sale),
+                [$"purchase status (of {BuyerConnections.StatusConnections})"] = stats.PeakInFlight(http.Status),
+            },
         };
     }
 
@@ -309,7 +319,7 @@ public static class FlashSale
                     }
 
                     var pick = PickAdjacent(page.Taken, quantity);
-                    if (pick is null && page.Taken.Count(taken => !taken) is > 0 and var free)
+                    if (pick is null && page.Taken.CountFree() is > 0 and var free)
                     {
                         // Fewer seats left than wanted: the buyer takes what there is.
                         quantity = free;
@@ -373,7 +383,7 @@ public static class FlashSale
         return null;
     }
 
-    private sealed record SalePage(bool[] Taken, int GeneralAdmissionLeft);
+    private sealed record SalePage(SeatBitmap Taken, int GeneralAdmissionLeft);
 
     /// <summary>Between half a second and a second and a half: looking at the map again and clicking.</summary>
     private static TimeSpan ThinkTime() => TimeSpan.FromMilliseconds(500 + Random.Shared.Next(1000));
@@ -386,15 +396,10 @@ public static class FlashSale
             if (status != HttpStatusCode.OK || body is null)
             {
                 // Unknown: the buyer tries anyway, and the answers tell.
-                return new SalePage(new bool[campaign.Seats], campaign.GeneralAdmissionCapacity);
+                return new SalePage(new SeatBitmap(campaign.Seats), campaign.GeneralAdmissionCapacity);
             }
 
-            var bitmap = Convert.FromBase64String(body.RootElement.GetProperty("taken").GetString()!);
-            var taken = new bool[campaign.Seats];
-            for (var s = 0; s < taken.Length; s++)
-            {
-                taken[s] = (bitmap[s / 8] & (0x80 >> (s % 8))) != 0;
-            }
+            var taken = new SeatBitmap(Convert.FromBase64String(body.RootElement.GetProperty("taken").GetString()!), campaign.Seats);
 
             var generalAdmission = body.RootElement.GetProperty("generalAdmission");
             return new SalePage(taken, generalAdmission.GetArrayLength() == 0 ? 0 : generalAdmission[0].GetProperty("left").GetInt32());
@@ -406,7 +411,7 @@ public static class FlashSale
     /// if no row has them. The load client runs this for every attempt of 50,000 buyers on the same cores as the
     /// system, so it scans each row once (the free run starting at each seat) and allocates only its answer.
     /// </summary>
-    public static int[]? PickAdjacent(bool[] taken, int count)
+    public static int[]? PickAdjacent(SeatBitmap taken, int count)
     {
         var rows = taken.Length / SeatsPerRow;
         var start = Random.Shared.Next(Math.Max(rows, 1));
@@ -511,7 +516,7 @@ public static class FlashSale
     {
         var options = run.Options;
         var (campaign, category) = await HotPath.BaselineCampaignAsync(run, options.GeneralAdmission, options.ReservedSeats);
-        var taken = new bool[options.ReservedSeats];
+        var taken = new SeatBitmap(options.ReservedSeats);
         var gaLeft = options.GeneralAdmission;
         using var http = BenchTarget.NewClient(1024);
         var latencies = LoadRunner.NewRecorder();
@@ -656,14 +661,20 @@ public static class FlashSale
 /// </summary>
 public sealed class BuyerConnections : IDisposable
 {
-    public const int SaleConnections = 512;
+    public const int RoomConnections = 1024;
 
-    public HttpClient Room { get; } = BenchTarget.NewClient(1024);
+    // Each buyer has connections of their own; a pool too small for the buyers acting at once makes them wait inside
+    // the load client, and that wait is counted as the system's. 512 and 256 were: peaks of 628 and 416 in flight
+    // (docs/benchmarks.md, fifteenth session). The figure peakRequestsInFlight says whether these are still enough.
+    public const int SaleConnections = 2048;
+    public const int StatusConnections = 1024;
+
+    public HttpClient Room { get; } = BenchTarget.NewClient(RoomConnections);
 
     /// <summary>Seat maps, holds and purchases.</summary>
     public HttpClient Sale { get; } = BenchTarget.NewClient(SaleConnections);
 
-    public HttpClient Status { get; } = BenchTarget.NewClient(256);
+    public HttpClient Status { get; } = BenchTarget.NewClient(StatusConnections);
 
     public void Dispose()
     {
@@ -679,6 +690,7 @@ public sealed class SaleStats
     private readonly ConcurrentDictionary<string, int> _outcomes = new();
     private readonly ConcurrentDictionary<string, int> _requests = new();
     private readonly long[] _holdCounts = new long[Enum.GetValues<Outcome>().Length];
+    private readonly ConcurrentDictionary<HttpClient, InFlight> _inFlight = new();
 
     public HistogramBase Holds { get; } = LoadRunner.NewHistogram(threadSafe: true);
 
@@ -722,12 +734,54 @@ public sealed class SaleStats
     public Task<(HttpStatusCode Status, JsonDocument? Body)> SendAsync(string kind, HttpClient http, HttpRequestMessage request)
     {
         CountRequest(kind);
-        return SaleRequests.SendAsync(http, request, CancellationToken.None);
+        return InFlightAsync(http, () => SaleRequests.SendAsync(http, request, CancellationToken.None));
     }
 
     public Task<(HttpStatusCode Status, JsonDocument? Body, TimeSpan? RetryAfter)> SendReadingRetryAfterAsync(string kind, HttpClient http, HttpRequestMessage request)
     {
         CountRequest(kind);
-        return SaleRequests.SendReadingRetryAfterAsync(http, request, CancellationToken.None);
+        return InFlightAsync(http, () => SaleRequests.SendReadingRetryAfterAsync(http, request, CancellationToken.None));
+    }
+
+    private async Task<T> InFlightAsync<T>(HttpClient http, Func<Task<T>> send)
+    {
+        var inFlight = _inFlight.GetOrAdd(http, _ => new InFlight());
+        inFlight.Enter();
+        try
+        {
+            return await send();
+        }
+        finally
+        {
+            inFlight.Exit();
+        }
+    }
+
+    /// <summary>
+    /// The most requests sent through <paramref name="http"/> at once: past its connection limit, a request waits
+    /// inside the load client for a connection, and that wait is counted in its latency as if the system took it.
+    /// </summary>
+    public int PeakInFlight(HttpClient http) => _inFlight.TryGetValue(http, out var inFlight) ? inFlight.Peak : 0;
+
+    private sealed class InFlight
+    {
+        private int _now;
+        private int _peak;
+
+        public int Peak => Volatile.Read(ref _peak);
+
+        public void Enter()
+        {
+            var now = Interlocked.Increment(ref _now);
+            for (var peak = Volatile.Read(ref _peak); now > peak; peak = Volatile.Read(ref _peak))
+            {
+                if (Interlocked.CompareExchange(ref _peak, now, peak) == peak)
+                {
+                    return;
+                }
+            }
+        }
+
+        public void Exit() => Interlocked.Decrement(ref _now);
     }
 }
