@@ -14,7 +14,8 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
     public async Task A_thousand_early_visitors_are_shuffled_then_admitted_in_that_order_at_the_configured_rate()
     {
         const int visitors = 1000;
-        const double rate = 100;
+        // Slow enough that the queue outlasts the measurement below (1,000 places take 20 s).
+        const double rate = 50;
         var opensAt = DateTimeOffset.UtcNow.AddSeconds(8);
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, perUserLimit: 4, generalAdmission: 5000,
             opensAt: opensAt, waitingRoom: true, admissionsPerSecond: rate, paceByStock: false);
@@ -60,11 +61,13 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
         output.WriteLine($"correlation of place with arrival order: {correlation:0.000}");
         Assert.InRange(correlation, -0.15, 0.15);
 
-        // The last in line watches the cursor (place - position) move.
+        // The last in line watches the cursor (place - position) move. Admission is credited by the time passed, at most
+        // a second's worth at once, so a late tick (the Worker shares the machine with the other tests) is caught up
+        // by the next one: over 8 s that moves the measured rate by 12.5% at most (over 3 s it read 133.5/s for 100).
         var last = people[places.Single(p => p.Value == visitors).Key];
         var samples = new List<(double Seconds, long Cursor)>();
         var clock = Stopwatch.StartNew();
-        while (samples.Count < 12)
+        while (samples.Count < 33)
         {
             var status = (await last.GetAsync(path)).Body!;
             samples.Add((clock.Elapsed.TotalSeconds, visitors - (long)status["position"]!));
