@@ -15,7 +15,7 @@ if ((nice != 0)); then
   # the scheduler shares the CPU between sessions by the session's niceness, not the process's: set both. The kernel
   # takes one autogroup change per 100 ms across the machine, hence the retries. A negative niceness (a higher
   # priority) needs root or CAP_SYS_NICE; without it the resource runs at the default priority, and says so.
-  if [[ -w /proc/self/autogroup ]]; then
+  if [[ -w /proc/self/autogroup ]] && ((nice > 0 || EUID == 0)); then
     for _ in 1 2 3 4 5 6 7 8 9 10; do
       echo "$nice" 2>/dev/null >/proc/self/autogroup && break
       sleep 0.1
