@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using TicketSale.Bench.Scenarios;
 
 namespace TicketSale.Bench;
 
@@ -67,8 +68,8 @@ public static class Invariants
             }
 
             var map = await target.Http.GetFromJsonAsync<JsonObject>(new Uri(target.Web, $"/api/campaigns/{campaign.Id}/seats"));
-            var bitmap = Convert.FromBase64String((string)map!["taken"]!);
-            var shownFree = sold.Count(s => (bitmap[s / 8] & (0x80 >> (s % 8))) == 0);
+            var taken = new SeatBitmap(Convert.FromBase64String((string)map!["taken"]!), campaign.Seats);
+            var shownFree = sold.Count(s => !taken[s]);
             if (shownFree > 0)
             {
                 violations.Add($"campaign {campaign.Id}: {shownFree} sold seats shown as free by Redis");
