@@ -1,2 +1,4 @@
 global using TicketSale.Api;
 global using TicketSale.Api.Apis;
+global using TicketSale.Core.Auth;
+global using TicketSale.Core.RateLimiting;

@@ -4,10 +4,11 @@ using TicketSale.Api.Auth;
 using TicketSale.Api.Infrastructure;
 using TicketSale.Api.RateLimiting;
 using TicketSale.Api.Sales;
-using TicketSale.Api.WaitingRoom;
 using TicketSale.Core.Data;
+using TicketSale.Core.Http;
 using TicketSale.Core.Inventory;
 using TicketSale.Core.Payments;
+using TicketSale.Core.WaitingRoom;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -74,7 +75,6 @@ app.MapInstanceApi();
 app.MapAuthApi();
 app.MapAdminApi();
 app.MapCampaignsApi();
-app.MapWaitingRoomApi();
 app.MapHoldsApi();
 app.MapPurchasesApi();
 app.MapOrdersApi();

@@ -42,10 +42,13 @@ builder.AddProject<Projects.TicketSale_Worker>("worker")
     .WithReference(payments).WaitFor(payments)
     .WithCpuNice(10);
 
+// The gateway answers the waiting room itself (checking access tokens, issuing admission tokens): it shares both keys.
 builder.AddProject<Projects.TicketSale_Web>("web")
     .WithHttpEndpoint(port: 5080)
     .WithReference(cache).WaitFor(cache)
-    .WithReference(api).WaitFor(api);
+    .WithReference(api).WaitFor(api)
+    .WithEnvironment("Auth__SigningKey", jwtSigningKey)
+    .WithEnvironment("WaitingRoom__SigningKey", admissionKey);
 
 builder.Build().Run();
 

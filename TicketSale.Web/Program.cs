@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.HttpOverrides;
+using TicketSale.Core.Http;
 using TicketSale.Web.Gateway;
 using TicketSale.Web.Sessions;
+using TicketSale.Web.WaitingRoom;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -14,10 +16,12 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     kestrel.Limits.MaxRequestLineSize = 8 * 1024;
 });
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<TransientFailureExceptionHandler>();
 builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
 builder.Services.AddHsts(o => { o.MaxAge = TimeSpan.FromDays(365); o.IncludeSubDomains = true; });
 builder.AddBrowserSessions();
 builder.Services.AddApiGateway();
+builder.Services.AddWaitingRoom();
 builder.Services.AddHttpClient(ApiReachableHealthCheck.HttpClientName);
 builder.Services.AddHealthChecks().AddCheck<ApiReachableHealthCheck>("api", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
@@ -37,15 +41,17 @@ if (!app.Environment.IsDevelopment())
 app.UseSecurityHeaders();
 app.UseDefaultFiles();
 app.UseStaticFiles();
-app.UseAuthentication();
-app.UseAuthorization();
+// The waiting room's gate first: a request it turns away costs nothing more (no session, no token check).
 app.UseRateLimiter();
+app.UseAuthentication();
+app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api => api.Use(BrowserSessions.ForwardSessionAsync));
+app.UseAuthorization();
 
 app.MapDefaultEndpoints();
 app.MapBrowserSessions();
+app.MapWaitingRoomApi();
 app.MapReverseProxy(proxy =>
 {
-    proxy.Use(BrowserSessions.ForwardSessionAsync);
     proxy.Use(RetryOnRefusedConnection.InvokeAsync);
     proxy.UseSessionAffinity();
     proxy.UseLoadBalancing();

@@ -18,7 +18,7 @@ public static class AdminApi
 
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(AuthExtensions.AdminPolicy);
+        var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(TokenValidation.AdminPolicy);
         admin.MapPost("/venues", CreateVenueAsync);
         admin.MapGet("/venues/{id:guid}", GetVenueAsync);
         admin.MapGet("/campaigns", async (TicketSaleDbContext db) => TypedResults.Ok(await db.Campaigns.AsNoTracking()
@@ -259,7 +259,7 @@ public static class AdminApi
 
 /// <summary>Moves campaigns through draft → published → on sale → closed, and keeps their waiting room in step.</summary>
 public sealed class CampaignLifecycle(TicketSaleDbContext db, CampaignCatalog catalog, InventoryLoader loader, SeatInventory inventory,
-    Core.WaitingRoom.WaitingRoom room, IOptions<WaitingRoom.WaitingRoomOptions> roomOptions)
+    Core.WaitingRoom.WaitingRoom room, IOptions<Core.WaitingRoom.WaitingRoomOptions> roomOptions)
 {
     /// <summary>Switches the waiting room on or off, or changes its rate — also in the middle of a sale.</summary>
     public async Task<Results<Ok<CampaignDetails>, ProblemHttpResult>> ConfigureWaitingRoomAsync(Guid id, WaitingRoomRequest request)

@@ -52,10 +52,10 @@ public static class AuthApi
     {
         var email = request.Email.Trim().ToLowerInvariant();
         var throttle = await buckets.TakeAsync(RateLimitExtensions.SignInBuckets(context, email));
-        RateLimitExtensions.Apply(context.Response, throttle);
+        HttpRateLimits.Apply(context.Response, throttle);
         if (!throttle.Allowed)
         {
-            return RateLimitExtensions.TooManyRequests(throttle);
+            return HttpRateLimits.TooManyRequests(throttle);
         }
 
         var user = await db.Users.FirstOrDefaultAsync(u => u.Email == email);

@@ -21,6 +21,12 @@ public static class CampaignsApi
         campaigns.MapGet("/{id:guid}", GetAsync);
         campaigns.MapGet("/{id:guid}/seats", GetSeatsAsync);
         campaigns.MapGet("/{id:guid}/seats/events", StreamSeatChangesAsync);
+
+        // For the gateway, which answers the waiting room itself and has no database: whatever the campaign's status,
+        // and outside the clients' rate limits. The gateway routes /api only, so no client reaches it through there.
+        app.MapGet("/internal/campaigns/{id:guid}", async Task<Results<Ok<CampaignDetails>, ProblemHttpResult>> (Guid id, CampaignCatalog catalog, HttpContext context) =>
+            await catalog.GetAsync(id, context.RequestAborted) is { } campaign ? TypedResults.Ok(campaign) : Problems.NotFound("No such campaign."))
+            .ExcludeFromDescription();
         return app;
     }
 

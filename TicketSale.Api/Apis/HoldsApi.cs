@@ -6,8 +6,8 @@ using TicketSale.Api.Auth;
 using TicketSale.Api.Infrastructure;
 using TicketSale.Api.RateLimiting;
 using TicketSale.Api.Sales;
-using TicketSale.Api.WaitingRoom;
 using TicketSale.Core.Inventory;
+using TicketSale.Core.WaitingRoom;
 
 namespace TicketSale.Api.Apis;
 
@@ -15,7 +15,7 @@ public static class HoldsApi
 {
     public static IEndpointRouteBuilder MapHoldsApi(this IEndpointRouteBuilder app)
     {
-        var holds = app.MapGroup("/api/campaigns/{campaignId:guid}/holds").WithTags("Holds").RequireAuthorization(AuthExtensions.CustomerPolicy);
+        var holds = app.MapGroup("/api/campaigns/{campaignId:guid}/holds").WithTags("Holds").RequireAuthorization(TokenValidation.CustomerPolicy);
         holds.MapPost("/", PlaceAsync);
         holds.MapGet("/{holdId:guid}", GetAsync);
         holds.MapDelete("/{holdId:guid}", ReleaseAsync);
@@ -83,7 +83,7 @@ public static class HoldsApi
         var holdId = Guid.CreateVersion7();
         var quantity = isGeneralAdmission ? request.Quantity!.Value : 0;
         // The rate limit is checked inside the hold script, its buckets in the campaign's hash slot.
-        var buckets = RateLimitExtensions.Buckets(context, RateLimitClasses.Holds, keyPrefix: "");
+        var buckets = HttpRateLimits.Buckets(context, RateLimitClasses.Holds, keyPrefix: "");
         var result = await inventory.HoldAsync(campaignId, holdId, user.UserId(), TimeSpan.FromSeconds(campaign.HoldSeconds), campaign.PerUserLimit,
             request.GeneralAdmissionCategoryId, quantity, seats, buckets);
         if (result.Status == HoldStatus.NotLoaded)
@@ -96,12 +96,12 @@ public static class HoldsApi
 
         if (result.Rate is { } rate)
         {
-            RateLimitExtensions.Apply(context.Response, rate);
+            HttpRateLimits.Apply(context.Response, rate);
         }
 
         return result.Status switch
         {
-            HoldStatus.RateLimited => RateLimitExtensions.TooManyRequests(result.Rate!),
+            HoldStatus.RateLimited => HttpRateLimits.TooManyRequests(result.Rate!),
             HoldStatus.Held => TypedResults.Created($"/api/campaigns/{campaignId}/holds/{holdId}",
                 new HoldResponse(holdId, campaignId, seats, request.GeneralAdmissionCategoryId, quantity, result.ExpiresAt, null)),
             HoldStatus.Taken => Problems.Conflict("Some of these seats are no longer available.", "seats-taken",

@@ -15,7 +15,7 @@ public static class OrdersApi
 {
     public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder app)
     {
-        var orders = app.MapGroup("/api/orders").WithTags("Orders").RequireAuthorization(AuthExtensions.CustomerPolicy);
+        var orders = app.MapGroup("/api/orders").WithTags("Orders").RequireAuthorization(TokenValidation.CustomerPolicy);
         orders.MapGet("/", async (ClaimsPrincipal user, TicketSaleDbContext db) => TypedResults.Ok(await db.Orders.AsNoTracking()
             .Where(o => o.UserId == user.UserId())
             .OrderByDescending(o => o.CreatedAt)

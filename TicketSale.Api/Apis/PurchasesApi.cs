@@ -25,7 +25,7 @@ public static partial class PurchasesApi
 
     public static IEndpointRouteBuilder MapPurchasesApi(this IEndpointRouteBuilder app)
     {
-        var purchases = app.MapGroup("/api/purchases").WithTags("Purchases").RequireAuthorization(AuthExtensions.CustomerPolicy);
+        var purchases = app.MapGroup("/api/purchases").WithTags("Purchases").RequireAuthorization(TokenValidation.CustomerPolicy);
         // A purchase's rate limit is checked in the script that pins its hold (one round trip), its buckets in the
         // campaign's hash slot; the status reads have the class's buckets of their own.
         purchases.MapPost("/", PurchaseAsync);
@@ -66,16 +66,16 @@ public static partial class PurchasesApi
 
         try
         {
-            var (answer, rate) = await AcceptAsync(request, userId, RateLimitExtensions.Buckets(context, RateLimitClasses.Purchases, keyPrefix: RateLimitClasses.Purchases + ":"),
+            var (answer, rate) = await AcceptAsync(request, userId, HttpRateLimits.Buckets(context, RateLimitClasses.Purchases, keyPrefix: RateLimitClasses.Purchases + ":"),
                 catalog, inventory, publisher, options.Value, time);
             if (rate is { } decision)
             {
-                RateLimitExtensions.Apply(context.Response, decision);
+                HttpRateLimits.Apply(context.Response, decision);
                 if (!decision.Allowed)
                 {
                     // Not an answer to keep: the same key, sent again once the bucket has a token, is a new attempt.
                     await idempotency.AbandonAsync(userId, key);
-                    return RateLimitExtensions.TooManyRequests(decision);
+                    return HttpRateLimits.TooManyRequests(decision);
                 }
             }
 

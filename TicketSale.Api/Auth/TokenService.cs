@@ -17,8 +17,6 @@ public sealed class TokenService(IOptions<AuthOptions> options, IConnectionMulti
 {
     private readonly AuthOptions _options = options.Value;
 
-    public static SymmetricSecurityKey SigningKey(AuthOptions options) => new(Encoding.UTF8.GetBytes(options.SigningKey));
-
     public async Task<TokenResponse> IssueAsync(User user)
     {
         var now = time.GetUtcNow();
@@ -35,7 +33,7 @@ public sealed class TokenService(IOptions<AuthOptions> options, IConnectionMulti
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = (now + _options.AccessTokenLifetime).UtcDateTime,
-            SigningCredentials = new SigningCredentials(SigningKey(_options), SecurityAlgorithms.HmacSha256),
+            SigningCredentials = new SigningCredentials(TokenValidation.SigningKey(_options), SecurityAlgorithms.HmacSha256),
         });
 
         var refresh = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));

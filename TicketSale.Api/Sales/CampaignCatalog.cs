@@ -3,18 +3,17 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Hybrid;
 using StackExchange.Redis;
 using TicketSale.Core.Data;
+using TicketSale.Core.Messaging;
 
 namespace TicketSale.Api.Sales;
 
 /// <summary>
 /// Campaign details, read on every hold and purchase, cached in memory and Redis (HybridCache) so a flash sale does
 /// not send each request to PostgreSQL. HybridCache removes an entry from Redis and from this replica's memory
-/// only, so an admin change is also announced on a Redis channel, on which every replica drops its memory copy.
+/// only, so an admin change is also announced (<see cref="CampaignChanges"/>).
 /// </summary>
 public sealed class CampaignCatalog(HybridCache cache, IServiceScopeFactory scopes, IConnectionMultiplexer redis)
 {
-    public static readonly RedisChannel InvalidationChannel = RedisChannel.Literal("ts:catalog:invalidate");
-
     private static readonly HybridCacheEntryOptions s_entry = new() { Expiration = TimeSpan.FromMinutes(5), LocalCacheExpiration = TimeSpan.FromMinutes(1) };
     private const string ListKey = "ts:catalog:list";
 
@@ -49,7 +48,7 @@ public sealed class CampaignCatalog(HybridCache cache, IServiceScopeFactory scop
     public async Task InvalidateAsync(Guid campaignId)
     {
         await RemoveLocalAsync(campaignId);
-        await redis.GetSubscriber().PublishAsync(InvalidationChannel, campaignId.ToString("N"));
+        await CampaignChanges.AnnounceAsync(redis, campaignId);
     }
 
     // The list first: whoever sees a campaign's new version on a replica then sees it in that replica's list too.
@@ -120,14 +119,7 @@ public sealed record GeneralAdmissionView(Guid Id, string Name, int Capacity, lo
 public sealed class CatalogInvalidationListener(CampaignCatalog catalog, IConnectionMultiplexer redis) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) =>
-        redis.GetSubscriber().SubscribeAsync(CampaignCatalog.InvalidationChannel, (channel, message) =>
-        {
-            if (Guid.TryParse((string?)message, out var campaignId))
-            {
-                _ = catalog.RemoveLocalAsync(campaignId);
-            }
-        });
+        CampaignChanges.SubscribeAsync(redis, catalog.RemoveLocalAsync);
 
-    public Task StopAsync(CancellationToken cancellationToken) =>
-        redis.GetSubscriber().UnsubscribeAsync(CampaignCatalog.InvalidationChannel);
+    public Task StopAsync(CancellationToken cancellationToken) => CampaignChanges.UnsubscribeAsync(redis);
 }

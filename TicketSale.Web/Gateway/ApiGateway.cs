@@ -12,9 +12,9 @@ internal static class ApiGateway
     private static readonly TimeSpan s_passiveWindow = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Reverse-proxies <c>/api/**</c> to the Api replicas (the waiting room's requests bounded at the edge, see
-    /// <see cref="WaitingRoomAdmission"/>): round-robin over the replicas that pass the active health
-    /// probe, and passive health so a replica that refuses connections leaves the rotation at its first failure
+    /// Reverse-proxies <c>/api/**</c> to the Api replicas, all but the waiting room (answered here, see
+    /// <see cref="WaitingRoom.WaitingRoomApi"/>): round-robin over the replicas that pass the active health probe,
+    /// and passive health so a replica that refuses connections leaves the rotation at its first failure
     /// rather than at the next probe.
     /// </summary>
     public static IServiceCollection AddApiGateway(this IServiceCollection services)
@@ -26,15 +26,6 @@ internal static class ApiGateway
                     RouteId = "api",
                     ClusterId = "api",
                     Match = new RouteMatch { Path = "/api/{**catch-all}" },
-                },
-                new RouteConfig
-                {
-                    RouteId = "waiting-room",
-                    ClusterId = "api",
-                    Order = -1,
-                    // Joins and polls; a visitor leaving (DELETE) is cheap and frees room, so it is never turned away.
-                    Match = new RouteMatch { Path = "/api/campaigns/{campaignId}/waiting-room", Methods = ["GET", "POST"] },
-                    RateLimiterPolicy = WaitingRoomAdmission.Policy,
                 },
             ],
             [

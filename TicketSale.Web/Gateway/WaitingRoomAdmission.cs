@@ -6,14 +6,14 @@ using Microsoft.Extensions.Options;
 
 namespace TicketSale.Web.Gateway;
 
-/// <summary>How many waiting-room requests (joins and polls) the gateway lets through to the Api at a time.</summary>
+/// <summary>How many waiting-room requests (joins and polls) the gateway serves at a time.</summary>
 public sealed class WaitingRoomAdmissionOptions
 {
     public const string Section = "Gateway:WaitingRoom";
 
     /// <summary>
-    /// Small on purpose: a waiting-room request takes a few milliseconds, so 16 at a time still serve thousands a
-    /// second, and a herd of joins cannot take the whole machine from the visitors already buying.
+    /// Small on purpose: a waiting-room request is one Redis call, so 16 at a time still
+    /// serve thousands a second, and a herd of joins cannot take the whole machine from the visitors already buying.
     /// </summary>
     [Range(1, 100_000)]
     public int ConcurrencyLimit { get; set; } = 16;
@@ -32,7 +32,7 @@ public sealed class WaitingRoomAdmissionOptions
 
 /// <summary>
 /// The waiting room is where the herd lands: tens of thousands of joins in seconds, more than the machine can serve.
-/// Unbounded, they queue inside the gateway and the Api, and everything behind them waits as long — holds of the
+/// Unbounded, they queue inside the gateway and Redis, and everything behind them waits as long — holds of the
 /// visitors already let in included (the bench measured holds at a 7 s median while a 10 s burst of joins queued).
 /// Bounded at the edge, the surplus is answered at once with 503 and Retry-After, a visitor's place once given is
 /// kept, and the rest of the Api keeps its speed.

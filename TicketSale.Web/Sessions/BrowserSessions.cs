@@ -106,8 +106,9 @@ public static class BrowserSessions
     }
 
     /// <summary>
-    /// In front of the proxy: a request that rides on the session cookie gets the Api's Bearer token, and if it
-    /// changes state it must prove it came from our own pages. Requests bearing their own token pass untouched.
+    /// In front of the Api's routes (proxied, or the waiting room answered here): a request that rides on the session
+    /// cookie gets the Api's Bearer token, and if it changes state it must prove it came from our own pages. Requests
+    /// bearing their own token pass untouched.
     /// </summary>
     public static async Task ForwardSessionAsync(HttpContext context, Func<Task> next)
     {

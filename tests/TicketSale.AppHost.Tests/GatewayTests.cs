@@ -62,8 +62,8 @@ public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<Gateway
         var room = new Uri($"/api/campaigns/{Guid.NewGuid()}/waiting-room", UriKind.Relative);
 
         // One waiting-room request at a time and none queued (GatewayFixture): of 200 arriving together, the surplus
-        // is answered at the gateway with 503, a problem and Retry-After (1 to 4 s, spread); the rest reach the Api
-        // (401: anonymous). Meanwhile the rest of the API is not limited.
+        // is answered with 503, a problem and Retry-After (1 to 4 s, spread) before any other work; the rest reach the
+        // waiting room, which the gateway answers itself (401: anonymous). Meanwhile the rest of the API is not limited.
         var other = ServedByAsync(web, requests: 20);
         var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(async _ =>
         {

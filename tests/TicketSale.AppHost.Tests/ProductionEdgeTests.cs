@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using TicketSale.AppHost.Hosting.Resources;
 
 namespace TicketSale.AppHost.Tests;
@@ -15,6 +16,8 @@ public sealed class ProductionEdgeTests
         builder.AddProject<Projects.TicketSale_Web>("web")
             .WithReference(cache).WaitFor(cache)
             .WithEnvironment("services__api__http__0", "http://127.0.0.1:9") // no Api in this model
+            .WithEnvironment("Auth__SigningKey", Convert.ToHexString(RandomNumberGenerator.GetBytes(32)))
+            .WithEnvironment("WaitingRoom__SigningKey", Convert.ToHexString(RandomNumberGenerator.GetBytes(32)))
             .WithEnvironment("ASPNETCORE_HTTPS_PORT", "443")
             .WithHttpHealthCheck("/alive");
         await using var app = builder.Build();

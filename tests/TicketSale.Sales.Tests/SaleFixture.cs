@@ -42,15 +42,21 @@ public class SaleFixture : IAsyncLifetime
     {
         App = DistributedApplicationTestingBuilder.Create<Program>(builder =>
         {
-            var api = builder.CreateResourceBuilder<ProjectResource>("api").WithEnvironment("Sales__PurchaseDeadline", PurchaseDeadline.ToString())
-                .WithEnvironment("WaitingRoom__ShoppingWindow", ShoppingWindow.ToString())
-                .WithEnvironment("WaitingRoom__OpeningPollsPerSecond", OpeningPollsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            builder.CreateResourceBuilder<ProjectResource>("api").WithEnvironment("Sales__PurchaseDeadline", PurchaseDeadline.ToString());
+            // The waiting room's settings and the rate limits are read by the Api and by the gateway, which answers
+            // the waiting room itself.
+            foreach (var service in new[] { "api", "web" }.Select(builder.CreateResourceBuilder<ProjectResource>))
+            {
+                service.WithEnvironment("WaitingRoom__ShoppingWindow", ShoppingWindow.ToString())
+                    .WithEnvironment("WaitingRoom__OpeningPollsPerSecond", OpeningPollsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                ConfigureRateLimits(service);
+            }
+
             // The tests' own clients share the machine with the system (a deployment's clients do not), dozens of
             // parallel tests at once: a Worker yielding to them missed a 30-second wait for its reconciliation in one
             // clean-clone run. Its timed jobs are what these tests check, so it runs at the others' priority here; the
             // AppHost tests check the priority Program.cs gives it.
             builder.CreateResourceBuilder<ProjectResource>("worker").WithEnvironment("Inventory__ReconcileInterval", "00:00:02").WithCpuNice(0);
-            ConfigureRateLimits(api);
         });
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await App.StartAsync(timeout.Token);
@@ -63,13 +69,13 @@ public class SaleFixture : IAsyncLifetime
     /// Every request of these tests comes from one loopback address and a few users, thousands a second: the limits
     /// are set out of their way here, and tested on their own with tight ones.
     /// </summary>
-    protected virtual void ConfigureRateLimits(IResourceBuilder<ProjectResource> api)
+    protected virtual void ConfigureRateLimits(IResourceBuilder<ProjectResource> service)
     {
         foreach (var (limitClass, buckets) in new[] { ("auth", new[] { "PerIp" }), ("signin", new[] { "PerUser" }), ("holds", new[] { "PerUser", "PerIp" }), ("purchases", new[] { "PerUser", "PerIp" }), ("reads", new[] { "PerIp" }), ("waitingroom", new[] { "PerIp" }) })
         {
             foreach (var bucket in buckets)
             {
-                api.WithEnvironment($"RateLimits__Classes__{limitClass}__{bucket}__Capacity", "1000000")
+                service.WithEnvironment($"RateLimits__Classes__{limitClass}__{bucket}__Capacity", "1000000")
                     .WithEnvironment($"RateLimits__Classes__{limitClass}__{bucket}__PerSecond", "1000000");
             }
         }

@@ -172,6 +172,75 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task The_gateway_answers_the_waiting_room_itself_for_bearer_tokens_and_cookie_sessions_alike()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 10,
+            opensAt: DateTimeOffset.UtcNow.AddSeconds(-1), waitingRoom: true, admissionsPerSecond: 100, paceByStock: false);
+        var customer = await fixture.NewCustomerAsync();
+        var path = $"/api/campaigns/{campaign.Id}/waiting-room";
+        static bool FromAnApi(HttpResponseMessage response) => response.Headers.Contains("X-Served-By");
+
+        // Every answer an Api replica gives carries X-Served-By; the waiting room's come from the gateway alone.
+        using var bearer = new HttpClient { BaseAddress = fixture.Web };
+        bearer.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", customer.AccessToken);
+        using (var orders = await bearer.GetAsync("/api/orders"))
+        {
+            Assert.Equal(HttpStatusCode.OK, orders.StatusCode);
+            Assert.True(FromAnApi(orders));
+        }
+
+        using (var joined = await bearer.PostAsync(path, null))
+        {
+            Assert.Equal(HttpStatusCode.OK, joined.StatusCode);
+            Assert.False(FromAnApi(joined));
+        }
+
+        // A cookie session: the gateway turns it into the same token, and a join or a leave needs the antiforgery token.
+        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = fixture.Web };
+        using var login = await browser.PostAsync("/bff/login", System.Net.Http.Json.JsonContent.Create(new { email = customer.Email, password = "a long enough password" }));
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        var xsrf = (string)JsonNode.Parse(await login.Content.ReadAsStringAsync())!["antiforgeryToken"]!;
+        using (var forged = await browser.PostAsync(path, null))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
+        }
+
+        using var join = new HttpRequestMessage(HttpMethod.Post, path);
+        join.Headers.Add("X-XSRF-TOKEN", xsrf);
+        using (var joined = await browser.SendAsync(join))
+        {
+            Assert.Equal(HttpStatusCode.OK, joined.StatusCode);
+            Assert.False(FromAnApi(joined));
+        }
+
+        // The same visitor, whichever way they come: the same place (once the Worker's pump has opened the room).
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        JsonNode state;
+        while (true)
+        {
+            using var byCookie = await browser.GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, byCookie.StatusCode);
+            state = JsonNode.Parse(await byCookie.Content.ReadAsStringAsync())!;
+            if ((string)state["state"]! != "PreQueue" || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Contains((string)state["state"]!, new[] { "Waiting", "Admitted" });
+        using var byToken = await bearer.GetAsync(path);
+        Assert.Equal((long)state["place"]!, (long)JsonNode.Parse(await byToken.Content.ReadAsStringAsync())!["place"]!);
+
+        using var leave = new HttpRequestMessage(HttpMethod.Delete, path);
+        leave.Headers.Add("X-XSRF-TOKEN", xsrf);
+        using var left = await browser.SendAsync(leave);
+        Assert.Equal(HttpStatusCode.NoContent, left.StatusCode);
+        Assert.False(FromAnApi(left));
+    }
+
+    [Fact]
     public async Task The_rate_can_be_changed_during_the_sale_and_the_room_switched_off()
     {
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 5000,

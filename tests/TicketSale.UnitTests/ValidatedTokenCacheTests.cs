@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using TicketSale.Api.Auth;
+using TicketSale.Core.Auth;
 
 namespace TicketSale.UnitTests;
 

@@ -21,6 +21,9 @@ public sealed class BenchTarget : IAsyncDisposable
     private static readonly (string Class, string[] Buckets)[] s_rateLimitBuckets =
         [("auth", ["PerIp"]), ("signin", ["PerUser"]), ("holds", ["PerUser", "PerIp"]), ("purchases", ["PerUser", "PerIp"]), ("reads", ["PerIp"]), ("waitingroom", ["PerIp"])];
 
+    /// <summary>The Api, and the gateway, which answers the waiting room.</summary>
+    private static readonly string[] s_rateLimitedServices = ["api", "web"];
+
     private readonly DistributedApplication? _app;
     private readonly string _stateDirectory;
     private string? _adminToken;
@@ -72,14 +75,16 @@ public sealed class BenchTarget : IAsyncDisposable
             // validation on every resolve: about a tenth of the Api's CPU per hold, measured (docs/benchmarks.md).
             builder.Options.EnvironmentName = "Production";
 
-            var api = builder.CreateResourceBuilder<ProjectResource>("api")
-                .WithEnvironment("RateLimits__LocalPerIpPerSecond", "1000000");
-            foreach (var (limitClass, buckets) in s_rateLimitBuckets)
+            builder.CreateResourceBuilder<ProjectResource>("api").WithEnvironment("RateLimits__LocalPerIpPerSecond", "1000000");
+            foreach (var service in s_rateLimitedServices.Select(builder.CreateResourceBuilder<ProjectResource>))
             {
-                foreach (var bucket in buckets)
+                foreach (var (limitClass, buckets) in s_rateLimitBuckets)
                 {
-                    api.WithEnvironment($"RateLimits__Classes__{limitClass}__{bucket}__Capacity", "1000000")
-                        .WithEnvironment($"RateLimits__Classes__{limitClass}__{bucket}__PerSecond", "1000000");
+                    foreach (var bucket in buckets)
+                    {
+                        service.WithEnvironment($"RateLimits__Classes__{limitClass}__{bucket}__Capacity", "1000000")
+                            .WithEnvironment($"RateLimits__Classes__{limitClass}__{bucket}__PerSecond", "1000000");
+                    }
                 }
             }
         });

@@ -6,7 +6,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using TicketSale.Core.Data;
 
-namespace TicketSale.Api.Auth;
+namespace TicketSale.Core.Auth;
 
 /// <summary>
 /// Access tokens this replica has already validated, so that the next request with the same token is not parsed and

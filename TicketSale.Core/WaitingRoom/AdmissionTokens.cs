@@ -1,11 +1,11 @@
+using System.Buffers.Text;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.Tokens;
 
-namespace TicketSale.Api.WaitingRoom;
+namespace TicketSale.Core.WaitingRoom;
 
 public sealed class WaitingRoomOptions
 {
@@ -56,7 +56,8 @@ public sealed class AdmissionTokens(IOptions<WaitingRoomOptions> options)
     public string Issue(Guid campaignId, Guid visitor, DateTimeOffset expires)
     {
         var payload = $"{campaignId:N}.{visitor:N}.{expires.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}";
-        return Base64UrlEncoder.Encode(payload) + "." + Base64UrlEncoder.Encode(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(payload)));
+        var bytes = Encoding.UTF8.GetBytes(payload);
+        return Base64Url.EncodeToString(bytes) + "." + Base64Url.EncodeToString(HMACSHA256.HashData(_key, bytes));
     }
 
     public bool IsValid(string? token, Guid campaignId, Guid visitor, DateTimeOffset now)
@@ -68,9 +69,10 @@ public sealed class AdmissionTokens(IOptions<WaitingRoomOptions> options)
 
         try
         {
-            var payload = Base64UrlEncoder.Decode(encodedPayload);
-            var signature = Base64UrlEncoder.DecodeBytes(encodedSignature);
-            var expected = HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(payload));
+            var bytes = Base64Url.DecodeFromChars(encodedPayload);
+            var signature = Base64Url.DecodeFromChars(encodedSignature);
+            var expected = HMACSHA256.HashData(_key, bytes);
+            var payload = Encoding.UTF8.GetString(bytes);
             return CryptographicOperations.FixedTimeEquals(signature, expected)
                 && payload.Split('.') is [var campaign, var user, var expiry]
                 && campaign == campaignId.ToString("N")

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace TicketSale.Api.RateLimiting;
+namespace TicketSale.Core.RateLimiting;
 
 /// <summary>Limits per endpoint class, from configuration ("RateLimits:Classes:holds:PerUser:Capacity" …).</summary>
 public sealed class RateLimitOptions

@@ -1,16 +1,18 @@
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using RabbitMQ.Client.Exceptions;
 using StackExchange.Redis;
 
-namespace TicketSale.Api.Infrastructure;
+namespace TicketSale.Core.Http;
 
 /// <summary>
-/// A dependency that is down or restarting (PostgreSQL, Redis, the broker) answers as 503 with Retry-After: the
+/// A dependency that is down or restarting (PostgreSQL, Redis, the broker, the Api behind the gateway) answers as 503 with Retry-After: the
 /// client knows to come back, and nothing is reported as a server bug.
 /// </summary>
-internal sealed class TransientFailureExceptionHandler(IProblemDetailsService problemDetails, ILogger<TransientFailureExceptionHandler> logger) : IExceptionHandler
+public sealed class TransientFailureExceptionHandler(IProblemDetailsService problemDetails, ILogger<TransientFailureExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -39,7 +41,7 @@ internal sealed class TransientFailureExceptionHandler(IProblemDetailsService pr
     {
         for (var ex = exception; ex is not null; ex = ex.InnerException)
         {
-            if (ex is NpgsqlException { IsTransient: true } or RedisConnectionException or RedisTimeoutException or TicketSale.Core.Inventory.InventoryUnavailableException
+            if (ex is NpgsqlException { IsTransient: true } or RedisConnectionException or RedisTimeoutException or Inventory.InventoryUnavailableException
                 or BrokerUnreachableException or AlreadyClosedException or SocketException or TimeoutException)
             {
                 return true;

@@ -1,37 +1,56 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using TicketSale.Api.Auth;
-using TicketSale.Api.Infrastructure;
-using TicketSale.Api.RateLimiting;
-using TicketSale.Api.Sales;
-using TicketSale.Api.WaitingRoom;
+using TicketSale.Core.Auth;
+using TicketSale.Core.RateLimiting;
 using TicketSale.Core.WaitingRoom;
+using TicketSale.Web.Gateway;
 
-namespace TicketSale.Api.Apis;
+namespace TicketSale.Web.WaitingRoom;
 
+/// <summary>
+/// The waiting room, answered here at the edge as hosted waiting rooms answer at the CDN: its joins and polls are
+/// most of a flash sale's requests (72% in the bench), and each costs one Redis script call. Proxied to an Api they
+/// cost a second HTTP hop each, which on a saturated machine was most of their price (docs/benchmarks.md). The
+/// Api checks the admission tokens issued here on every hold.
+/// </summary>
 public static class WaitingRoomApi
 {
+    public static IServiceCollection AddWaitingRoom(this IServiceCollection services)
+    {
+        services.AddTicketSaleTokenValidation();
+        services.AddOptions<WaitingRoomOptions>().BindConfiguration(WaitingRoomOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<AdmissionTokens>();
+        services.AddSingleton<Core.WaitingRoom.WaitingRoom>();
+        services.AddSingleton<TokenBuckets>();
+        services.AddHybridCache();
+        services.AddSingleton<CampaignLookup>();
+        services.AddHostedService<CampaignChangeListener>();
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapWaitingRoomApi(this IEndpointRouteBuilder app)
     {
         var room = app.MapGroup("/api/campaigns/{campaignId:guid}/waiting-room").WithTags("Waiting room")
-            .RequireAuthorization(AuthExtensions.CustomerPolicy);
+            .RequireAuthorization(TokenValidation.CustomerPolicy);
         // Joins and polls are limited inside the waiting room's own script, their buckets in the campaign's hash slot:
-        // one Redis round trip each, for most of a sale's requests.
-        room.MapPost("/", JoinAsync);
-        room.MapGet("/", StatusAsync);
+        // one Redis round trip each. The gateway's gate bounds how many it serves at a time; a visitor leaving is cheap
+        // and frees room, so it is never turned away there.
+        room.MapPost("/", JoinAsync).RequireRateLimiting(WaitingRoomAdmission.Policy);
+        room.MapGet("/", StatusAsync).RequireRateLimiting(WaitingRoomAdmission.Policy);
         room.MapDelete("/", LeaveAsync).WithRateLimitClass(RateLimitClasses.Reads);
         return app;
     }
 
     /// <summary>Takes a place (or finds the one this visitor already has: a second tab keeps the same place).</summary>
     private static async Task<Results<Ok<WaitingRoomResponse>, ProblemHttpResult>> JoinAsync(
-        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignCatalog catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
+        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
         IOptions<WaitingRoomOptions> options, TimeProvider time)
     {
-        if (await catalog.GetAsync(campaignId) is not { Status: "Published" or "OnSale" } campaign)
+        if (await catalog.GetAsync(campaignId, context.RequestAborted) is not { Status: "Published" or "OnSale" } campaign)
         {
-            return Problems.NotFound("No such campaign open for sale.");
+            return NotFound("No such campaign open for sale.");
         }
 
         if (!campaign.WaitingRoomEnabled)
@@ -40,33 +59,33 @@ public static class WaitingRoomApi
         }
 
         var reply = await room.JoinAsync(campaignId, user.UserId(), Buckets(context));
-        RateLimitExtensions.Apply(context.Response, reply.Rate);
+        HttpRateLimits.Apply(context.Response, reply.Rate);
         return reply.Visitor is { } visitor
             ? TypedResults.Ok(Describe(campaign, visitor, user.UserId(), tokens, options.Value, time))
-            : RateLimitExtensions.TooManyRequests(reply.Rate);
+            : HttpRateLimits.TooManyRequests(reply.Rate);
     }
 
     private static async Task<Results<Ok<WaitingRoomResponse>, ProblemHttpResult>> StatusAsync(
-        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignCatalog catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
+        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
         IOptions<WaitingRoomOptions> options, TimeProvider time)
     {
-        if (await catalog.GetAsync(campaignId) is not { Status: not "Draft" } campaign)
+        if (await catalog.GetAsync(campaignId, context.RequestAborted) is not { Status: not "Draft" } campaign)
         {
-            return Problems.NotFound("No such campaign.");
+            return NotFound("No such campaign.");
         }
 
         var reply = await room.StatusAsync(campaignId, user.UserId(), Buckets(context));
-        RateLimitExtensions.Apply(context.Response, reply.Rate);
+        HttpRateLimits.Apply(context.Response, reply.Rate);
         return reply.Visitor switch
         {
-            null => RateLimitExtensions.TooManyRequests(reply.Rate),
-            { State: VisitorState.Absent } => Problems.NotFound("Not in this waiting room: join it first."),
+            null => HttpRateLimits.TooManyRequests(reply.Rate),
+            { State: VisitorState.Absent } => NotFound("Not in this waiting room: join it first."),
             var visitor => TypedResults.Ok(Describe(campaign, visitor, user.UserId(), tokens, options.Value, time)),
         };
     }
 
-    private static IReadOnlyList<Core.RateLimiting.TokenBucket> Buckets(HttpContext context) =>
-        RateLimitExtensions.Buckets(context, RateLimitClasses.WaitingRoom, keyPrefix: RateLimitClasses.WaitingRoom + ":");
+    private static IReadOnlyList<TokenBucket> Buckets(HttpContext context) =>
+        HttpRateLimits.Buckets(context, RateLimitClasses.WaitingRoom, keyPrefix: RateLimitClasses.WaitingRoom + ":");
 
     /// <summary>
     /// The visitor is done — bought, gave up, or closed the page (the page sends this as it unloads): stock pacing
@@ -74,11 +93,11 @@ public static class WaitingRoomApi
     /// the tickets left.
     /// </summary>
     private static async Task<Results<NoContent, ProblemHttpResult>> LeaveAsync(
-        Guid campaignId, ClaimsPrincipal user, CampaignCatalog catalog, Core.WaitingRoom.WaitingRoom room)
+        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup catalog, Core.WaitingRoom.WaitingRoom room)
     {
-        if (await catalog.GetAsync(campaignId) is not { Status: not "Draft" })
+        if (await catalog.GetAsync(campaignId, context.RequestAborted) is not { Status: not "Draft" })
         {
-            return Problems.NotFound("No such campaign.");
+            return NotFound("No such campaign.");
         }
 
         await room.LeaveAsync(campaignId, user.UserId());
@@ -94,7 +113,7 @@ public static class WaitingRoomApi
     /// admissions) every HeadPausedPollSeconds, so that when tickets come back the next in line come in to buy them.
     /// Before the opening, see <see cref="PreQueuePollAfter"/>.
     /// </summary>
-    private static WaitingRoomResponse Describe(CampaignDetails campaign, VisitorStatus status, Guid visitor, AdmissionTokens tokens,
+    private static WaitingRoomResponse Describe(CampaignOpening campaign, VisitorStatus status, Guid visitor, AdmissionTokens tokens,
         WaitingRoomOptions options, TimeProvider time)
     {
         var now = time.GetUtcNow();
@@ -113,6 +132,9 @@ public static class WaitingRoomApi
             _ => new("Expired", null, null, null, 0, null, null),
         };
     }
+
+    private static ProblemHttpResult NotFound(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 
     private const int PausedPollSeconds = 30;
     private const int HeadPausedPollSeconds = 5;

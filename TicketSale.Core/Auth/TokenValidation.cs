@@ -1,0 +1,95 @@
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using TicketSale.Core.Data;
+
+namespace TicketSale.Core.Auth;
+
+/// <summary>
+/// Checking the Api's access tokens (JWT bearer) and the roles' policies: in the Api, and in the gateway, which
+/// answers the waiting room itself. Issuing them is the Api's alone.
+/// </summary>
+public static class TokenValidation
+{
+    public const string AdminPolicy = "admin";
+    public const string CustomerPolicy = "customer";
+
+    public static SymmetricSecurityKey SigningKey(AuthOptions options) => new(Encoding.UTF8.GetBytes(options.SigningKey));
+
+    /// <summary>
+    /// The JWT bearer scheme (not made the default: the gateway's is its session cookie) and the role policies, which
+    /// name it, so they hold whatever the application's default scheme.
+    /// </summary>
+    public static IServiceCollection AddTicketSaleTokenValidation(this IServiceCollection services)
+    {
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddAuthentication().AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<AuthOptions>, ValidatedTokenCache>((jwt, auth, cache) =>
+            {
+                jwt.MapInboundClaims = false;
+                // Nothing reads the token back from the authentication properties.
+                jwt.SaveToken = false;
+                jwt.Events = new JwtBearerEvents
+                {
+                    OnMessageReceived = context =>
+                    {
+                        if (BearerToken(context.Request) is { } token)
+                        {
+                            context.Token = token;
+                            if (cache.TryGet(token, out var principal, out var expires))
+                            {
+                                context.Principal = principal;
+                                context.Properties.ExpiresUtc = expires;
+                                context.Success();
+                            }
+                        }
+
+                        return Task.CompletedTask;
+                    },
+                    OnTokenValidated = context =>
+                    {
+                        if (context.SecurityToken is JsonWebToken validated && context.Principal is { } principal)
+                        {
+                            context.Principal = cache.Add(validated.EncodedToken, principal, new DateTimeOffset(validated.ValidTo, TimeSpan.Zero));
+                        }
+
+                        return Task.CompletedTask;
+                    },
+                };
+                jwt.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuer = auth.Value.Issuer,
+                    ValidAudience = auth.Value.Issuer,
+                    IssuerSigningKey = SigningKey(auth.Value),
+                    NameClaimType = "sub",
+                    RoleClaimType = "role",
+                    // Replicas keep time with NTP; a long skew would only stretch every token.
+                    ClockSkew = TimeSpan.FromSeconds(5),
+                };
+            });
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AdminPolicy, p => p.AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme).RequireRole(Roles.Admin))
+            .AddPolicy(CustomerPolicy, p => p.AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme).RequireRole(Roles.Customer));
+        services.AddSingleton<ValidatedTokenCache>();
+        services.TryAddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    /// <summary>The token of an "Authorization: Bearer" header, read the way the JWT bearer handler reads it.</summary>
+    private static string? BearerToken(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization["Bearer ".Length..].Trim() is { Length: > 0 } token
+            ? token
+            : null;
+    }
+
+    public static Guid UserId(this ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue("sub")!);
+}
