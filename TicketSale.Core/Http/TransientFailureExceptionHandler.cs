@@ -42,7 +42,7 @@ public sealed class TransientFailureExceptionHandler(IProblemDetailsService prob
         for (var ex = exception; ex is not null; ex = ex.InnerException)
         {
             if (ex is NpgsqlException { IsTransient: true } or RedisConnectionException or RedisTimeoutException or Inventory.InventoryUnavailableException
-                or BrokerUnreachableException or AlreadyClosedException or SocketException or TimeoutException)
+                or BrokerUnreachableException or AlreadyClosedException or SocketException or TimeoutException or HttpRequestException)
             {
                 return true;
             }

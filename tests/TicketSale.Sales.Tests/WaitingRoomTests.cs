@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using TicketSale.AppHost.Hosting.Resources;
 using Xunit.Abstractions;
 
 namespace TicketSale.Sales.Tests;
@@ -238,6 +239,54 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
         using var left = await browser.SendAsync(leave);
         Assert.Equal(HttpStatusCode.NoContent, left.StatusCode);
         Assert.False(FromAnApi(left));
+    }
+
+    [Fact]
+    public async Task With_every_api_replica_down_the_gateway_keeps_answering_the_waiting_room_of_a_campaign_it_has_read()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 10,
+            opensAt: DateTimeOffset.UtcNow.AddSeconds(-1), waitingRoom: true, admissionsPerSecond: 100, paceByStock: false);
+        var visitor = fixture.MintCustomer(Guid.NewGuid());
+        var path = $"/api/campaigns/{campaign.Id}/waiting-room";
+        Assert.Equal(HttpStatusCode.OK, (await visitor.PostAsync(path, null)).Status);
+
+        var replicas = ((ProjectResource)fixture.App.GetResource("api")).Replicas;
+        for (var replica = 0; replica < replicas; replica++)
+        {
+            await fixture.App.KillResourceAsync("api", replica);
+        }
+
+        try
+        {
+            // Past the 5 s the gateway keeps a campaign: its reads now find no Api.
+            await Task.Delay(TimeSpan.FromSeconds(6));
+            var polled = await visitor.GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, polled.Status);
+            Assert.Contains((string)polled.Body!["state"]!, new[] { "PreQueue", "Waiting", "Admitted" });
+            var newcomer = await fixture.MintCustomer(Guid.NewGuid()).PostAsync(path, null);
+            Assert.Equal(HttpStatusCode.OK, newcomer.Status);
+
+            // A campaign the gateway never read: come back later, not an error.
+            var unread = await visitor.GetAsync($"/api/campaigns/{Guid.NewGuid()}/waiting-room");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, unread.Status);
+            Assert.Equal("application/problem+json", unread.ContentType);
+        }
+        finally
+        {
+            for (var replica = 0; replica < replicas; replica++)
+            {
+                await fixture.App.StartResourceAsync("api", replica);
+            }
+        }
+
+        // The Api answers through the gateway again before the next test runs.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await visitor.GetAsync("/api/orders")).Status != HttpStatusCode.OK && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync(path)).Status);
     }
 
     [Fact]
