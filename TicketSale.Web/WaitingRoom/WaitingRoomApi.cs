@@ -45,10 +45,10 @@ public static class WaitingRoomApi
 
     /// <summary>Takes a place (or finds the one this visitor already has: a second tab keeps the same place).</summary>
     private static async Task<Results<Ok<WaitingRoomResponse>, ProblemHttpResult>> JoinAsync(
-        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
+        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup campaigns, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
         IOptions<WaitingRoomOptions> options, TimeProvider time)
     {
-        if (await catalog.GetAsync(campaignId, context.RequestAborted) is not { Status: "Published" or "OnSale" } campaign)
+        if (await campaigns.GetAsync(campaignId, context.RequestAborted) is not { Status: "Published" or "OnSale" } campaign)
         {
             return NotFound("No such campaign open for sale.");
         }
@@ -66,10 +66,10 @@ public static class WaitingRoomApi
     }
 
     private static async Task<Results<Ok<WaitingRoomResponse>, ProblemHttpResult>> StatusAsync(
-        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup catalog, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
+        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup campaigns, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
         IOptions<WaitingRoomOptions> options, TimeProvider time)
     {
-        if (await catalog.GetAsync(campaignId, context.RequestAborted) is not { Status: not "Draft" } campaign)
+        if (await campaigns.GetAsync(campaignId, context.RequestAborted) is not { Status: not "Draft" } campaign)
         {
             return NotFound("No such campaign.");
         }
@@ -93,9 +93,9 @@ public static class WaitingRoomApi
     /// the tickets left.
     /// </summary>
     private static async Task<Results<NoContent, ProblemHttpResult>> LeaveAsync(
-        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup catalog, Core.WaitingRoom.WaitingRoom room)
+        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup campaigns, Core.WaitingRoom.WaitingRoom room)
     {
-        if (await catalog.GetAsync(campaignId, context.RequestAborted) is not { Status: not "Draft" })
+        if (await campaigns.GetAsync(campaignId, context.RequestAborted) is not { Status: not "Draft" })
         {
             return NotFound("No such campaign.");
         }
