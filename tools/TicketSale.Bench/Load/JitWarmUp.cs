@@ -41,6 +41,13 @@ public static class JitWarmUp
         return (maxRounds, share);
     }
 
+    /// <summary>How a warm-up went, for the report.</summary>
+    public static Dictionary<string, object> Figure((int Rounds, double LastShareOfCore) warmUp) => new()
+    {
+        ["rounds"] = warmUp.Rounds,
+        ["jitShareOfCoreInTheLastRound"] = Math.Round(warmUp.LastShareOfCore, 3),
+    };
+
     /// <summary>Seconds of JIT, summed over the servers, per second of the round: the share of one core it took.</summary>
     public static double ShareOfCore(double compilationSeconds, TimeSpan elapsed) =>
         elapsed <= TimeSpan.Zero ? double.PositiveInfinity : compilationSeconds / elapsed.TotalSeconds;

@@ -29,7 +29,7 @@ public static class FlashSale
 
     public static async Task RunAsync(BenchRun run, double admissionsPerSecond)
     {
-        await WarmUpAsync(run, admissionsPerSecond);
+        var warmUp = await WarmUpAsync(run, admissionsPerSecond);
         var options = run.Options;
         var target = run.Target;
         var opensAt = OpeningTime(options, options.Burst);
@@ -68,6 +68,7 @@ public static class FlashSale
         {
             ["buyers"] = options.Buyers,
             ["burstSeconds"] = options.Burst.TotalSeconds,
+            ["warmUp"] = JitWarmUp.Figure(warmUp),
             ["saleOpens"] = opensAt is null ? "before the burst" : "as the burst ends",
             // Second 0 of the timeline, to line it up with the services' own metrics and logs.
             ["startedAt"] = started,
@@ -115,26 +116,33 @@ public static class FlashSale
     }
 
     /// <summary>
-    /// A small sale on its own campaign before the measured one, whose figures are not kept (its purchases are, for
-    /// the invariant check). Freshly started, each .NET process spends its first half-minute under load compiling
-    /// its hot methods again, optimized: perf caught tiered compilation at a quarter of this machine's CPU during
-    /// the first 30 s of the flash sale. A real sale opens on services that have been running.
+    /// Small sales, each on its own campaign, before the measured one, whose figures are not kept (their purchases
+    /// are, for the invariant check). Freshly started, each .NET process spends its first half-minute under load
+    /// compiling its hot methods again, optimized: perf caught tiered compilation at a quarter of this machine's CPU
+    /// during the first 30 s of the flash sale, and still at a tenth after one warm-up sale. A real sale opens on
+    /// services that have been running, so sales are run until the gateway and the Api replicas compile less than
+    /// <see cref="JitWarmUp.SettledShareOfCore"/> of a core over one (the Worker yields its CPU to them anyway).
     /// </summary>
-    private static async Task WarmUpAsync(BenchRun run, double admissionsPerSecond)
+    private static async Task<(int Rounds, double LastShareOfCore)> WarmUpAsync(BenchRun run, double admissionsPerSecond)
     {
         var buyers = Math.Min(run.Options.Buyers, 4_000);
         var burst = TimeSpan.FromSeconds(4);
-        var opensAt = OpeningTime(run.Options, burst);
-        var campaign = await run.Target.NewCampaignAsync("Warm-up sale", rows: Math.Max(1, buyers / 4 / SeatsPerRow), generalAdmission: buyers / 4,
-            perUserLimit: 4, holdSeconds: 120, waitingRoom: true, admissionsPerSecond: admissionsPerSecond, opensAt: opensAt);
-        run.Campaigns.Add(campaign);
-        using var http = new BuyerConnections();
-        var pool = new BuyerPool(run.Target, buyers, TimeSpan.FromHours(1));
-        await UntilBurstAsync(opensAt, burst);
-        await SellAsync(run, http, campaign, pool, burst, new SaleStats(), run.Phase($"warm-up: a sale of {buyers:N0} buyers (not measured)", buyers));
+        var round = 0;
+        return await JitWarmUp.RunAsync(run.Target.Http, [run.Target.Web, .. run.Target.Apis], async () =>
+        {
+            round++;
+            var opensAt = OpeningTime(run.Options, burst);
+            var campaign = await run.Target.NewCampaignAsync($"Warm-up sale {round}", rows: Math.Max(1, buyers / 4 / SeatsPerRow), generalAdmission: buyers / 4,
+                perUserLimit: 4, holdSeconds: 120, waitingRoom: true, admissionsPerSecond: admissionsPerSecond, opensAt: opensAt);
+            run.Campaigns.Add(campaign);
+            using var http = new BuyerConnections();
+            var pool = new BuyerPool(run.Target, buyers, TimeSpan.FromHours(1));
+            await UntilBurstAsync(opensAt, burst);
+            await SellAsync(run, http, campaign, pool, burst, new SaleStats(), run.Phase($"warm-up sale {round}: {buyers:N0} buyers (not measured)", buyers));
 
-        // The compiler works in the background for a little while after the calls that triggered it.
-        await Task.Delay(TimeSpan.FromSeconds(5));
+            // The compiler works in the background for a little while after the calls that triggered it.
+            await Task.Delay(TimeSpan.FromSeconds(5));
+        }, maxRounds: 4);
     }
 
     /// <summary>

@@ -83,12 +83,12 @@ public static class HotPath
                 // until the Api has compiled them; the Worker and the payment gateway compile their part of the
                 // purchases in the same rounds (cold, a third of their CPU in the first measured purchases was JIT).
                 await LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), Empty);
-                warmUp["api"] = Figure(await JitWarmUp.RunAsync(target.Http, [api], async () =>
+                warmUp["api"] = JitWarmUp.Figure(await JitWarmUp.RunAsync(target.Http, [api], async () =>
                 {
                     await LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), Hold);
                     await LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), Purchase);
                 }));
-                warmUp["baseline"] = Figure(await JitWarmUp.RunAsync(target.Http, [server.Address],
+                warmUp["baseline"] = JitWarmUp.Figure(await JitWarmUp.RunAsync(target.Http, [server.Address],
                     () => LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), BaselinePurchase)));
                 first = false;
             }
@@ -158,12 +158,6 @@ public static class HotPath
         run.BaselineCampaigns.Add(campaign);
         return (campaign, category);
     }
-
-    private static Dictionary<string, object> Figure((int Rounds, double LastShareOfCore) warmUp) => new()
-    {
-        ["rounds"] = warmUp.Rounds,
-        ["jitShareOfCoreInTheLastRound"] = Math.Round(warmUp.LastShareOfCore, 3),
-    };
 
     private static async ValueTask<Outcome?> SendAsync(HttpClient http, HttpRequestMessage request, CancellationToken cancellationToken)
     {
