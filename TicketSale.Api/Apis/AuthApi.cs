@@ -6,7 +6,6 @@ using Microsoft.Extensions.Options;
 using TicketSale.Api.Auth;
 using TicketSale.Api.RateLimiting;
 using TicketSale.Core.Data;
-using TicketSale.Core.RateLimiting;
 
 namespace TicketSale.Api.Apis;
 

@@ -8,14 +8,11 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client.Exceptions;
 using StackExchange.Redis;
-using TicketSale.Api.Auth;
 using TicketSale.Api.Infrastructure;
-using TicketSale.Api.RateLimiting;
 using TicketSale.Api.Sales;
 using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;
 using TicketSale.Core.Messaging;
-using TicketSale.Core.RateLimiting;
 
 namespace TicketSale.Api.Apis;
 

@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using TicketSale.Core.Auth;
 using TicketSale.Core.Data;
 
 namespace TicketSale.Api.Auth;

@@ -1,6 +1,5 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
-using TicketSale.Core.RateLimiting;
 
 namespace TicketSale.Api.RateLimiting;
 
