@@ -1,4 +1,5 @@
 global using TicketSale.Api;
 global using TicketSale.Api.Apis;
 global using TicketSale.Core.Auth;
+global using TicketSale.Core.Http;
 global using TicketSale.Core.RateLimiting;

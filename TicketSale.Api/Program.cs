@@ -5,7 +5,6 @@ using TicketSale.Api.Infrastructure;
 using TicketSale.Api.RateLimiting;
 using TicketSale.Api.Sales;
 using TicketSale.Core.Data;
-using TicketSale.Core.Http;
 using TicketSale.Core.Inventory;
 using TicketSale.Core.Payments;
 using TicketSale.Core.WaitingRoom;

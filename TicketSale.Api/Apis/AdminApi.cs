@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
-using TicketSale.Api.Infrastructure;
 using TicketSale.Api.Sales;
 using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;

@@ -4,7 +4,6 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 using StackExchange.Redis;
-using TicketSale.Api.Infrastructure;
 using TicketSale.Api.Sales;
 using TicketSale.Core.Inventory;
 

@@ -2,7 +2,6 @@ using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using TicketSale.Api.Infrastructure;
 using TicketSale.Api.Sales;
 using TicketSale.Core.Inventory;
 using TicketSale.Core.WaitingRoom;

@@ -2,7 +2,6 @@ using System.Data;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using TicketSale.Api.Infrastructure;
 using TicketSale.Api.Sales;
 using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using TicketSale.Core.Auth;
+using TicketSale.Core.Http;
 using TicketSale.Core.RateLimiting;
 using TicketSale.Core.WaitingRoom;
 using TicketSale.Web.Gateway;
@@ -50,7 +51,7 @@ public static class WaitingRoomApi
     {
         if (await campaigns.GetAsync(campaignId, context.RequestAborted) is not { Status: "Published" or "OnSale" } campaign)
         {
-            return NotFound("No such campaign open for sale.");
+            return Problems.NotFound("No such campaign open for sale.");
         }
 
         if (!campaign.WaitingRoomEnabled)
@@ -71,7 +72,7 @@ public static class WaitingRoomApi
     {
         if (await campaigns.GetAsync(campaignId, context.RequestAborted) is not { Status: not "Draft" } campaign)
         {
-            return NotFound("No such campaign.");
+            return Problems.NotFound("No such campaign.");
         }
 
         var reply = await room.StatusAsync(campaignId, user.UserId(), Buckets(context));
@@ -79,7 +80,7 @@ public static class WaitingRoomApi
         return reply.Visitor switch
         {
             null => HttpRateLimits.TooManyRequests(reply.Rate),
-            { State: VisitorState.Absent } => NotFound("Not in this waiting room: join it first."),
+            { State: VisitorState.Absent } => Problems.NotFound("Not in this waiting room: join it first."),
             var visitor => TypedResults.Ok(Describe(campaign, visitor, user.UserId(), tokens, options.Value, time)),
         };
     }
@@ -97,7 +98,7 @@ public static class WaitingRoomApi
     {
         if (await campaigns.GetAsync(campaignId, context.RequestAborted) is not { Status: not "Draft" })
         {
-            return NotFound("No such campaign.");
+            return Problems.NotFound("No such campaign.");
         }
 
         await room.LeaveAsync(campaignId, user.UserId());
@@ -132,9 +133,6 @@ public static class WaitingRoomApi
             _ => new("Expired", null, null, null, 0, null, null),
         };
     }
-
-    private static ProblemHttpResult NotFound(string detail) =>
-        TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 
     private const int PausedPollSeconds = 30;
     private const int HeadPausedPollSeconds = 5;

@@ -1,9 +1,13 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace TicketSale.Api.Infrastructure;
+namespace TicketSale.Core.Http;
 
-/// <summary>The problem-details answers the API gives, in one place so their types and titles stay consistent.</summary>
-internal static class Problems
+/// <summary>
+/// The problem-details answers the API gives (the Api's, and the waiting room's at the gateway), in one place so their
+/// types and titles stay consistent.
+/// </summary>
+public static class Problems
 {
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
