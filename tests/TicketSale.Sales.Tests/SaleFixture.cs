@@ -115,13 +115,15 @@ public class SaleFixture : IAsyncLifetime
         return new ApiClient(_http, Web, (string)tokens!["accessToken"]!);
     }
 
+    /// <summary>The password of every customer <see cref="NewCustomerAsync"/> registers.</summary>
+    public const string CustomerPassword = "a long enough password";
+
     public async Task<ApiClient> NewCustomerAsync()
     {
         var email = $"buyer-{Guid.NewGuid():N}@example.com";
-        const string password = "a long enough password";
-        using var response = await _http.PostAsJsonAsync(new Uri(Web, "/api/auth/register"), new { email, password });
+        using var response = await _http.PostAsJsonAsync(new Uri(Web, "/api/auth/register"), new { email, password = CustomerPassword });
         response.EnsureSuccessStatusCode();
-        var customer = await SignInAsync(email, password);
+        var customer = await SignInAsync(email, CustomerPassword);
         customer.Email = email;
         return customer;
     }
