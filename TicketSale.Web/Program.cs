@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.HttpOverrides;
+using TicketSale.Core.Auth;
 using TicketSale.Core.Http;
 using TicketSale.Web.Gateway;
 using TicketSale.Web.Sessions;
@@ -20,6 +21,8 @@ builder.Services.AddExceptionHandler<TransientFailureExceptionHandler>();
 builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
 builder.Services.AddHsts(o => { o.MaxAge = TimeSpan.FromDays(365); o.IncludeSubDomains = true; });
 builder.AddBrowserSessions();
+// The Api's own bearer-token validation and policies: the waiting room answered here checks the same access tokens.
+builder.Services.AddTicketSaleTokenValidation();
 builder.Services.AddApiGateway();
 builder.Services.AddWaitingRoom();
 builder.Services.AddHttpClient(ApiReachableHealthCheck.HttpClientName);

@@ -19,7 +19,6 @@ public static class WaitingRoomApi
 {
     public static IServiceCollection AddWaitingRoom(this IServiceCollection services)
     {
-        services.AddTicketSaleTokenValidation();
         services.AddOptions<WaitingRoomOptions>().BindConfiguration(WaitingRoomOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<AdmissionTokens>();
