@@ -1,5 +1,6 @@
 using TicketSale.Bench;
 using TicketSale.Bench.Load;
+using TicketSale.Bench.Reporting;
 using TicketSale.Bench.Scenarios;
 
 namespace TicketSale.UnitTests;
@@ -74,6 +75,31 @@ public sealed class BenchHarnessTests
         Assert.Equal(1200, result.P99Ms, 3);
         Assert.Equal(607120 - 120, result.Ok);
         Assert.Equal(120 + 5, result.Errors);
+    }
+
+    [Fact]
+    public void Loads_measured_in_rounds_pair_up_round_by_round_and_the_verdict_takes_the_median_round()
+    {
+        static LoadResult Load(string name, int round, double okPerSecond, int connections = 256) =>
+            new(name, connections, 10, (long)(okPerSecond * 10), okPerSecond, (long)(okPerSecond * 10), 0, 0, 0, 0, 1, 2, 3, 4, 5, []) { Round = round };
+        LoadResult[] loads =
+        [
+            Load("empty", 1, 40_000), Load("holds", 1, 8_000), // 20%
+            Load("empty", 2, 30_000), Load("holds", 2, 9_000), // 30%
+            Load("empty", 3, 44_000), Load("holds", 3, 11_000), // 25%
+            Load("holds", 1, 99_000, connections: 64), Load("empty", 1, 1, connections: 1024),
+        ];
+
+        var paired = Report.Paired(loads, "holds", "empty", 256)!.Value;
+
+        Assert.Equal([0.20, 0.30, 0.25], paired.Rounds.Select(r => Math.Round(r.Ratio, 2)));
+        Assert.Equal(3, paired.Median.A.Round);
+        Assert.Equal(0.25, paired.Median.Ratio, 3);
+        // Two rounds: the lower one, never a target rounded up.
+        Assert.Equal(1, Report.Paired(loads.Where(l => l.Round < 3).ToList(), "holds", "empty", 256)!.Value.Median.A.Round);
+        Assert.Null(Report.Paired(loads, "holds", "empty", 1024));
+        Assert.Equal(70, Report.Median([50, 70, 90, 60], upper: true));
+        Assert.Equal(60, Report.Median([50, 70, 90, 60], upper: false));
     }
 
     [Fact]

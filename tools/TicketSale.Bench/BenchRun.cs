@@ -17,7 +17,12 @@ public sealed record BenchOptions(
     TimeSpan SoakDuration,
     int ConfirmationPurchases,
     string OutputDirectory,
-    bool OpenBeforeBurst = false);
+    bool OpenBeforeBurst = false,
+    int HotPathRounds = 1)
+{
+    /// <summary>The concurrency the targets are judged at: 256 connections, or the most the run measured.</summary>
+    public int ProbeConnections => Connections.Contains(256) ? 256 : Connections.Max();
+}
 
 /// <summary>One run of the bench: the target, the results so far, and what the invariant check must account for.</summary>
 public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressContext progress)
@@ -112,17 +117,17 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
 
     /// <summary>Runs a load with a progress bar that fills over its duration.</summary>
     public async Task<LoadResult> LoadAsync(string name, int workers, TimeSpan duration, Func<int, CancellationToken, ValueTask<Outcome?>> operation,
-        System.Threading.RateLimiting.RateLimiter? pace = null)
+        System.Threading.RateLimiting.RateLimiter? pace = null, int round = 1)
     {
         var bar = Phase($"{name} ({workers} conns)", duration.TotalSeconds);
         var cpu = Cpu.Snapshot();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = await LoadRunner.RunAsync(name, workers, duration, operation, (elapsed, _) => bar.Value = elapsed.TotalSeconds, pace);
         bar.Value = bar.MaxValue;
-        return Add(result, cpu, clock.Elapsed);
+        return Add(result with { Round = round }, cpu, clock.Elapsed);
     }
 
-    public async Task<LoadResult> WrkAsync(string name, Uri server, IReadOnlyList<WrkRequest> requests, int connections, TimeSpan duration)
+    public async Task<LoadResult> WrkAsync(string name, Uri server, IReadOnlyList<WrkRequest> requests, int connections, TimeSpan duration, int round = 1)
     {
         var bar = Phase($"{name} ({connections} conns)", duration.TotalSeconds);
         using var ticker = new Timer(_ => bar.Increment(1), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
@@ -130,7 +135,7 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = await Wrk.RunAsync(name, server, requests, connections, duration, Path.GetTempPath());
         bar.Value = bar.MaxValue;
-        return Add(result, cpu, clock.Elapsed);
+        return Add(result with { Round = round }, cpu, clock.Elapsed);
     }
 
     /// <summary>Keeps a load run's result, with where the CPU went since <paramref name="cpuBefore"/> was taken.</summary>

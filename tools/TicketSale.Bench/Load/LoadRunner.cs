@@ -180,6 +180,12 @@ public sealed record LoadResult(
     /// <summary>Each part of the system's share of one core over the run (see <see cref="CpuMeter"/>).</summary>
     public IReadOnlyDictionary<string, double>? CpuPercentOfOneCore { get; init; }
 
+    /// <summary>Which of the scenario's rounds of the same loads this was (the hot path repeats its loads at the probe concurrency).</summary>
+    public int Round { get; init; } = 1;
+
+    /// <summary>The name, and the round when it is not the first.</summary>
+    public string Label => Round > 1 ? $"{Name} · round {Round}" : Name;
+
     /// <summary>Errors as the stress test counts them: anything but an answer or a correct refusal.</summary>
     public double ErrorRate => Requests == 0 ? 0 : (double)(Throttled + Unavailable + Errors) / Requests;
 

@@ -27,10 +27,21 @@ public static class HotPath
         run.Figures["hotPathWarmUp"] = warmUp;
         foreach (var connections in run.Options.Connections)
         {
-            var campaign = await target.NewCampaignAsync($"Hot path {connections}", rows: 0, generalAdmission: 1_000_000, perUserLimit: 50, holdSeconds: 3600);
-            run.Campaigns.Add(campaign);
-            var holdPath = $"/api/campaigns/{campaign.Id}/holds";
-            var holdBody = SaleRequests.GeneralAdmissionHoldBody(campaign.GeneralAdmissionId!.Value, 1);
+            // A campaign of its own for each round: a million tickets (the most a category may have) take a round's
+            // holds, about 250,000 at the probe concurrency, not three.
+            BenchCampaign campaign = null!;
+            string holdPath = "", holdBody = "";
+            var holds = new ConcurrentQueue<(string Token, Guid Hold)>();
+            async Task NewCampaignAsync(string name)
+            {
+                campaign = await target.NewCampaignAsync(name, rows: 0, generalAdmission: 1_000_000, perUserLimit: 50, holdSeconds: 3600);
+                run.Campaigns.Add(campaign);
+                holdPath = $"/api/campaigns/{campaign.Id}/holds";
+                holdBody = SaleRequests.GeneralAdmissionHoldBody(campaign.GeneralAdmissionId!.Value, 1);
+                holds.Clear();
+            }
+
+            await NewCampaignAsync($"Hot path {connections}");
             using var http = BenchTarget.NewClient(connections);
             var baseline = await BaselineCampaignAsync(run, generalAdmission: 1_000_000);
             var baselineBody = $$"""{"generalAdmissionCategoryId":"{{baseline.GeneralAdmission}}","quantity":1}""";
@@ -38,7 +49,6 @@ public static class HotPath
             ValueTask<Outcome?> Empty(int worker, CancellationToken cancellationToken) =>
                 SendAsync(http, SaleRequests.Post(server.Address, "/empty", buyers.Next().Token, holdBody), cancellationToken);
 
-            var holds = new ConcurrentQueue<(string Token, Guid Hold)>();
             async ValueTask<Outcome?> Hold(int worker, CancellationToken cancellationToken)
             {
                 var buyer = buyers.Next();
@@ -93,42 +103,58 @@ public static class HotPath
                 first = false;
             }
 
-            await run.SettleAsync();
-            await run.LoadAsync("empty endpoint · C#", connections, duration, Empty);
-            await run.SettleAsync();
-            await run.LoadAsync("holds · C#", connections, duration, Hold);
-            if (Wrk.Available)
+            // At the concurrency the targets are judged at, the same loads in several rounds: on this shared machine one
+            // 10-second pair of the same code measured a hold ratio anywhere from 20% to 30%, and the verdict takes the
+            // median round rather than one draw.
+            var rounds = connections == run.Options.ProbeConnections ? run.Options.HotPathRounds : 1;
+            for (var round = 1; round <= rounds; round++)
             {
-                var lines = Enumerable.Range(0, buyers.Count).Select(i => new WrkRequest("/empty", buyers[i].Token, holdBody, null)).ToList();
+                if (round > 1)
+                {
+                    await NewCampaignAsync($"Hot path {connections} · round {round}");
+                    // Its first hold loads it into Redis from PostgreSQL: not part of the measured load.
+                    await Hold(0, CancellationToken.None);
+                }
+
                 await run.SettleAsync();
-                await run.WrkAsync("empty endpoint · wrk", server.Address, lines, connections, duration);
-                lines = [.. lines.Select(l => l with { Path = holdPath })];
+                await run.LoadAsync("empty endpoint · C#", connections, duration, Empty, round: round);
                 await run.SettleAsync();
-                await run.WrkAsync("holds · wrk", api, lines, connections, duration);
+                await run.LoadAsync("holds · C#", connections, duration, Hold, round: round);
+                if (Wrk.Available)
+                {
+                    var lines = Enumerable.Range(0, buyers.Count).Select(i => new WrkRequest("/empty", buyers[i].Token, holdBody, null)).ToList();
+                    await run.SettleAsync();
+                    await run.WrkAsync("empty endpoint · wrk", server.Address, lines, connections, duration, round);
+                    lines = [.. lines.Select(l => l with { Path = holdPath })];
+                    await run.SettleAsync();
+                    await run.WrkAsync("holds · wrk", api, lines, connections, duration, round);
+                }
+
+                await run.SettleAsync();
+                var acceptedBefore = run.AcceptedPurchases.Count;
+                await run.LoadAsync("purchases · C#", connections, duration, Purchase, round: round);
+                // The Worker decides purchases with the CPU that accepting leaves it (it runs at a lower priority): how
+                // long the backlog takes once the load stops is the other half of the figure.
+                var backlog = await run.SettleAsync();
+                backlogs[round == 1 ? $"{connections}" : $"{connections} · round {round}"] = new Dictionary<string, object>
+                {
+                    ["acceptedPurchases"] = run.AcceptedPurchases.Count - acceptedBefore,
+                    ["secondsToDecideAllAfterTheLoad"] = Math.Round(backlog.TotalSeconds, 1),
+                };
+
+                if (Wrk.Available && !holds.IsEmpty)
+                {
+                    var remaining = holds.ToList();
+                    // wrk buys every hold left: the next round's C# purchases start from that round's own holds.
+                    holds.Clear();
+                    var lines = remaining.Select(h => new WrkRequest("/api/purchases", h.Token, SaleRequests.PurchaseBody(campaign.Id, h.Hold), Guid.NewGuid().ToString("N"))).ToList();
+                    await run.WrkAsync("purchases · wrk", api, lines, connections, duration, round);
+                    await RecoverAcceptedAsync(run, campaign.Id, remaining.Select(h => h.Hold));
+                }
+
+                await run.SettleAsync();
+                await run.LoadAsync("purchases · SELECT … FOR UPDATE · C#", connections, duration, BaselinePurchase, round: round);
             }
-
-            await run.SettleAsync();
-            var acceptedBefore = run.AcceptedPurchases.Count;
-            await run.LoadAsync("purchases · C#", connections, duration, Purchase);
-            // The Worker decides purchases with the CPU that accepting leaves it (it runs at a lower priority): how
-            // long the backlog takes once the load stops is the other half of the figure.
-            var backlog = await run.SettleAsync();
-            backlogs[connections.ToString(CultureInfo.InvariantCulture)] = new Dictionary<string, object>
-            {
-                ["acceptedPurchases"] = run.AcceptedPurchases.Count - acceptedBefore,
-                ["secondsToDecideAllAfterTheLoad"] = Math.Round(backlog.TotalSeconds, 1),
-            };
-
-            if (Wrk.Available && !holds.IsEmpty)
-            {
-                var remaining = holds.ToList();
-                var lines = remaining.Select(h => new WrkRequest("/api/purchases", h.Token, SaleRequests.PurchaseBody(campaign.Id, h.Hold), Guid.NewGuid().ToString("N"))).ToList();
-                await run.WrkAsync("purchases · wrk", api, lines, connections, duration);
-                await RecoverAcceptedAsync(run, campaign.Id, remaining.Select(h => h.Hold));
-            }
-
-            await run.SettleAsync();
-            await run.LoadAsync("purchases · SELECT … FOR UPDATE · C#", connections, duration, BaselinePurchase);
         }
     }
 
