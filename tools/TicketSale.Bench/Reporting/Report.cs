@@ -83,13 +83,16 @@ public static class Report
             .Join(loads.Where(l => l.Name == against && l.Connections == connections), a => a.Round, b => b.Round,
                 (a, b) => (A: a, B: b, Ratio: a.OkPerSecond / Math.Max(b.OkPerSecond, 0.001)))
             .OrderBy(r => r.A.Round).ToList();
-        return rounds.Count == 0 ? null : (rounds, rounds.OrderBy(r => r.Ratio).ElementAt((rounds.Count - 1) / 2));
+        return rounds.Count == 0 ? null : (rounds, Median(rounds, r => r.Ratio, upper: false));
     }
 
     /// <summary>The middle value; with an even count the upper or lower of the two middle ones.</summary>
-    public static double Median(IReadOnlyList<double> values, bool upper)
+    public static double Median(IReadOnlyList<double> values, bool upper) => Median(values, v => v, upper);
+
+    /// <summary>The item whose key is the middle one; with an even count the upper or lower of the two middle ones.</summary>
+    private static T Median<T>(IReadOnlyList<T> items, Func<T, double> key, bool upper)
     {
-        var sorted = values.Order().ToList();
+        var sorted = items.OrderBy(key).ToList();
         return sorted[upper ? sorted.Count / 2 : (sorted.Count - 1) / 2];
     }
 
