@@ -1,4 +1,5 @@
 using System.Data;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Npgsql;
 using TicketSale.Core.Data;
@@ -109,6 +110,7 @@ public sealed partial class OrderWriter(NpgsqlDataSource dataSource, TimeProvide
 
     private async Task WriteBatchAsync(List<PendingOrder> batch, CancellationToken cancellationToken)
     {
+        using var activity = WorkerTracing.StartOrderBatch(batch.ConvertAll(o => o.Trace));
         metrics.OrderBatch(batch.Count);
         if (batch.Count > 1)
         {
@@ -285,6 +287,9 @@ public sealed partial class OrderWriter(NpgsqlDataSource dataSource, TimeProvide
     private sealed class PendingOrder(PurchaseRequested purchase)
     {
         public PurchaseRequested Purchase { get; } = purchase;
+
+        /// <summary>The span of the purchase's processing, which the batch that writes it links to.</summary>
+        public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
 
         public TaskCompletionSource<OrderWriteResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

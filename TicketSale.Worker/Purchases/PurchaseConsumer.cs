@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
@@ -60,6 +61,7 @@ public sealed class PurchaseConsumer(RabbitMQConnection connection, IServiceScop
             return;
         }
 
+        using var activity = WorkerTracing.StartProcessing(delivery.BasicProperties, purchase.PurchaseId);
         var attempts = Attempts(delivery.BasicProperties);
         try
         {
@@ -74,6 +76,7 @@ public sealed class PurchaseConsumer(RabbitMQConnection connection, IServiceScop
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             if (attempts + 1 >= PurchaseTopology.MaxAttempts)
             {
                 logger.LogError(ex, "Purchase {PurchaseId} failed {Attempts} times: dead-lettering it", purchase.PurchaseId, attempts + 1);

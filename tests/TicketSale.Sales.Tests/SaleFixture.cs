@@ -57,6 +57,7 @@ public class SaleFixture : IAsyncLifetime
             // clean-clone run. Its timed jobs are what these tests check, so it runs at the others' priority here; the
             // AppHost tests check the priority Program.cs gives it.
             builder.CreateResourceBuilder<ProjectResource>("worker").WithEnvironment("Inventory__ReconcileInterval", "00:00:02").WithCpuNice(0);
+            ConfigureApp(builder);
         });
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await App.StartAsync(timeout.Token);
@@ -81,7 +82,12 @@ public class SaleFixture : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    /// <summary>What a fixture of its own adds to the application.</summary>
+    protected virtual void ConfigureApp(DistributedApplicationBuilder builder)
+    {
+    }
+
+    public virtual async Task DisposeAsync()
     {
         _http.Dispose();
         await App.DisposeAsync();
