@@ -202,13 +202,14 @@ public static class HotPath
     public static async Task ConfirmationsAsync(BenchRun run)
     {
         const int TicketsPerPurchase = 4;
-        const int WarmUpPurchases = 2_000;
         const int MaxWarmUpRounds = 20;
+        // A round is a backlog in miniature, never larger than the measured one (--quick's is 500).
+        var warmUpPurchases = Math.Min(2_000, run.Options.ConfirmationPurchases);
         var target = run.Target;
         await Invariants.WaitForOutcomesAsync(run, TimeSpan.FromMinutes(10));
         var campaign = await target.NewCampaignAsync("Confirmations", rows: 0, generalAdmission: 1_000_000, perUserLimit: 50, holdSeconds: 3600);
         run.Campaigns.Add(campaign);
-        var buyers = new BuyerPool(target, run.Options.ConfirmationPurchases + (MaxWarmUpRounds * WarmUpPurchases), TimeSpan.FromHours(3));
+        var buyers = new BuyerPool(target, run.Options.ConfirmationPurchases + (MaxWarmUpRounds * warmUpPurchases), TimeSpan.FromHours(3));
         var api = target.Apis[0];
         var measured = new ConcurrentBag<Guid>();
         var recording = false;
@@ -265,7 +266,7 @@ public static class HotPath
 
         var warmUp = await JitWarmUp.RunAsync(target.Http, [target.Worker, target.Payments], async () =>
         {
-            Buyers(WarmUpPurchases);
+            Buyers(warmUpPurchases);
             await LoadRunner.RunAsync("warm-up", 256, TimeSpan.FromMinutes(1), Accept);
             await Invariants.WaitForOutcomesAsync(run, TimeSpan.FromMinutes(2), "warm-up: the Worker decides");
         }, MaxWarmUpRounds);
