@@ -90,10 +90,10 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
             foreach (var scopeSpans in Fields(resourceSpans, 2))
             {
-                var scope = Fields(scopeSpans, 1).Select(s => String(s, 1)).FirstOrDefault() ?? "";
+                var scope = Fields(scopeSpans, 1).Select(s => Text(s, 1)).FirstOrDefault() ?? "";
                 foreach (var span in Fields(scopeSpans, 2))
                 {
-                    spans.Add(new ReceivedSpan(service, scope, Hex(span, 1), Hex(span, 2), Hex(span, 4), String(span, 5), (int)Varint(span, 6),
+                    spans.Add(new ReceivedSpan(service, scope, Hex(span, 1), Hex(span, 2), Hex(span, 4), Text(span, 5), (int)Varint(span, 6),
                         Fields(span, 9).Select(KeyValue).GroupBy(a => a.Key).ToDictionary(g => g.Key, g => g.Last().Value),
                         [.. Fields(span, 13).Select(link => (Hex(link, 1), Hex(link, 2)))]));
                 }
@@ -144,7 +144,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
         return value;
     }
 
-    private static string String(byte[] message, int number) =>
+    private static string Text(byte[] message, int number) =>
         Fields(message, number).Select(System.Text.Encoding.UTF8.GetString).LastOrDefault() ?? "";
 
     private static string Hex(byte[] message, int number) =>
@@ -154,8 +154,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
     private static (string Key, string Value) KeyValue(byte[] keyValue)
     {
         var value = Fields(keyValue, 2).LastOrDefault() ?? [];
-        var text = Fields(value, 1).Count > 0 ? String(value, 1) : Varint(value, 3).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return (String(keyValue, 1), text);
+        var text = Fields(value, 1).Count > 0 ? Text(value, 1) : Varint(value, 3).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return (Text(keyValue, 1), text);
     }
 
     private static int FreePort()
