@@ -68,24 +68,88 @@ public sealed class RateLimitTests(TightLimitsFixture fixture) : IClassFixture<T
     }
 
     [Fact]
-    public async Task A_bucket_left_in_the_older_hash_form_is_read_as_full_and_rewritten_as_a_string()
-    {
+    public Task A_bucket_left_in_the_older_hash_form_is_read_as_full_and_rewritten_as_a_string() =>
         // Buckets were Redis hashes before they became strings, and a deploy meets hashes until they expire. One that
         // says "no tokens left" reads as missing (a full bucket) and is replaced: never a WRONGTYPE error.
+        AnOlderBucketReadsAsFullAsync(async (db, key) =>
+        {
+            await db.HashSetAsync(key, [new("t", "0"), new("ts", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())]);
+            await db.KeyExpireAsync(key, TimeSpan.FromMinutes(1));
+        });
+
+    [Fact]
+    public Task A_bucket_left_in_the_older_decimal_form_is_read_as_full_and_rewritten() =>
+        // Before buckets were integers they were "<tokens>:<ms>" with a fraction. One that says "no tokens left" reads
+        // as a full bucket (as a restarted Redis starts them) and is rewritten in the current form.
+        AnOlderBucketReadsAsFullAsync((db, key) =>
+            db.StringSetAsync(key, $"0.000000:{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}", TimeSpan.FromMinutes(1)));
+
+    /// <summary>A user whose hold bucket was left by <paramref name="seed"/> holds, and the bucket is rewritten: 3 tokens, one taken.</summary>
+    private async Task AnOlderBucketReadsAsFullAsync(Func<IDatabase, string, Task> seed)
+    {
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10, perUserLimit: 10);
         var userId = Guid.NewGuid();
         var user = fixture.MintCustomer(userId);
         var key = $"ts:{{{campaign.Id:N}}}:rl:u:{userId}";
         await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
         var db = redis.GetDatabase();
-        await db.HashSetAsync(key, [new("t", "0"), new("ts", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())]);
-        await db.KeyExpireAsync(key, TimeSpan.FromMinutes(1));
+        await seed(db, key);
 
         Assert.Equal(HttpStatusCode.Created, (await user.HoldSeatsAsync(campaign.Id, 0)).Status);
         Assert.Equal(RedisType.String, await db.KeyTypeAsync(key));
-        // "<tokens>:<ms>": 3 tokens, one taken (and a few milliseconds' refill at most).
-        var tokens = double.Parse(((string)(await db.StringGetAsync(key))!).Split(':')[0], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(tokens, 2, 2.01);
+        // A few milliseconds' refill at most.
+        Assert.InRange(await TokensAsync(db, key), 2, 2.01);
+    }
+
+    [Fact]
+    public async Task Rate_limit_buckets_stay_out_of_redis_append_only_log_while_the_hold_is_in_it()
+    {
+        // Buckets are written with replication off: a restarted Redis starts them full, and the log does not carry two
+        // writes of every hold. The hold itself must be there, or a restart would lose it.
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10, perUserLimit: 10);
+        var userId = Guid.NewGuid();
+        var user = fixture.MintCustomer(userId);
+        var hold = await user.HoldSeatsAsync(campaign.Id, 3);
+        Assert.Equal(HttpStatusCode.Created, hold.Status);
+        var bucket = $"ts:{{{campaign.Id:N}}}:rl:u:{userId}";
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
+        Assert.True(await redis.GetDatabase().KeyExistsAsync(bucket));
+
+        // Redis writes its log before it answers, but may put a write off while an fsync is running: read the log until
+        // the hold shows, then look for the bucket in the same text.
+        var holdKey = $"ts:{{{campaign.Id:N}}}:hold:{hold.HoldId!.Value:N}";
+        var log = "";
+        for (var attempt = 0; attempt < 50 && !log.Contains(holdKey, StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(100);
+            log = await AppendOnlyLogAsync();
+        }
+
+        Assert.Contains(holdKey, log, StringComparison.Ordinal);
+        Assert.DoesNotContain(bucket, log, StringComparison.Ordinal);
+    }
+
+    private async Task<string> AppendOnlyLogAsync()
+    {
+        var folder = Path.Combine(fixture.App.Options.StateDirectory, "cache", "appendonlydir");
+        var text = new System.Text.StringBuilder();
+        foreach (var file in Directory.GetFiles(folder, "*.aof"))
+        {
+            // Redis appends while this reads: share the file.
+            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream, System.Text.Encoding.Latin1);
+            text.Append(await reader.ReadToEndAsync());
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>A bucket's tokens: "&lt;millionths of a token&gt;/&lt;ms&gt;".</summary>
+    private static async Task<double> TokensAsync(IDatabase db, string key)
+    {
+        var parts = ((string)(await db.StringGetAsync(key))!).Split('/');
+        Assert.Equal(2, parts.Length);
+        return long.Parse(parts[0], CultureInfo.InvariantCulture) / 1_000_000.0;
     }
 
     [Fact]
