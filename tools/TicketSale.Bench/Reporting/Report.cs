@@ -23,7 +23,7 @@ public static class Report
             {
                 var median = holds.Median;
                 checks.Add(new($"hold endpoint ≥ 25% of the empty endpoint at {probe} connections ({client} client)",
-                    $"{median.A.OkPerSecond:N0}/s vs {median.B.OkPerSecond:N0}/s = {median.Ratio:P0}{Spread(holds.Rounds.Select(r => r.Ratio.ToString("P0", CultureInfo.InvariantCulture)))}",
+                    $"{median.A.OkPerSecond:N0}/s vs {median.B.OkPerSecond:N0}/s = {median.Ratio:P1}{Spread(holds.Rounds.Select(r => r.Ratio.ToString("P1", CultureInfo.InvariantCulture)))}",
                     median.Ratio >= 0.25));
                 var p99 = Median(holds.Rounds.Select(r => r.A.P99Ms).ToList(), upper: true);
                 checks.Add(new($"hold endpoint p99 ≤ 50 ms at {probe} connections ({client} client)",
