@@ -45,8 +45,20 @@ public static class OrdersApi
             return Problems.NotFound("No such order.");
         }
 
+        // The purchase's hold: when the cancellation overtakes the confirmation on its way to Redis, the seats are
+        // still the hold's there.
+        var holdId = await db.Purchases.AsNoTracking().Where(p => p.Id == order.Id).Select(p => p.HoldId).FirstAsync(cancellationToken);
+        var seats = order.Tickets.Where(t => t.SeatIndex is not null).Select(t => t.SeatIndex!.Value).ToList();
+        // An order comes from one purchase: its seats and at most one general-admission category.
+        var generalAdmission = order.Tickets.Where(t => t.GeneralAdmissionCategoryId is not null).GroupBy(t => t.GeneralAdmissionCategoryId!.Value)
+            .Select(g => (Category: g.Key, Count: g.Count())).SingleOrDefault();
+        Task ReturnToSaleAsync() => inventory.ReturnAsync(order.CampaignId, order.Id, holdId, order.UserId,
+            generalAdmission.Count > 0 ? generalAdmission.Category : null, generalAdmission.Count, seats);
+
         if (order.Status == OrderStatus.Cancelled)
         {
+            // A retry: returns the tickets if the first attempt stopped before it did (once only, in Redis).
+            await ReturnToSaleAsync();
             return TypedResults.Ok(OrderResponse.From(order));
         }
 
@@ -66,10 +78,6 @@ public static class OrdersApi
             return Problems.Unavailable(context, "The payment gateway is unavailable; the order is unchanged. Try again shortly.", 10);
         }
 
-        var seats = order.Tickets.Where(t => t.SeatIndex is not null).Select(t => t.SeatIndex!.Value).ToList();
-        var generalAdmission = order.Tickets.Where(t => t.GeneralAdmissionCategoryId is not null).GroupBy(t => t.GeneralAdmissionCategoryId!.Value)
-            .Select(g => (Category: g.Key, Count: g.Count())).ToList();
-
         // Read committed is enough: the order's version column refuses a concurrent second cancellation, and the
         // general-admission rows' version columns make the "sold" decrements exact.
         await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
@@ -83,8 +91,9 @@ public static class OrdersApi
                 ticket.Active = false;
             }
 
-            foreach (var (category, count) in generalAdmission)
+            if (generalAdmission.Count > 0)
             {
+                var (category, count) = generalAdmission;
                 await db.GeneralAdmissionCategories.Where(g => g.Id == category)
                     .ExecuteUpdateAsync(u => u.SetProperty(g => g.Sold, g => g.Sold - count).SetProperty(g => g.Version, g => g.Version + 1), cancellationToken);
             }
@@ -95,12 +104,7 @@ public static class OrdersApi
             await transaction.CommitAsync(cancellationToken);
         });
 
-        await inventory.ReturnAsync(order.CampaignId, order.Id, order.UserId, null, 0, seats);
-        foreach (var (category, count) in generalAdmission)
-        {
-            await inventory.ReturnAsync(order.CampaignId, order.Id, order.UserId, category, count, []);
-        }
-
+        await ReturnToSaleAsync();
         return TypedResults.Ok(OrderResponse.From(order));
     }
 }

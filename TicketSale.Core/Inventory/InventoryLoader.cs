@@ -29,8 +29,15 @@ public sealed class InventoryLoader(TicketSaleDbContext db, SeatInventory invent
             .Select(g => new { User = g.Key, Count = g.Count() })
             .ToDictionaryAsync(x => x.User, x => x.Count, cancellationToken);
 
+        // Which orders Redis has seen through, so that a confirmation or a cancellation arriving after the rebuild
+        // (a redelivered message, a retried request) is not counted a second time.
+        var orders = await db.Orders.AsNoTracking()
+            .Where(o => o.CampaignId == campaignId)
+            .Select(o => new { o.Id, Cancelled = o.Status == OrderStatus.Cancelled })
+            .ToListAsync(cancellationToken);
+
         return new InventorySnapshot(campaign.Id, campaign.SeatCount, soldSeats,
-            generalAdmission.Select(g => (g.Id, g.Capacity, g.Sold)).ToList(), perUser);
+            generalAdmission.Select(g => (g.Id, g.Capacity, g.Sold)).ToList(), perUser, orders.Select(o => (o.Id, o.Cancelled)).ToList());
     }
 
     /// <summary>The campaign's sold seats and the order each belongs to, as PostgreSQL has them.</summary>

@@ -117,9 +117,16 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
         return s_confirm.EvaluateAsync(Db, [Prefix(campaignId)], [.. args]);
     }
 
-    public Task ReturnAsync(Guid campaignId, Guid orderId, Guid userId, Guid? generalAdmissionCategoryId, int quantity, IReadOnlyCollection<int> seats)
+    /// <summary>
+    /// Puts a cancelled order's tickets back on sale, once: also when its confirmation has not reached Redis yet (the
+    /// seats are still its hold's, <paramref name="holdId"/>), and not again when the cancellation is retried.
+    /// </summary>
+    public Task ReturnAsync(Guid campaignId, Guid orderId, Guid holdId, Guid userId, Guid? generalAdmissionCategoryId, int quantity, IReadOnlyCollection<int> seats)
     {
-        var args = new List<RedisValue> { orderId.ToString("N"), userId.ToString("N"), generalAdmissionCategoryId?.ToString("N") ?? "", quantity };
+        var args = new List<RedisValue>
+        {
+            orderId.ToString("N"), holdId.ToString("N"), userId.ToString("N"), generalAdmissionCategoryId?.ToString("N") ?? "", quantity,
+        };
         args.AddRange(seats.Select(s => (RedisValue)s));
         return s_return.EvaluateAsync(Db, [Prefix(campaignId)], [.. args]);
     }
@@ -264,7 +271,7 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
 
             var tx = Db.CreateTransaction();
             tx.AddCondition(version.IsNull ? Condition.KeyNotExists($"{prefix}:ver") : Condition.StringEqual($"{prefix}:ver", version));
-            _ = tx.KeyDeleteAsync([$"{prefix}:seats", $"{prefix}:taken", $"{prefix}:holds", .. userKeys,
+            _ = tx.KeyDeleteAsync([$"{prefix}:seats", $"{prefix}:taken", $"{prefix}:holds", $"{prefix}:orders", .. userKeys,
                 .. holds.Where(h => !kept.Contains(h)).Select(h => (RedisKey)$"{prefix}:hold:{h.HoldId:N}")]);
             foreach (var chunk in seatEntries.Chunk(5000))
             {
@@ -272,6 +279,11 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
             }
 
             _ = tx.StringSetAsync($"{prefix}:taken", bitmap);
+            foreach (var chunk in truth.Orders.Chunk(5000))
+            {
+                _ = tx.HashSetAsync($"{prefix}:orders", [.. chunk.Select(o => new HashEntry(o.Id.ToString("N"), o.Cancelled ? "R" : "S"))]);
+            }
+
             foreach (var hold in kept)
             {
                 _ = tx.SortedSetAddAsync($"{prefix}:holds", hold.HoldId.ToString("N"), hold.ExpiresAt.ToUnixTimeMilliseconds());
@@ -391,12 +403,16 @@ public sealed record HoldInfo(Guid HoldId, Guid UserId, IReadOnlyList<int> Seats
 
 public sealed record Availability(bool Loaded, long Version, byte[] TakenBitmap, IReadOnlyDictionary<Guid, int> GeneralAdmissionLeft);
 
-/// <summary>What PostgreSQL says about a campaign: the seats sold (seat → order), and general admission sold.</summary>
+/// <summary>
+/// What PostgreSQL says about a campaign: the seats sold (seat → order), general admission sold, and its orders
+/// (cancelled or not).
+/// </summary>
 public sealed record InventorySnapshot(
     Guid CampaignId,
     int SeatCount,
     IReadOnlyDictionary<int, Guid> SoldSeats,
     IReadOnlyList<(Guid Id, int Capacity, int Sold)> GeneralAdmission,
-    IReadOnlyDictionary<Guid, int> TicketsPerUser);
+    IReadOnlyDictionary<Guid, int> TicketsPerUser,
+    IReadOnlyList<(Guid Id, bool Cancelled)> Orders);
 
 public sealed record RebuildSummary(int SoldSeats, int HoldsKept, int HoldsDropped);

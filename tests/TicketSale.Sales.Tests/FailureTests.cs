@@ -310,6 +310,8 @@ public sealed class FailureTests(SaleFixture fixture)
         var (_, hold, _) = await buyer.HoldSeatsAsync(campaign.Id, 1, 2);
         var purchase = (await buyer.PurchaseAsync(campaign.Id, hold!.Value)).PurchaseId!.Value;
         await fixture.WaitForOutcomesAsync([purchase], TimeSpan.FromSeconds(30));
+        // Not before the Worker marked it sold there: its confirmation would write the seat back (one CI run).
+        await fixture.WaitForRedisToConfirmAsync(campaign.Id, purchase);
 
         // Redis forgets one sale behind the system's back.
         await using (var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache")))

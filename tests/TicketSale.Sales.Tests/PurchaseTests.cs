@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using StackExchange.Redis;
+using TicketSale.Core.Inventory;
 using TicketSale.Core.Messaging;
 
 namespace TicketSale.Sales.Tests;
@@ -164,6 +165,61 @@ public sealed class PurchaseTests(SaleFixture fixture)
         var (_, strictPurchase, _) = await buyer.PurchaseAsync(strict.Id, strictHold!.Value);
         await fixture.WaitForOutcomesAsync([strictPurchase!.Value], TimeSpan.FromSeconds(30));
         Assert.Equal(HttpStatusCode.Conflict, (await buyer.PostAsync($"/api/orders/{strictPurchase}/cancel", null)).Status);
+    }
+
+    [Fact]
+    public async Task A_cancellation_that_reaches_redis_before_its_confirmation_returns_the_seats_and_the_confirmation_sells_nothing()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var (_, hold, _) = await buyer.HoldSeatsAsync(campaign.Id, 3, 4);
+        var userId = (await fixture.QueryAsync("SELECT \"Id\" FROM \"Users\" WHERE \"Email\" = $1", r => r.GetGuid(0), buyer.Email!))[0];
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
+        var inventory = new SeatInventory(redis);
+        var order = Guid.CreateVersion7();
+
+        // PostgreSQL committed the order and then its cancellation; the cancellation's return to sale gets to Redis
+        // first, while the seats are still the hold's, and the Worker's confirmation (slow, or redelivered) after it.
+        await inventory.ReturnAsync(campaign.Id, order, hold!.Value, userId, null, 0, [3, 4]);
+        await inventory.ConfirmAsync(campaign.Id, order, hold.Value, userId, null, 0, [3, 4]);
+
+        Assert.Subset((await buyer.FreeSeatsAsync(campaign.Id)).ToHashSet(), new HashSet<int> { 3, 4 });
+        Assert.Null(await inventory.GetHoldAsync(campaign.Id, hold.Value));
+        // The buyer's count went back too: the whole per-user limit (4) can be held again.
+        Assert.Equal(HttpStatusCode.Created, (await buyer.HoldSeatsAsync(campaign.Id, 3, 4, 5, 6)).Status);
+    }
+
+    [Fact]
+    public async Task A_cancellation_returns_tickets_once_through_retries_redelivered_confirmations_and_a_rebuild()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 10);
+        var category = campaign.GeneralAdmissionId!.Value;
+        var buyer = await fixture.NewCustomerAsync();
+        var (_, hold, _) = await buyer.HoldGeneralAdmissionAsync(campaign.Id, category, 2);
+        var purchase = (await buyer.PurchaseAsync(campaign.Id, hold!.Value)).PurchaseId!.Value;
+        Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([purchase], TimeSpan.FromSeconds(30)))[purchase]);
+        await fixture.WaitForRedisToConfirmAsync(campaign.Id, purchase);
+        var userId = (await fixture.QueryAsync("SELECT \"Id\" FROM \"Users\" WHERE \"Email\" = $1", r => r.GetGuid(0), buyer.Email!))[0];
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
+        var inventory = new SeatInventory(redis);
+        async Task<long> LeftInRedisAsync() => (long)await redis.GetDatabase().StringGetAsync($"{SeatInventory.Prefix(campaign.Id)}:ga:{category:N}");
+        Task ConfirmAgainAsync() => inventory.ConfirmAsync(campaign.Id, purchase, hold.Value, userId, category, 2, []);
+        Assert.Equal(8, await LeftInRedisAsync());
+
+        Assert.Equal(HttpStatusCode.OK, (await buyer.PostAsync($"/api/orders/{purchase}/cancel", null)).Status);
+        Assert.Equal(10, await LeftInRedisAsync());
+
+        // A retried cancellation, and the order's confirmation delivered again, change nothing.
+        Assert.Equal(HttpStatusCode.OK, (await buyer.PostAsync($"/api/orders/{purchase}/cancel", null)).Status);
+        await ConfirmAgainAsync();
+        Assert.Equal(10, await LeftInRedisAsync());
+
+        // Nor after Redis's availability was rebuilt from PostgreSQL.
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Admin.PostAsync($"/api/admin/campaigns/{campaign.Id}/reconcile", null)).Status);
+        await ConfirmAgainAsync();
+        Assert.Equal(10, await LeftInRedisAsync());
+        Assert.Equal(0, await fixture.ScalarAsync("SELECT \"Sold\" FROM \"GeneralAdmissionCategories\" WHERE \"Id\" = $1", category));
+        Assert.Equal(HttpStatusCode.Created, (await buyer.HoldGeneralAdmissionAsync(campaign.Id, category, 4)).Status);
     }
 
     [Fact]

@@ -5,7 +5,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
 using RabbitMQ.Client;
+using StackExchange.Redis;
 using TicketSale.AppHost.Hosting.Resources;
+using TicketSale.Core.Inventory;
 using TicketSale.Core.Messaging;
 
 namespace TicketSale.Sales.Tests;
@@ -270,6 +272,21 @@ public class SaleFixture : IAsyncLifetime
             }
 
             await Task.Delay(250);
+        }
+    }
+
+    /// <summary>
+    /// Waits until Redis has applied a confirmed order: the Worker tells Redis after PostgreSQL committed, so a test
+    /// that reads the outcome from PostgreSQL can be a few milliseconds ahead of it.
+    /// </summary>
+    public async Task WaitForRedisToConfirmAsync(Guid campaign, Guid order)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(App.GetConnectionString("cache"));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await redis.GetDatabase().HashGetAsync(SeatInventory.Prefix(campaign) + ":orders", order.ToString("N")) != "S")
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Redis did not apply the confirmation of order {order} within 30 s.");
+            await Task.Delay(50);
         }
     }
 

@@ -7,6 +7,7 @@
 --   <p>:user:<user id>  tickets a user holds or bought (the per-user limit)
 --   <p>:hold:<hold id>  hash: user, seats (comma-separated), ga, qty, exp (ms), purchase (set once a purchase is accepted)
 --   <p>:holds           sorted set of hold ids by expiry
+--   <p>:orders          hash order id -> "S" (its confirmation applied) | "R" (its tickets returned: cancelled)
 --   <p>:ver             incremented on every change: the seat map's ETag
 --   <p>:changes         pub/sub channel: "<ver> <state> <seat,seat,...>" or "<ver> ga <category> <left>"
 local p = KEYS[1]

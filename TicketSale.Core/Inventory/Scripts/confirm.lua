@@ -9,6 +9,10 @@ if redis.call('EXISTS', p .. ':loaded') == 0 then
   return 0
 end
 local order_id, hold_id, user, ga, qty = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+-- Once per order: a redelivered message confirms again, and an order cancelled before its confirmation got here
+-- (the Worker slow or restarted after PostgreSQL's commit) had its tickets returned already; selling them again
+-- would take them off sale for good, and counting a hold-less confirmation twice would undercount what is left.
+if redis.call('HEXISTS', p .. ':orders', order_id) == 1 then return 0 end
 local hk = p .. ':hold:' .. hold_id
 local had_hold = redis.call('EXISTS', hk) == 1
 local seats = {}
@@ -28,5 +32,11 @@ if not had_hold then
 end
 redis.call('DEL', hk)
 redis.call('ZREM', p .. ':holds', hold_id)
-if #seats > 0 then changed('sold', table.concat(seats, ',')) end
+redis.call('HSET', p .. ':orders', order_id, 'S')
+if #seats > 0 then
+  changed('sold', table.concat(seats, ','))
+else
+  -- A rebuild compares the version before and after it read PostgreSQL: this confirmation must show in it.
+  redis.call('INCR', p .. ':ver')
+end
 return 1

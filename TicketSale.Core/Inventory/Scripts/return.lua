@@ -1,13 +1,25 @@
 -- Puts a cancelled order's tickets back on sale, after PostgreSQL committed the cancellation.
--- ARGV: order id, user id, ga category ('' for none), ga quantity, seat index...
+-- ARGV: order id, hold id, user id, ga category ('' for none), ga quantity, seat index...
 if redis.call('EXISTS', p .. ':loaded') == 0 then
   -- Nothing loaded: a rebuild will read this from PostgreSQL. Bumping the version makes a rebuild that read
   -- PostgreSQL before this change commit start over.
   redis.call('INCR', p .. ':ver')
   return 0
 end
-local order_id, user, ga, qty = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local order_id, hold_id, user, ga, qty = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+-- Once per order: a cancellation retried after a failure here returns nothing twice.
+if redis.call('HGET', p .. ':orders', order_id) == 'R' then return 0 end
 local seats = {}
-for i = 5, #ARGV do seats[#seats + 1] = ARGV[i] end
-give_back(user, 'S:' .. order_id, seats, ga, qty)
+for i = 6, #ARGV do seats[#seats + 1] = ARGV[i] end
+local hk = p .. ':hold:' .. hold_id
+if redis.call('HEXISTS', p .. ':orders', order_id) == 0 and redis.call('EXISTS', hk) == 1 then
+  -- Cancelled before the confirmation reached Redis: the seats are still the hold's, and its counts are the order's.
+  give_back(user, 'H:' .. hold_id, seats, ga, qty)
+  redis.call('DEL', hk)
+  redis.call('ZREM', p .. ':holds', hold_id)
+else
+  give_back(user, 'S:' .. order_id, seats, ga, qty)
+end
+redis.call('HSET', p .. ':orders', order_id, 'R')
+redis.call('INCR', p .. ':ver')
 return 1
