@@ -71,12 +71,14 @@ app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapInstanceApi();
-app.MapAuthApi();
 app.MapAdminApi();
-app.MapCampaignsApi();
-app.MapHoldsApi();
-app.MapPurchasesApi();
-app.MapOrdersApi();
+// What buyers call is bounded in flight per replica; operators' and probes' requests are not held back by a sale.
+var buyers = app.MapGroup("").RequireRateLimiting(InFlightLimitPolicy.Name);
+buyers.MapAuthApi();
+buyers.MapCampaignsApi();
+buyers.MapHoldsApi();
+buyers.MapPurchasesApi();
+buyers.MapOrdersApi();
 
 // The schema is current and the first admin exists before the first request is served.
 await app.MigrateDatabaseAsync();

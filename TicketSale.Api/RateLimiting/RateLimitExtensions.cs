@@ -31,6 +31,7 @@ public static class RateLimitExtensions
                 rejected.HttpContext.Response.Headers.RetryAfter = "1";
                 return ValueTask.CompletedTask;
             };
+            limiter.AddPolicy<string, InFlightLimitPolicy>(InFlightLimitPolicy.Name);
         });
         return services;
     }

@@ -7,24 +7,18 @@ using TicketSale.AppHost.Hosting.Resources;
 namespace TicketSale.Sales.Tests;
 
 /// <summary>The application with tight limits: 3 holds per user at once, refilled at one every 2 seconds.</summary>
-public sealed class TightLimitsFixture : SaleFixture
-{
-    protected override void ConfigureRateLimits(IResourceBuilder<ProjectResource> service)
-    {
-        base.ConfigureRateLimits(service);
-        service.WithEnvironment("RateLimits__Classes__holds__PerUser__Capacity", "3")
-            .WithEnvironment("RateLimits__Classes__holds__PerUser__PerSecond", "0.5")
-            .WithEnvironment("RateLimits__Classes__purchases__PerUser__Capacity", "2")
-            .WithEnvironment("RateLimits__Classes__purchases__PerUser__PerSecond", "0.25")
-            .WithEnvironment("RateLimits__Classes__signin__PerUser__Capacity", "3")
-            .WithEnvironment("RateLimits__Classes__signin__PerUser__PerSecond", "0.5")
-            .WithEnvironment("RateLimits__Classes__reads__PerIp__Capacity", "5")
-            .WithEnvironment("RateLimits__Classes__reads__PerIp__PerSecond", "0.5")
-            .WithEnvironment("RateLimits__Classes__waitingroom__PerIp__Capacity", "5")
-            .WithEnvironment("RateLimits__Classes__waitingroom__PerIp__PerSecond", "0.5")
-            .WithEnvironment("Auth__AccessTokenLifetime", "00:00:10");
-    }
-}
+public sealed class TightLimitsFixture() : ConfiguredLimitsFixture(
+    ("RateLimits__Classes__holds__PerUser__Capacity", "3"),
+    ("RateLimits__Classes__holds__PerUser__PerSecond", "0.5"),
+    ("RateLimits__Classes__purchases__PerUser__Capacity", "2"),
+    ("RateLimits__Classes__purchases__PerUser__PerSecond", "0.25"),
+    ("RateLimits__Classes__signin__PerUser__Capacity", "3"),
+    ("RateLimits__Classes__signin__PerUser__PerSecond", "0.5"),
+    ("RateLimits__Classes__reads__PerIp__Capacity", "5"),
+    ("RateLimits__Classes__reads__PerIp__PerSecond", "0.5"),
+    ("RateLimits__Classes__waitingroom__PerIp__Capacity", "5"),
+    ("RateLimits__Classes__waitingroom__PerIp__PerSecond", "0.5"),
+    ("Auth__AccessTokenLifetime", "00:00:10"));
 
 public sealed class RateLimitTests(TightLimitsFixture fixture) : IClassFixture<TightLimitsFixture>
 {

@@ -100,7 +100,7 @@ public class SaleFixture : IAsyncLifetime
     private string? _adminToken;
     private DateTimeOffset _adminTokenRenewAt;
 
-    private async Task<string> AdminTokenAsync()
+    public async Task<string> AdminTokenAsync()
     {
         if (_adminToken is null || DateTimeOffset.UtcNow >= _adminTokenRenewAt)
         {
@@ -328,6 +328,19 @@ public class SaleFixture : IAsyncLifetime
         foreach (var body in bodies)
         {
             await channel.BasicPublishAsync(PurchaseTopology.Exchange, PurchaseTopology.Queue, mandatory: true, new BasicProperties { Persistent = true }, body);
+        }
+    }
+}
+
+/// <summary>The application with some limits of its own (environment settings of the Api and the gateway), for a test class.</summary>
+public abstract class ConfiguredLimitsFixture(params (string Name, string Value)[] settings) : SaleFixture
+{
+    protected override void ConfigureRateLimits(IResourceBuilder<ProjectResource> service)
+    {
+        base.ConfigureRateLimits(service);
+        foreach (var (name, value) in settings)
+        {
+            service.WithEnvironment(name, value);
         }
     }
 }

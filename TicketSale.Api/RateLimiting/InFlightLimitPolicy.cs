@@ -1,0 +1,35 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace TicketSale.Api.RateLimiting;
+
+/// <summary>
+/// Bounds the requests one replica works on at once: past the bound they wait in a queue, oldest first, and past the
+/// queue they are answered 503 with Retry-After at once. Unbounded, an overloaded replica takes every request in and
+/// answers all of them late, past the clients' patience; and each waiting request's objects outlive the young
+/// generations of the heap: api-0 went from 317 to 392 MB resident in the 5 seconds of the stress ramp's
+/// 2,048-connection step, and gave it back only at the next full collection a minute later.
+/// </summary>
+public sealed class InFlightLimitPolicy(IOptions<RateLimitOptions> options) : IRateLimiterPolicy<string>
+{
+    public const string Name = "in-flight";
+
+    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected { get; } = (rejected, _) =>
+        new(Problems.Unavailable(rejected.HttpContext, "This server is busy; try again in a second.", 1).ExecuteAsync(rejected.HttpContext));
+
+    public RateLimitPartition<string> GetPartition(HttpContext httpContext) =>
+        IsEventStream(httpContext.GetEndpoint())
+            ? RateLimitPartition.GetNoLimiter("event-stream")
+            : RateLimitPartition.GetConcurrencyLimiter(Name, _ => new ConcurrencyLimiterOptions
+            {
+                PermitLimit = options.Value.MaxRequestsInFlight,
+                QueueLimit = options.Value.InFlightQueue,
+                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            });
+
+    // An event stream stays open as long as its reader watches, and would keep its place for all that time.
+    private static bool IsEventStream(Endpoint? endpoint) =>
+        endpoint?.Metadata.OfType<Microsoft.AspNetCore.Http.Metadata.IProducesResponseTypeMetadata>()
+            .Any(m => m.ContentTypes.Contains("text/event-stream")) == true;
+}
