@@ -8,11 +8,12 @@ if redis.call('EXISTS', p .. ':loaded') == 0 then
 end
 local order_id, hold_id, user, ga, qty = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 -- Once per order: a cancellation retried after a failure here returns nothing twice.
-if redis.call('HGET', p .. ':orders', order_id) == 'R' then return 0 end
+local applied = redis.call('HGET', p .. ':orders', order_id)
+if applied == 'R' then return 0 end
 local seats = {}
 for i = 6, #ARGV do seats[#seats + 1] = ARGV[i] end
 local hk = p .. ':hold:' .. hold_id
-if redis.call('HEXISTS', p .. ':orders', order_id) == 0 and redis.call('EXISTS', hk) == 1 then
+if not applied and redis.call('EXISTS', hk) == 1 then
   -- Cancelled before the confirmation reached Redis: the seats are still the hold's, and its counts are the order's.
   give_back(user, 'H:' .. hold_id, seats, ga, qty)
   redis.call('DEL', hk)
