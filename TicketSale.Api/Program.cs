@@ -73,7 +73,7 @@ app.MapOpenApi();
 app.MapInstanceApi();
 app.MapAdminApi();
 // What buyers call is bounded in flight per replica; operators' and probes' requests are not held back by a sale.
-var buyers = app.MapGroup("").RequireRateLimiting(InFlightLimitPolicy.Name);
+var buyers = InFlightLimitPolicy.AppliesTo(app.MapGroup(""));
 buyers.MapAuthApi();
 buyers.MapCampaignsApi();
 buyers.MapHoldsApi();

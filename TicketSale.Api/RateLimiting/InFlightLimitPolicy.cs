@@ -19,17 +19,30 @@ public sealed class InFlightLimitPolicy(IOptions<RateLimitOptions> options) : IR
         new(Problems.Unavailable(rejected.HttpContext, "This server is busy; try again in a second.", 1).ExecuteAsync(rejected.HttpContext));
 
     public RateLimitPartition<string> GetPartition(HttpContext httpContext) =>
-        IsEventStream(httpContext.GetEndpoint())
-            ? RateLimitPartition.GetNoLimiter("event-stream")
-            : RateLimitPartition.GetConcurrencyLimiter(Name, _ => new ConcurrencyLimiterOptions
-            {
-                PermitLimit = options.Value.MaxRequestsInFlight,
-                QueueLimit = options.Value.InFlightQueue,
-                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            });
+        RateLimitPartition.GetConcurrencyLimiter(Name, _ => new ConcurrencyLimiterOptions
+        {
+            PermitLimit = options.Value.MaxRequestsInFlight,
+            QueueLimit = options.Value.InFlightQueue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
 
-    // An event stream stays open as long as its reader watches, and would keep its place for all that time.
-    private static bool IsEventStream(Endpoint? endpoint) =>
-        endpoint?.Metadata.OfType<Microsoft.AspNetCore.Http.Metadata.IProducesResponseTypeMetadata>()
-            .Any(m => m.ContentTypes.Contains("text/event-stream")) == true;
+    /// <summary>
+    /// Puts the group's endpoints under the bound, except event streams: a stream stays open as long as its reader
+    /// watches, and would keep its place for all that time. Decided once per endpoint, when it is built (after
+    /// its handler's own metadata), not on every request.
+    /// </summary>
+    public static TBuilder AppliesTo<TBuilder>(TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        builder.Finally(endpoint =>
+        {
+            var eventStream = endpoint.Metadata.OfType<Microsoft.AspNetCore.Http.Metadata.IProducesResponseTypeMetadata>()
+                .Any(m => m.ContentTypes.Contains("text/event-stream"));
+            if (!eventStream)
+            {
+                endpoint.Metadata.Add(new EnableRateLimitingAttribute(Name));
+            }
+        });
+        return builder;
+    }
 }
