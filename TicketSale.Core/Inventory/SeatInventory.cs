@@ -174,6 +174,24 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
         return states;
     }
 
+    /// <summary>
+    /// The seats Redis shows sold, and to which order: the seat hash read a page at a time (HSCAN), so that Redis
+    /// serves other clients between pages, as with <see cref="GetSeatStatesAsync"/>.
+    /// </summary>
+    public async Task<Dictionary<int, Guid>> GetSoldSeatsAsync(Guid campaignId)
+    {
+        var sold = new Dictionary<int, Guid>();
+        await foreach (var entry in Db.HashScanAsync($"{Prefix(campaignId)}:seats", pageSize: SeatStatesPerCommand))
+        {
+            if (((string?)entry.Value) is ['S', ':', .. var order] && Guid.TryParseExact(order, "N", out var orderId))
+            {
+                sold[(int)entry.Name] = orderId;
+            }
+        }
+
+        return sold;
+    }
+
     public async Task<long> GetVersionAsync(Guid campaignId) => (long?)await Db.StringGetAsync($"{Prefix(campaignId)}:ver") ?? 0;
 
     public async Task<bool> IsLoadedAsync(Guid campaignId) => await Db.KeyExistsAsync($"{Prefix(campaignId)}:loaded");

@@ -12,6 +12,9 @@ public sealed class InventoryJobOptions
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     public TimeSpan RefundRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long the reconciler waits before looking again at seats on which Redis and PostgreSQL disagree.</summary>
+    public TimeSpan DriftSettleTime { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>Returns expired holds' seats to sale (the hold script also ignores lapsed holds by itself).</summary>
@@ -88,15 +91,17 @@ public sealed class InventoryReconciler(IServiceScopeFactory scopes, SeatInvento
 
                 // Only the sold seats: the whole snapshot (a rebuild's) also counts every buyer's tickets, a join and a
                 // group-by over the campaign's tickets every interval, for nothing the check uses.
-                var soldSeats = await loader.ReadSoldSeatsAsync(campaign, cancellationToken);
-                if (soldSeats.Count == 0)
+                var suspects = Disagreements(await loader.ReadSoldSeatsAsync(campaign, cancellationToken), await inventory.GetSoldSeatsAsync(campaign));
+                if (suspects.Count == 0)
                 {
                     continue;
                 }
 
-                var seats = soldSeats.Keys.ToList();
-                var states = await inventory.GetSeatStatesAsync(campaign, seats);
-                drift += seats.Where((s, i) => states[i] != "S:" + soldSeats[s].ToString("N")).Count();
+                // A sale or a cancellation reaches PostgreSQL first and Redis a moment later: a seat is counted only if
+                // the two still disagree about it when looked at again.
+                await Task.Delay(options.Value.DriftSettleTime, cancellationToken);
+                suspects.IntersectWith(Disagreements(await loader.ReadSoldSeatsAsync(campaign, cancellationToken), await inventory.GetSoldSeatsAsync(campaign)));
+                drift += suspects.Count;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -124,6 +129,13 @@ public sealed class InventoryReconciler(IServiceScopeFactory scopes, SeatInvento
             }
         }
     }
+
+    /// <summary>
+    /// Seats sold in one store and not in the other, or to different orders: a seat PostgreSQL sold that Redis still
+    /// offers (it could be sold twice), and a seat Redis shows sold that PostgreSQL does not have (nobody can buy it).
+    /// </summary>
+    public static HashSet<int> Disagreements(IReadOnlyDictionary<int, Guid> postgres, IReadOnlyDictionary<int, Guid> redis) =>
+        [.. postgres.Keys.Union(redis.Keys).Where(seat => !(postgres.TryGetValue(seat, out var sold) && redis.TryGetValue(seat, out var shown) && sold == shown))];
 }
 
 /// <summary>Retries refunds that could not be made when their purchase failed (the gateway was down).</summary>
