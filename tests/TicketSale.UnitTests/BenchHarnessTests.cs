@@ -109,6 +109,38 @@ public sealed class BenchHarnessTests
     }
 
     [Fact]
+    public void A_worker_waits_only_when_refused_with_a_retry_after_and_only_once()
+    {
+        var waits = new RetryAfterWaits(2);
+        waits.Answered(0, System.Net.HttpStatusCode.Created, TimeSpan.FromSeconds(5));
+        waits.Answered(1, System.Net.HttpStatusCode.ServiceUnavailable, null);
+        Assert.Null(waits.Take(0));
+        Assert.Null(waits.Take(1));
+
+        waits.Answered(0, System.Net.HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(2));
+        waits.Answered(1, System.Net.HttpStatusCode.TooManyRequests, TimeSpan.FromSeconds(3));
+        Assert.Equal(TimeSpan.FromSeconds(2), waits.Take(0));
+        Assert.Null(waits.Take(0));
+        Assert.Equal(TimeSpan.FromSeconds(3), waits.Take(1));
+    }
+
+    [Fact]
+    public async Task A_load_waits_as_told_between_requests_without_counting_the_wait_as_latency()
+    {
+        var waits = new RetryAfterWaits(1);
+        var result = await LoadRunner.RunAsync("refused", 1, TimeSpan.FromSeconds(1), (worker, _) =>
+        {
+            waits.Answered(worker, System.Net.HttpStatusCode.ServiceUnavailable, TimeSpan.FromMilliseconds(300));
+            return ValueTask.FromResult<Outcome?>(Outcome.Unavailable);
+        }, retryAfter: waits);
+
+        // Asked again at once, the worker would have made hundreds of thousands of requests in the second.
+        Assert.InRange(result.Requests, 2, 5);
+        Assert.Equal(result.Requests, result.Unavailable);
+        Assert.True(result.MaxMs < 100, $"The slowest request took {result.MaxMs} ms: the wait was counted");
+    }
+
+    [Fact]
     public void A_buyer_picks_free_seats_side_by_side_in_one_row()
     {
         var taken = new SeatBitmap(300);

@@ -117,12 +117,12 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
 
     /// <summary>Runs a load with a progress bar that fills over its duration.</summary>
     public async Task<LoadResult> LoadAsync(string name, int workers, TimeSpan duration, Func<int, CancellationToken, ValueTask<Outcome?>> operation,
-        System.Threading.RateLimiting.RateLimiter? pace = null, int round = 1)
+        System.Threading.RateLimiting.RateLimiter? pace = null, int round = 1, RetryAfterWaits? retryAfter = null)
     {
         var bar = Phase($"{name} ({workers} conns)", duration.TotalSeconds);
         var cpu = Cpu.Snapshot();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var result = await LoadRunner.RunAsync(name, workers, duration, operation, (elapsed, _) => bar.Value = elapsed.TotalSeconds, pace);
+        var result = await LoadRunner.RunAsync(name, workers, duration, operation, (elapsed, _) => bar.Value = elapsed.TotalSeconds, pace, retryAfter);
         bar.Value = bar.MaxValue;
         return Add(result with { Round = round }, cpu, clock.Elapsed);
     }

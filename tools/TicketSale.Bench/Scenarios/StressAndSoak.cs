@@ -6,11 +6,11 @@ namespace TicketSale.Bench.Scenarios;
 
 /// <summary>
 /// A buyer's whole fast path as one operation — hold one general-admission ticket, then buy it — for the stress
-/// ramp and the soak.
+/// ramp and the soak. A buyer refused with 503 or 429 waits the Retry-After before the next one.
 /// </summary>
 public static class StressAndSoak
 {
-    private static Func<int, CancellationToken, ValueTask<Outcome?>> HoldAndBuy(BenchRun run, BenchCampaign campaign, HttpClient http, BuyerPool buyers)
+    private static Func<int, CancellationToken, ValueTask<Outcome?>> HoldAndBuy(BenchRun run, BenchCampaign campaign, HttpClient http, BuyerPool buyers, RetryAfterWaits waits)
     {
         var api = run.Target.Apis[0];
         var holdPath = $"/api/campaigns/{campaign.Id}/holds";
@@ -18,7 +18,8 @@ public static class StressAndSoak
         return async (worker, cancellationToken) =>
         {
             var buyer = buyers.Next();
-            var (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Post(api, holdPath, buyer.Token, holdBody), cancellationToken);
+            var (status, body, retryAfter) = await SaleRequests.SendReadingRetryAfterAsync(http, SaleRequests.Post(api, holdPath, buyer.Token, holdBody), cancellationToken);
+            waits.Answered(worker, status, retryAfter);
             Guid? hold;
             using (body)
             {
@@ -30,8 +31,9 @@ public static class StressAndSoak
                 return Outcomes.Of(status);
             }
 
-            (status, body) = await SaleRequests.SendAsync(http,
+            (status, body, retryAfter) = await SaleRequests.SendReadingRetryAfterAsync(http,
                 SaleRequests.Post(api, "/api/purchases", buyer.Token, SaleRequests.PurchaseBody(campaign.Id, hold.Value), Guid.NewGuid().ToString("N")), cancellationToken);
+            waits.Answered(worker, status, retryAfter);
             using (body)
             {
                 if (status == HttpStatusCode.Accepted && SaleRequests.GuidProperty(body, "purchaseId") is { } purchase)
@@ -60,7 +62,8 @@ public static class StressAndSoak
         for (var connections = 16; connections <= 8192 && brokeBecause is null; connections *= 2)
         {
             using var http = BenchTarget.NewClient(connections);
-            var step = await run.LoadAsync($"stress · hold + purchase", connections, run.Options.StressStep, HoldAndBuy(run, campaign, http, buyers));
+            var waits = new RetryAfterWaits(connections);
+            var step = await run.LoadAsync($"stress · hold + purchase", connections, run.Options.StressStep, HoldAndBuy(run, campaign, http, buyers, waits), retryAfter: waits);
             steps.Add((step, await run.SettleAsync()));
             if (step.ErrorRate > 0.01)
             {
@@ -109,7 +112,8 @@ public static class StressAndSoak
         using var http = BenchTarget.NewClient(64);
         var before = run.Memory.Samples;
         var startedAt = before.Count == 0 ? 0 : before[^1].Seconds;
-        var result = await run.LoadAsync($"soak · hold + purchase at {perSecond:N0}/s", 64, run.Options.SoakDuration, HoldAndBuy(run, campaign, http, buyers), pace);
+        var waits = new RetryAfterWaits(64);
+        var result = await run.LoadAsync($"soak · hold + purchase at {perSecond:N0}/s", 64, run.Options.SoakDuration, HoldAndBuy(run, campaign, http, buyers, waits), pace, retryAfter: waits);
         var window = Math.Min(60, run.Options.SoakDuration.TotalSeconds / 4);
         double P99(IEnumerable<TimelinePoint> points) => points.Where(p => p.Requests > 0).Select(p => p.P99Ms).DefaultIfEmpty(0).Average();
         var samples = run.Memory.Samples.Where(s => s.Seconds >= startedAt).ToList();
