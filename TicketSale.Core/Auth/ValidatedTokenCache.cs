@@ -34,7 +34,7 @@ public sealed class ValidatedTokenCache(TimeProvider time, IOptions<AuthOptions>
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>The principal of a token validated before and not yet expired.</summary>
-    public bool TryGet(string token, out ClaimsPrincipal? principal, out DateTimeOffset expires)
+    public bool TryGet(ReadOnlySpan<char> token, out ClaimsPrincipal? principal, out DateTimeOffset expires)
     {
         var key = Key(token);
         if (_entries.TryGetValue(key, out var entry))
@@ -109,10 +109,10 @@ public sealed class ValidatedTokenCache(TimeProvider time, IOptions<AuthOptions>
         }
     }
 
-    private static UInt128 Key(string token)
+    private static UInt128 Key(ReadOnlySpan<char> token)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(MemoryMarshal.AsBytes(token.AsSpan()), hash);
+        SHA256.HashData(MemoryMarshal.AsBytes(token), hash);
         return BinaryPrimitives.ReadUInt128LittleEndian(hash);
     }
 

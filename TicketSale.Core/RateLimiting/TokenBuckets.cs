@@ -36,14 +36,27 @@ public sealed class TokenBuckets(IConnectionMultiplexer redis)
         new((int)reply[0] == 1, (int)reply[1], (int)reply[2], TimeSpan.FromMilliseconds((long)reply[3]));
 
     /// <summary>The script arguments for buckets: the count, then key suffix, capacity and rate of each.</summary>
-    public static IEnumerable<RedisValue> Arguments(IReadOnlyList<TokenBucket> buckets)
+    public static RedisValue[] Arguments(IReadOnlyList<TokenBucket> buckets)
     {
-        yield return buckets.Count;
-        foreach (var bucket in buckets)
+        var arguments = new RedisValue[ArgumentCount(buckets)];
+        WriteArguments(buckets, arguments);
+        return arguments;
+    }
+
+    public static int ArgumentCount(IReadOnlyList<TokenBucket> buckets) => 1 + (3 * buckets.Count);
+
+    /// <summary>
+    /// <see cref="Arguments"/> written into a caller's array: the hold builds its whole argument list in one array,
+    /// once per request.
+    /// </summary>
+    public static void WriteArguments(IReadOnlyList<TokenBucket> buckets, Span<RedisValue> into)
+    {
+        into[0] = buckets.Count;
+        for (var i = 0; i < buckets.Count; i++)
         {
-            yield return bucket.Key;
-            yield return bucket.Capacity;
-            yield return bucket.PerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            into[1 + (3 * i)] = buckets[i].Key;
+            into[2 + (3 * i)] = buckets[i].Capacity;
+            into[3 + (3 * i)] = buckets[i].PerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
     }
 }
