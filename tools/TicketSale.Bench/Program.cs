@@ -4,6 +4,7 @@ using System.Globalization;
 using Spectre.Console;
 using TicketSale.Bench;
 using TicketSale.Bench.Baselines;
+using TicketSale.Bench.Load;
 using TicketSale.Bench.Reporting;
 using TicketSale.Bench.Scenarios;
 
@@ -78,6 +79,8 @@ return await root.Parse(args).InvokeAsync();
 static async Task<int> RunAsync(BenchOptions options, string? attach, double soakRate, double admissionsPerSecond, string command)
 {
     var clock = Stopwatch.StartNew();
+    // Before anything opens a socket or starts a process: the load client only (see the class).
+    await InlineSocketCompletions.EnableForThisProcessAsync();
     AnsiConsole.MarkupLine(attach is null ? "Starting the system through the AppHost's test host …" : $"Attaching to the system in {Markup.Escape(attach)} …");
     await using var target = attach is null ? await BenchTarget.StartAsync(CancellationToken.None) : BenchTarget.Attach(attach);
     List<string> violations = [];
@@ -89,6 +92,7 @@ static async Task<int> RunAsync(BenchOptions options, string? attach, double soa
         .StartAsync(async progress =>
         {
             var current = run = new BenchRun(target, options, progress);
+            current.Figures["loadClient"] = InlineSocketCompletions.Figure();
             current.Memory.Start();
             await using var server = await BaselineServerProcess.StartAsync(target);
             current.Cpu.Track("baseline server", server.ProcessId);
