@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using StackExchange.Redis;
 using TicketSale.Core.Inventory;
 using TicketSale.Core.RateLimiting;
@@ -8,7 +7,8 @@ namespace TicketSale.Core.WaitingRoom;
 
 /// <summary>
 /// A campaign's virtual waiting room in Redis, shared by every Api replica: one place per visitor, a pre-queue
-/// shuffled at opening, and admission at a set rate (optionally capped by the stock left).
+/// placed at opening in the random order of keys drawn as each visitor joined, and admission at a set rate
+/// (optionally capped by the stock left).
 /// </summary>
 public sealed class WaitingRoom(IConnectionMultiplexer redis)
 {
@@ -22,21 +22,22 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
     /// <summary>
     /// Takes a place (or keeps the one the visitor has) and answers with their state, after the rate limit of
     /// <paramref name="buckets"/> (keys in the campaign's hash slot): one script call. No state when the limit refuses.
+    /// Before the opening the place is in the pre-queue, at <paramref name="drawKey"/> (<see cref="PreQueueDraws"/>).
     /// </summary>
-    public Task<WaitingRoomReply> JoinAsync(Guid campaignId, Guid visitor, IReadOnlyList<TokenBucket> buckets) =>
-        RunLimitedAsync(campaignId, "join", visitor, buckets);
+    public Task<WaitingRoomReply> JoinAsync(Guid campaignId, Guid visitor, long drawKey, IReadOnlyList<TokenBucket> buckets) =>
+        RunLimitedAsync(campaignId, "join", visitor, drawKey, buckets);
 
     /// <summary>The visitor's state, after the rate limit of <paramref name="buckets"/>: one script call.</summary>
     public Task<WaitingRoomReply> StatusAsync(Guid campaignId, Guid visitor, IReadOnlyList<TokenBucket> buckets) =>
-        RunLimitedAsync(campaignId, "status", visitor, buckets);
+        RunLimitedAsync(campaignId, "status", visitor, 0, buckets);
 
-    public async Task<VisitorStatus> JoinAsync(Guid campaignId, Guid visitor) => (await JoinAsync(campaignId, visitor, [])).Visitor!;
+    public async Task<VisitorStatus> JoinAsync(Guid campaignId, Guid visitor, long drawKey) => (await JoinAsync(campaignId, visitor, drawKey, [])).Visitor!;
 
     public async Task<VisitorStatus> StatusAsync(Guid campaignId, Guid visitor) => (await StatusAsync(campaignId, visitor, [])).Visitor!;
 
-    private async Task<WaitingRoomReply> RunLimitedAsync(Guid campaignId, string op, Guid visitor, IReadOnlyList<TokenBucket> buckets)
+    private async Task<WaitingRoomReply> RunLimitedAsync(Guid campaignId, string op, Guid visitor, long drawKey, IReadOnlyList<TokenBucket> buckets)
     {
-        var reply = await RunAsync(campaignId, new RedisValue[] { op, visitor.ToString("N") }.Concat(TokenBuckets.Arguments(buckets)));
+        var reply = await RunAsync(campaignId, new RedisValue[] { op, visitor.ToString("N"), drawKey }.Concat(TokenBuckets.Arguments(buckets)));
         var rate = TokenBuckets.Decision(reply);
         return new WaitingRoomReply(rate.Allowed ? Read(reply[4..]) : null, rate);
     }
@@ -44,7 +45,12 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
     private static VisitorStatus Read(RedisResult[] reply) =>
         (string)reply[0]! switch
         {
-            "pre" => new VisitorStatus(VisitorState.PreQueue) { PreQueueSize = (long)reply[1], PreQueueArrival = long.Parse((string)reply[2]!, CultureInfo.InvariantCulture) },
+            "pre" => new VisitorStatus(VisitorState.PreQueue)
+            {
+                PreQueueSize = (long)reply[1],
+                Position = (long)reply[2],
+                RatePerSecond = double.Parse((string)reply[3]!, CultureInfo.InvariantCulture),
+            },
             "waiting" => new VisitorStatus(VisitorState.Waiting)
             {
                 Place = (long)reply[1],
@@ -69,24 +75,34 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
     public Task LeaveAsync(Guid campaignId, Guid visitor) => RunAsync(campaignId, "leave", visitor.ToString("N"));
 
     /// <summary>
-    /// How many visitors each command reads from the pre-queue or places at the opening: about 1.5 ms of Redis each
+    /// How many visitors each command places (or draws keys for) at the opening: about 1.5 ms of Redis each
     /// (50,000 in one script took 145-182 ms, during which Redis answered nobody else).
     /// </summary>
     public const int VisitorsPerCommand = 500;
 
     /// <summary>
-    /// Shuffles the pre-queue with a cryptographically secure generator (nobody can predict or game the order) and
-    /// puts it ahead of everyone who arrives from now on. Returns the number of places given, or null if already open.
+    /// Places the pre-queue in the order of its visitors' draw keys, a part at a time, and puts it ahead of everyone
+    /// who arrives from now on. Visitors of a pre-queue taken before the keys get theirs first. Returns the number of
+    /// places given, or null if already open.
     /// </summary>
     public async Task<long?> OpenAsync(Guid campaignId)
     {
-        var early = await ReadPreQueueAsync(Prefix(campaignId) + ":wr:pre");
-        RandomNumberGenerator.Shuffle<string>(early);
-        foreach (var part in early.Chunk(VisitorsPerCommand))
+        if (!await DrawKeysForOlderPreQueueAsync(campaignId))
         {
-            if ((string)(await RunAsync(campaignId, ["place", .. part.Select(v => (RedisValue)v)]))[0]! == "already")
+            return null;
+        }
+
+        while (true)
+        {
+            var placed = await RunAsync(campaignId, "place", VisitorsPerCommand);
+            if ((string)placed[0]! == "already")
             {
                 return null;
+            }
+
+            if ((long)placed[2] == 0)
+            {
+                break;
             }
         }
 
@@ -94,24 +110,36 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
         return (string)reply[0]! == "opened" ? long.Parse((string)reply[1]!, CultureInfo.InvariantCulture) : null;
     }
 
-    /// <summary>The pre-queue's visitors, read by arrival number a page at a time (a visitor leaving meanwhile moves no one).</summary>
-    private async Task<string[]> ReadPreQueueAsync(string key)
+    /// <summary>
+    /// A pre-queue taken before the draw keys holds arrival numbers (below <see cref="PreQueueDraws.Smallest"/>):
+    /// those visitors get random keys now, so that they are placed at random among the rest (drawn once, here, and
+    /// placed at once: nobody can draw again). False if already open.
+    /// </summary>
+    private async Task<bool> DrawKeysForOlderPreQueueAsync(Guid campaignId)
     {
-        // A pre-queue taken before the upgrade to arrival numbers is still a set (the script converts it).
-        if (await Db.KeyTypeAsync(key) == RedisType.Set)
+        // Converts the oldest form (a set) first.
+        if ((string)(await RunAsync(campaignId, "rekey"))[0]! == "already")
         {
-            return [.. (await Db.SetMembersAsync(key)).Select(v => (string)v!)];
+            return false;
         }
 
-        var visitors = new List<string>();
-        var after = double.NegativeInfinity;
-        while (await Db.SortedSetRangeByScoreWithScoresAsync(key, after, double.PositiveInfinity, Exclude.Start, take: VisitorsPerCommand) is { Length: > 0 } page)
+        var older = await Db.SortedSetRangeByScoreAsync(Prefix(campaignId) + ":wr:pre", double.NegativeInfinity, PreQueueDraws.Smallest, Exclude.Stop);
+        foreach (var part in older.Chunk(VisitorsPerCommand))
         {
-            visitors.AddRange(page.Select(e => (string)e.Element!));
-            after = page[^1].Score;
+            var arguments = new List<RedisValue>(1 + (2 * part.Length)) { "rekey" };
+            foreach (var visitor in part)
+            {
+                arguments.Add(visitor);
+                arguments.Add(PreQueueDraws.RandomKey());
+            }
+
+            if ((string)(await RunAsync(campaignId, arguments))[0]! == "already")
+            {
+                return false;
+            }
         }
 
-        return [.. visitors];
+        return true;
     }
 
     /// <summary>Advances admission by the time passed; returns the number of places admitted so far.</summary>
@@ -132,7 +160,7 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
     public async Task<IReadOnlyList<Guid>> GetActiveAsync() =>
         (await Db.SetMembersAsync(ActiveKey)).Select(v => Guid.Parse((string)v!)).ToList();
 
-    /// <summary>Whether the pre-queue should be shuffled in now: the sale is on and its opening time has come.</summary>
+    /// <summary>Whether the pre-queue should be placed now: the sale is on and its opening time has come.</summary>
     public async Task<bool> IsDueToOpenAsync(Guid campaignId, DateTimeOffset now)
     {
         var prefix = Prefix(campaignId);
@@ -167,7 +195,10 @@ public sealed record VisitorStatus(VisitorState State)
     /// <summary>The visitor's place in the queue (1 = first), fixed once given.</summary>
     public long? Place { get; init; }
 
-    /// <summary>How many are still ahead, this one included.</summary>
+    /// <summary>
+    /// How many are still ahead, this one included. In the pre-queue, how many are ahead in the order of the draw keys
+    /// so far: the place the visitor will get at the opening if nobody who joins later draws a smaller key.
+    /// </summary>
     public long? Position { get; init; }
 
     public double RatePerSecond { get; init; }
@@ -179,9 +210,6 @@ public sealed record VisitorStatus(VisitorState State)
     public bool PausedByStock { get; init; }
 
     public long PreQueueSize { get; init; }
-
-    /// <summary>In the pre-queue: the visitor's arrival number (1 = first). Not their place, which is drawn at opening.</summary>
-    public long PreQueueArrival { get; init; }
 
     public DateTimeOffset? AdmittedUntil { get; init; }
 }

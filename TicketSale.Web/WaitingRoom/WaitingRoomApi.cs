@@ -22,6 +22,7 @@ public static class WaitingRoomApi
         services.AddOptions<WaitingRoomOptions>().BindConfiguration(WaitingRoomOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<AdmissionTokens>();
+        services.AddSingleton<PreQueueDraws>();
         services.AddSingleton<Core.WaitingRoom.WaitingRoom>();
         services.AddSingleton<TokenBuckets>();
         services.AddHybridCache();
@@ -46,7 +47,7 @@ public static class WaitingRoomApi
     /// <summary>Takes a place (or finds the one this visitor already has: a second tab keeps the same place).</summary>
     private static async Task<Results<Ok<WaitingRoomResponse>, ProblemHttpResult>> JoinAsync(
         Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup campaigns, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
-        IOptions<WaitingRoomOptions> options, TimeProvider time)
+        PreQueueDraws draws, IOptions<WaitingRoomOptions> options, TimeProvider time)
     {
         if (await campaigns.GetAsync(campaignId, context.RequestAborted) is not { Status: "Published" or "OnSale" } campaign)
         {
@@ -55,10 +56,10 @@ public static class WaitingRoomApi
 
         if (!campaign.WaitingRoomEnabled)
         {
-            return TypedResults.Ok(new WaitingRoomResponse("NotNeeded", null, null, null, 0, null, null));
+            return TypedResults.Ok(new WaitingRoomResponse("NotNeeded", null, null, null, 0, null, null, null));
         }
 
-        var reply = await room.JoinAsync(campaignId, user.UserId(), Buckets(context));
+        var reply = await room.JoinAsync(campaignId, user.UserId(), draws.Key(campaignId, user.UserId()), Buckets(context));
         HttpRateLimits.Apply(context.Response, reply.Rate);
         return reply.Visitor is { } visitor
             ? TypedResults.Ok(Describe(campaign, visitor, user.UserId(), tokens, options.Value, time))
@@ -119,17 +120,16 @@ public static class WaitingRoomApi
         var now = time.GetUtcNow();
         return status.State switch
         {
-            VisitorState.PreQueue => new("PreQueue", null, null, Math.Max(0, (int)(campaign.SaleOpensAt - now).TotalSeconds),
-                PreQueuePollAfter(campaign.SaleOpensAt - now, status.PreQueueArrival, options.OpeningPollsPerSecond), null, null),
+            VisitorState.PreQueue => DescribePreQueue(Math.Max(0, (campaign.SaleOpensAt - now).TotalSeconds), status, options),
             VisitorState.Waiting when status.PausedByStock => new("Waiting", status.Place, status.Position, null,
-                status.Position <= Math.Max(status.RatePerSecond, MinimumHead) ? HeadPausedPollSeconds : PausedPollSeconds, null, null),
+                status.Position <= Math.Max(status.RatePerSecond, MinimumHead) ? HeadPausedPollSeconds : PausedPollSeconds, null, null, null),
             VisitorState.Waiting => new("Waiting", status.Place, status.Position,
                 status.RatePerSecond > 0 ? (int)Math.Ceiling(status.Position!.Value / status.RatePerSecond) : null,
-                PollAfter(status.RatePerSecond > 0 ? status.Position!.Value / status.RatePerSecond : 30), null, null),
+                PollAfter(status.RatePerSecond > 0 ? status.Position!.Value / status.RatePerSecond : 30), null, null, null),
             VisitorState.Admitted => new("Admitted", status.Place, 0, 0, 0,
-                tokens.Issue(campaign.Id, visitor, status.AdmittedUntil!.Value), status.AdmittedUntil),
-            VisitorState.SoldOut => new("SoldOut", null, null, null, 0, null, null),
-            _ => new("Expired", null, null, null, 0, null, null),
+                tokens.Issue(campaign.Id, visitor, status.AdmittedUntil!.Value), status.AdmittedUntil, null),
+            VisitorState.SoldOut => new("SoldOut", null, null, null, 0, null, null, null),
+            _ => new("Expired", null, null, null, 0, null, null, null),
         };
     }
 
@@ -140,15 +140,38 @@ public static class WaitingRoomApi
     private static int PollAfter(double seconds) => (int)Math.Clamp(Math.Ceiling(seconds), 1, 30);
 
     /// <summary>
-    /// Until the last half-minute before the opening, a pre-queue visitor asks at half the time left (at most 30 s
-    /// apart). Then they are told to come back after the opening, each at their own moment: the n-th to arrive at the
-    /// opening plus n / <paramref name="perSecond"/> seconds, so that the pre-queue learns its places at that pace
-    /// instead of all at once (the places themselves are drawn at random at the opening, whatever the arrival order).
+    /// A pre-queue visitor sees when the sale opens, about where the draw put them (their position among the keys drawn
+    /// so far: visitors who join later can still draw ahead of them) and the wait that means.
     /// </summary>
-    private static int PreQueuePollAfter(TimeSpan untilOpening, long arrival, int perSecond) =>
-        untilOpening.TotalSeconds > 30
-            ? PollAfter(untilOpening.TotalSeconds / 2)
-            : (int)Math.Max(1, Math.Ceiling(Math.Max(0, untilOpening.TotalSeconds) + (double)arrival / perSecond));
+    private static WaitingRoomResponse DescribePreQueue(double untilOpening, VisitorStatus status, WaitingRoomOptions options)
+    {
+        var rank = status.Position!.Value;
+        var turn = status.RatePerSecond > 0 ? rank / status.RatePerSecond : (double?)null;
+        return new("PreQueue", null, rank, turn is { } seconds ? (int)Math.Ceiling(untilOpening + seconds) : null,
+            PreQueuePollAfter(untilOpening, rank, status.RatePerSecond, options), null, null, (int)Math.Ceiling(untilOpening));
+    }
+
+    /// <summary>
+    /// Until the last half-minute before the opening, a pre-queue visitor asks at half the time left (at most 30 s
+    /// apart). Then they are told to come back when their turn is due: the opening plus their position among the draw
+    /// keys over the admission rate, so that the pre-queue comes back at the pace it is let in, the head at the
+    /// opening and the rest with the sale, instead of all in the opening's seconds. A turn further away than
+    /// <see cref="WaitingRoomOptions.PreQueueComebackSeconds"/> comes back then, spread at
+    /// <see cref="WaitingRoomOptions.OpeningPollsPerSecond"/>, to see their place, and whether tickets are left.
+    /// </summary>
+    internal static int PreQueuePollAfter(double untilOpening, long rank, double ratePerSecond, WaitingRoomOptions options)
+    {
+        if (untilOpening > 30)
+        {
+            return PollAfter(untilOpening / 2);
+        }
+
+        var cap = options.PreQueueComebackSeconds;
+        var afterOpening = ratePerSecond > 0 && rank / ratePerSecond <= cap
+            ? rank / ratePerSecond
+            : cap + (Math.Max(0, rank - (Math.Max(0, ratePerSecond) * cap)) / options.OpeningPollsPerSecond);
+        return (int)Math.Max(1, Math.Ceiling(untilOpening + afterOpening));
+    }
 }
 
 public sealed record WaitingRoomResponse(
@@ -158,4 +181,5 @@ public sealed record WaitingRoomResponse(
     int? EstimatedWaitSeconds,
     int PollAfterSeconds,
     string? AdmissionToken,
-    DateTimeOffset? AdmittedUntil);
+    DateTimeOffset? AdmittedUntil,
+    int? OpensInSeconds);

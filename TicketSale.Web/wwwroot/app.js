@@ -102,7 +102,9 @@ async function waitForTurn(id) {
         admittedRoom = path;
         return room.admissionToken;
       case "PreQueue":
-        showQueue(`You are in the waiting room. The sale opens in ${room.estimatedWaitSeconds} s; places in line are drawn at random then.`);
+        showQueue(`You are in the waiting room. The sale opens in ${room.opensInSeconds} s. Places in line are drawn at random, ` +
+          `whenever you arrived: you are about number ${room.position}` +
+          (room.estimatedWaitSeconds == null ? "." : ` (about ${room.estimatedWaitSeconds} s to wait).`));
         break;
       case "Waiting":
         showQueue(room.estimatedWaitSeconds == null

@@ -1,7 +1,7 @@
 namespace TicketSale.Worker.Inventory;
 
 /// <summary>
-/// Keeps every waiting room moving at its rate whether or not anyone is polling: opens it (shuffling the pre-queue)
+/// Keeps every waiting room moving at its rate whether or not anyone is polling: opens it (placing the pre-queue in the order of its draw)
 /// when the sale starts, then advances admission a few times a second. Any replica may also advance it when it
 /// answers a visitor; the Lua script makes that safe.
 /// </summary>
@@ -31,6 +31,6 @@ public sealed partial class WaitingRoomPump(Core.WaitingRoom.WaitingRoom room, T
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Waiting room of campaign {CampaignId} opened: {Places} early visitors shuffled into the queue")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Waiting room of campaign {CampaignId} opened: {Places} early visitors placed in the order of their draw")]
     private static partial void LogOpened(ILogger logger, Guid campaignId, long places);
 }

@@ -17,22 +17,9 @@ public sealed partial class BrowserPurchaseTests(SaleFixture fixture, ITestOutpu
         // One admission a second and ten visitors ahead: the buyer waits in line for several seconds.
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 10, waitingRoom: true,
             admissionsPerSecond: 1, paceByStock: false);
-        var room = $"/api/campaigns/{campaign.Id}/waiting-room";
-        foreach (var ahead in Enumerable.Range(0, 10).Select(_ => fixture.MintCustomer(Guid.NewGuid())))
-        {
-            Assert.Equal(HttpStatusCode.OK, (await ahead.PostAsync(room, null)).Status);
-        }
-
-        var buyer = await fixture.NewCustomerAsync();
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await Chromium.LaunchAsync(playwright);
-        var page = await SignInAsync(browser, buyer.Email!);
-
-        await page.Locator($"li[data-campaign-id='{campaign.Id}'] button.get-tickets").ClickAsync();
-        var queue = page.Locator("#queue");
-        await Assertions.Expect(queue).ToContainTextAsync(PositionText(), new() { Timeout = 10_000 });
-        var shown = PositionText().Match((await queue.TextContentAsync())!);
-        output.WriteLine($"shown: {shown.Value}");
+        var (buyer, page, shown) = await JoinBehindAsync(browser, campaign, ahead: 10, PositionText());
         Assert.InRange(int.Parse(shown.Groups["position"].Value, System.Globalization.CultureInfo.InvariantCulture), 1, 10);
 
         // The turn comes, the page holds with the admission token (a hold without one is refused) and offers to buy.
@@ -43,6 +30,28 @@ public sealed partial class BrowserPurchaseTests(SaleFixture fixture, ITestOutpu
             "SELECT count(*) FROM \"Orders\" o JOIN \"Users\" u ON u.\"Id\" = o.\"UserId\" WHERE u.\"Email\" = $1 AND o.\"CampaignId\" = $2 AND o.\"Status\" = 'Confirmed'",
             buyer.Email!, campaign.Id));
         Assert.Equal(9, await GeneralAdmissionLeftAsync(campaign));
+    }
+
+    [Fact]
+    public async Task Before_the_opening_the_page_shows_when_the_sale_opens_and_where_the_draw_put_the_buyer_then_buys()
+    {
+        // Twenty visitors drew before the buyer; the sale opens once the browser is surely up (it took 13 s to get to
+        // the page in a run where this test came first), five admissions a second.
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 30, waitingRoom: true,
+            opensAt: DateTimeOffset.UtcNow.AddSeconds(30), admissionsPerSecond: 5, paceByStock: false);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var (_, page, shown) = await JoinBehindAsync(browser, campaign, ahead: 20, PreQueueText());
+        Assert.InRange(int.Parse(shown.Groups["opens"].Value, System.Globalization.CultureInfo.InvariantCulture), 1, 30);
+        var position = int.Parse(shown.Groups["position"].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(position, 1, 21);
+        var wait = int.Parse(shown.Groups["wait"].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(wait - int.Parse(shown.Groups["opens"].Value, System.Globalization.CultureInfo.InvariantCulture), (position / 5) - 1, (position / 5) + 1);
+
+        // The page comes back when the turn is due and buys.
+        await page.Locator("#buy").ClickAsync(new() { Timeout = (float)s_wait.TotalMilliseconds });
+        await Assertions.Expect(page.Locator("#message")).ToContainTextAsync("Confirmed: order", new() { Timeout = (float)s_wait.TotalMilliseconds });
+        Assert.Equal(29, await GeneralAdmissionLeftAsync(campaign));
     }
 
     [Fact]
@@ -100,6 +109,28 @@ public sealed partial class BrowserPurchaseTests(SaleFixture fixture, ITestOutpu
         Assert.Null(await redis.GetDatabase().SortedSetScoreAsync(shopping, userId.ToString("N")));
     }
 
+    /// <summary>
+    /// Visitors join the waiting room ahead of a new buyer, who then asks for tickets in the browser; returns what the
+    /// page says of the buyer's place once it reads like <paramref name="text"/>.
+    /// </summary>
+    private async Task<(ApiClient Buyer, IPage Page, Match Shown)> JoinBehindAsync(IBrowser browser, Campaign campaign, int ahead, Regex text)
+    {
+        var room = $"/api/campaigns/{campaign.Id}/waiting-room";
+        foreach (var visitor in Enumerable.Range(0, ahead).Select(_ => fixture.MintCustomer(Guid.NewGuid())))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await visitor.PostAsync(room, null)).Status);
+        }
+
+        var buyer = await fixture.NewCustomerAsync();
+        var page = await SignInAsync(browser, buyer.Email!);
+        await page.Locator($"li[data-campaign-id='{campaign.Id}'] button.get-tickets").ClickAsync();
+        var queue = page.Locator("#queue");
+        await Assertions.Expect(queue).ToContainTextAsync(text, new() { Timeout = 10_000 });
+        var shown = text.Match((await queue.TextContentAsync())!);
+        output.WriteLine($"shown: {shown.Value}");
+        return (buyer, page, shown);
+    }
+
     private async Task<IPage> SignInAsync(IBrowser browser, string email)
     {
         var page = await browser.NewPageAsync();
@@ -120,4 +151,7 @@ public sealed partial class BrowserPurchaseTests(SaleFixture fixture, ITestOutpu
 
     [GeneratedRegex(@"You are number (?<position>\d+) in line")]
     private static partial Regex PositionText();
+
+    [GeneratedRegex(@"The sale opens in (?<opens>\d+) s\. Places in line are drawn at random, whenever you arrived: you are about number (?<position>\d+) \(about (?<wait>\d+) s to wait\)")]
+    private static partial Regex PreQueueText();
 }

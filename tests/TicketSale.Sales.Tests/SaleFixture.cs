@@ -40,6 +40,9 @@ public class SaleFixture : IAsyncLifetime
     /// <summary>How many of a pre-queue come back per second after the opening; low, so a test's pre-queue spreads over seconds.</summary>
     public static int OpeningPollsPerSecond { get; } = 100;
 
+    /// <summary>How long after the opening the pre-queue comes back at the latest; short, so a test's pre-queue reaches it.</summary>
+    public static int PreQueueComebackSeconds { get; } = 10;
+
     public async Task InitializeAsync()
     {
         App = DistributedApplicationTestingBuilder.Create<Program>(builder =>
@@ -50,7 +53,8 @@ public class SaleFixture : IAsyncLifetime
             foreach (var service in new[] { "api", "web" }.Select(builder.CreateResourceBuilder<ProjectResource>))
             {
                 service.WithEnvironment("WaitingRoom__ShoppingWindow", ShoppingWindow.ToString())
-                    .WithEnvironment("WaitingRoom__OpeningPollsPerSecond", OpeningPollsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    .WithEnvironment("WaitingRoom__OpeningPollsPerSecond", OpeningPollsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    .WithEnvironment("WaitingRoom__PreQueueComebackSeconds", PreQueueComebackSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 ConfigureRateLimits(service);
             }
 

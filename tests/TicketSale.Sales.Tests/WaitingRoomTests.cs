@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using TicketSale.AppHost.Hosting.Resources;
+using TicketSale.Core.WaitingRoom;
 using Xunit.Abstractions;
 
 namespace TicketSale.Sales.Tests;
@@ -12,38 +13,52 @@ namespace TicketSale.Sales.Tests;
 public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper output)
 {
     [Fact]
-    public async Task A_thousand_early_visitors_are_shuffled_then_admitted_in_that_order_at_the_configured_rate()
+    public async Task A_thousand_early_visitors_are_placed_in_a_random_draw_told_when_their_turn_comes_and_admitted_in_that_order()
     {
         const int visitors = 1000;
         // Slow enough that the queue outlasts the measurement below (1,000 places take 20 s).
         const double rate = 50;
-        var opensAt = DateTimeOffset.UtcNow.AddSeconds(8);
+        var opensAt = DateTimeOffset.UtcNow.AddSeconds(12);
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, perUserLimit: 4, generalAdmission: 5000,
             opensAt: opensAt, waitingRoom: true, admissionsPerSecond: rate, paceByStock: false);
         var people = Enumerable.Range(0, visitors).Select(_ => fixture.MintCustomer(Guid.NewGuid())).ToList();
         var path = $"/api/campaigns/{campaign.Id}/waiting-room";
 
-        // Everyone arrives before opening, in index order; a second tab changes nothing. Each is told to come back
-        // after the opening, at the pace the pre-queue is let come back (not all in the opening's second).
-        var comeBack = new ConcurrentBag<double>();
+        // Everyone arrives before opening, in index order; a second tab changes nothing.
         await ForAllAsync(people, async p =>
         {
             var joined = (await p.PostAsync(path, null)).Body!;
             Assert.Equal("PreQueue", (string)joined["state"]!);
-            comeBack.Add((DateTimeOffset.UtcNow.AddSeconds((int)joined["pollAfterSeconds"]!) - opensAt).TotalSeconds);
+            Assert.InRange((int)joined["opensInSeconds"]!, 1, 12);
+            Assert.InRange((long)joined["position"]!, 1, visitors);
         });
         Assert.Equal("PreQueue", (string)(await people[0].PostAsync(path, null)).Body!["state"]!);
-        Assert.True(DateTimeOffset.UtcNow < opensAt, "joining took longer than the time before opening");
-        var spread = (double)visitors / SaleFixture.OpeningPollsPerSecond;
-        output.WriteLine($"told to come back {comeBack.Min():0.0}–{comeBack.Max():0.0} s after the opening (spread over {spread} s)");
-        Assert.All(comeBack, seconds => Assert.InRange(seconds, 0, spread + 2));
-        Assert.InRange(comeBack.Max(), spread - 1, spread + 2);
-        Assert.InRange(comeBack.GroupBy(seconds => (int)seconds).Max(second => second.Count()), 1, 2 * SaleFixture.OpeningPollsPerSecond);
         Assert.Equal(HttpStatusCode.Conflict, (await people[0].HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 1)).Status);
+
+        // With everyone in, each sees where the draw put them — one position each, 1..1000 — and is told to come back
+        // when that turn is due: the opening plus position / rate, and those further than the fixture's 10 s away at
+        // 10 s plus their position beyond it at the pace the pre-queue may come back (never after their turn).
+        var drawn = new ConcurrentDictionary<int, long>();
+        var late = new ConcurrentBag<double>();
+        await ForAllAsync(Enumerable.Range(0, visitors).ToList(), async i =>
+        {
+            var status = (await people[i].GetAsync(path)).Body!;
+            var position = (long)status["position"]!;
+            drawn[i] = position;
+            var turn = position / rate <= SaleFixture.PreQueueComebackSeconds
+                ? position / rate
+                : SaleFixture.PreQueueComebackSeconds + ((position - (rate * SaleFixture.PreQueueComebackSeconds)) / SaleFixture.OpeningPollsPerSecond);
+            Assert.True(turn <= (position / rate) + 1e-9);
+            late.Add((DateTimeOffset.UtcNow.AddSeconds((int)status["pollAfterSeconds"]!) - opensAt).TotalSeconds - turn);
+        });
+        Assert.True(DateTimeOffset.UtcNow < opensAt, "joining took longer than the time before opening");
+        output.WriteLine($"told to come back {late.Min():0.00}–{late.Max():0.00} s after the turn due");
+        Assert.All(late, seconds => Assert.InRange(seconds, -0.1, 2.5));
+        Assert.Equal(Enumerable.Range(1, visitors).Select(p => (long)p), drawn.Values.Order());
 
         await Task.Delay(opensAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(500));
 
-        // Opened: every visitor has a place, one each, 1..1000 — a permutation of the arrival order.
+        // Opened: every visitor has the place the draw gave them, whatever the arrival order.
         var places = new ConcurrentDictionary<int, long>();
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (places.Count < visitors && DateTime.UtcNow < deadline)
@@ -57,7 +72,8 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
             });
         }
 
-        Assert.Equal(Enumerable.Range(1, visitors).Select(p => (long)p), places.Values.Order());
+        Assert.Equal(visitors, places.Count);
+        Assert.All(Enumerable.Range(0, visitors), i => Assert.Equal(drawn[i], places[i]));
         var correlation = Correlation(Enumerable.Range(0, visitors).Select(i => (double)i).ToArray(), Enumerable.Range(0, visitors).Select(i => (double)places[i]).ToArray());
         output.WriteLine($"correlation of place with arrival order: {correlation:0.000}");
         Assert.InRange(correlation, -0.15, 0.15);
@@ -119,12 +135,14 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
         try
         {
             var visitors = Enumerable.Range(0, (2 * Core.WaitingRoom.WaitingRoom.VisitorsPerCommand) + 250).Select(_ => Guid.NewGuid()).ToList();
+            var keys = new Dictionary<Guid, long>();
             foreach (var visitor in visitors)
             {
-                Assert.Equal(Core.WaitingRoom.VisitorState.PreQueue, (await room.JoinAsync(campaign, visitor)).State);
+                keys[visitor] = PreQueueDraws.RandomKey();
+                Assert.Equal(Core.WaitingRoom.VisitorState.PreQueue, (await room.JoinAsync(campaign, visitor, keys[visitor])).State);
             }
 
-            // One leaves before the opening: the pages read after it still see everyone else.
+            // One leaves before the opening: the parts placed after it still hold everyone else.
             await room.LeaveAsync(campaign, visitors[Core.WaitingRoom.WaitingRoom.VisitorsPerCommand - 1]);
             visitors.RemoveAt(Core.WaitingRoom.WaitingRoom.VisitorsPerCommand - 1);
 
@@ -137,9 +155,10 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
                 places.Add((double)(await room.StatusAsync(campaign, visitor)).Place!.Value);
             }
 
-            Assert.Equal(Enumerable.Range(1, visitors.Count).Select(p => (double)p), places.Order());
+            // Places in the order of the draw keys, one each, whatever the order of joining.
+            Assert.Equal(visitors.OrderBy(v => keys[v]).Select(v => places[visitors.IndexOf(v)]), Enumerable.Range(1, visitors.Count).Select(p => (double)p));
             Assert.InRange(Correlation([.. Enumerable.Range(0, visitors.Count).Select(i => (double)i)], [.. places]), -0.15, 0.15);
-            Assert.Equal(visitors.Count + 1, (await room.JoinAsync(campaign, Guid.NewGuid())).Place);
+            Assert.Equal(visitors.Count + 1, (await room.JoinAsync(campaign, Guid.NewGuid(), PreQueueDraws.RandomKey())).Place);
         }
         finally
         {
@@ -148,12 +167,14 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
-    public async Task A_pre_queue_left_in_the_older_set_form_is_kept_and_converted()
+    public async Task A_pre_queue_left_in_an_older_form_is_kept_and_its_visitors_drawn_at_random_among_the_rest_at_the_opening()
     {
-        // The pre-queue was a set before it held arrival numbers: one taken before a deploy keeps its visitors.
+        // The pre-queue was a set, then a sorted set of arrival numbers, before it held draw keys: one taken before a
+        // deploy keeps its visitors, and the opening draws keys for them instead of placing them first.
+        const int older = 300;
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, perUserLimit: 4, generalAdmission: 100,
             opensAt: DateTimeOffset.UtcNow.AddMinutes(5), waitingRoom: true, admissionsPerSecond: 10, paceByStock: false);
-        var early = Enumerable.Range(0, 3).Select(_ => Guid.NewGuid()).ToList();
+        var early = Enumerable.Range(0, older).Select(_ => Guid.NewGuid()).ToList();
         var key = $"ts:{{{campaign.Id:N}}}:wr:pre";
         await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
         var db = redis.GetDatabase();
@@ -164,12 +185,63 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
         Assert.Equal(HttpStatusCode.OK, status.Status);
         Assert.Equal("PreQueue", (string)status.Body!["state"]!);
         Assert.Equal(StackExchange.Redis.RedisType.SortedSet, await db.KeyTypeAsync(key));
+        Assert.Equal(Enumerable.Range(1, older).Select(n => (double)n), (await db.SortedSetRangeByRankWithScoresAsync(key, 0, older - 1)).Select(e => e.Score));
 
-        // The three keep arrival numbers 1–3; who comes next is the fourth.
+        // As many newcomers join with draw keys (one through the gateway).
         var newcomer = Guid.NewGuid();
         Assert.Equal("PreQueue", (string)(await fixture.MintCustomer(newcomer).PostAsync(path, null)).Body!["state"]!);
-        Assert.Equal([1.0, 2.0, 3.0], (await db.SortedSetRangeByRankWithScoresAsync(key, 0, 2)).Select(e => e.Score));
-        Assert.Equal(4.0, await db.SortedSetScoreAsync(key, newcomer.ToString("N")));
+        Assert.True(await db.SortedSetScoreAsync(key, newcomer.ToString("N")) >= PreQueueDraws.Smallest);
+        var room = new Core.WaitingRoom.WaitingRoom(redis);
+        var later = Enumerable.Range(0, older - 1).Select(_ => Guid.NewGuid()).Append(newcomer).ToList();
+        foreach (var visitor in later.SkipLast(1))
+        {
+            await room.JoinAsync(campaign.Id, visitor, PreQueueDraws.RandomKey());
+        }
+
+        // The test opens the room itself (its opening time is minutes away, so the Worker's pump leaves it alone).
+        Assert.Equal(2 * older, await room.OpenAsync(campaign.Id));
+        var places = new Dictionary<Guid, long>();
+        foreach (var visitor in early.Concat(later))
+        {
+            places[visitor] = (await room.StatusAsync(campaign.Id, visitor)).Place!.Value;
+        }
+
+        Assert.Equal(Enumerable.Range(1, 2 * older).Select(p => (long)p), places.Values.Order());
+        // Placed first, the older visitors would hold all of the first 300 places; drawn, about half (sd about 6).
+        var olderAhead = early.Count(v => places[v] <= older);
+        output.WriteLine($"older visitors among the first {older} places: {olderAhead}");
+        Assert.InRange(olderAhead, older * 0.35, older * 0.65);
+        await room.DeactivateAsync(campaign.Id);
+    }
+
+    [Fact]
+    public async Task A_visitor_who_leaves_the_pre_queue_and_joins_again_draws_the_same_key()
+    {
+        // Drawing again by leaving and joining would let anyone reroll a bad place until a good one came up.
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, perUserLimit: 4, generalAdmission: 100,
+            opensAt: DateTimeOffset.UtcNow.AddMinutes(5), waitingRoom: true, admissionsPerSecond: 10, paceByStock: false);
+        var other = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, perUserLimit: 4, generalAdmission: 100,
+            opensAt: DateTimeOffset.UtcNow.AddMinutes(5), waitingRoom: true, admissionsPerSecond: 10, paceByStock: false);
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
+        var db = redis.GetDatabase();
+        var visitor = Guid.NewGuid();
+        var person = fixture.MintCustomer(visitor);
+        async Task<double?> DrawAsync(Guid campaignId) => await db.SortedSetScoreAsync($"ts:{{{campaignId:N}}}:wr:pre", visitor.ToString("N"));
+
+        Assert.Equal(HttpStatusCode.OK, (await person.PostAsync($"/api/campaigns/{campaign.Id}/waiting-room", null)).Status);
+        var first = await DrawAsync(campaign.Id);
+        Assert.NotNull(first);
+        Assert.Equal(HttpStatusCode.NoContent, (await person.DeleteAsync($"/api/campaigns/{campaign.Id}/waiting-room")).Status);
+        Assert.Null(await DrawAsync(campaign.Id));
+        Assert.Equal(HttpStatusCode.OK, (await person.PostAsync($"/api/campaigns/{campaign.Id}/waiting-room", null)).Status);
+        Assert.Equal(first, await DrawAsync(campaign.Id));
+
+        // Another campaign, another draw; another visitor, another draw.
+        Assert.Equal(HttpStatusCode.OK, (await person.PostAsync($"/api/campaigns/{other.Id}/waiting-room", null)).Status);
+        Assert.NotEqual(first, await DrawAsync(other.Id));
+        var someone = Guid.NewGuid();
+        Assert.Equal(HttpStatusCode.OK, (await fixture.MintCustomer(someone).PostAsync($"/api/campaigns/{campaign.Id}/waiting-room", null)).Status);
+        Assert.NotEqual(first, await db.SortedSetScoreAsync($"ts:{{{campaign.Id:N}}}:wr:pre", someone.ToString("N")));
     }
 
     [Fact]
@@ -298,7 +370,7 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
         var path = $"/api/campaigns/{campaign.Id}/waiting-room";
         await ForAllAsync(people, async p => await p.PostAsync(path, null));
 
-        // Whoever came before the pump opened the room was shuffled in: watch whoever has the last place.
+        // Whoever came before the pump opened the room was placed by their draw: watch whoever has the last place.
         var places = new ConcurrentDictionary<ApiClient, long>();
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (places.Count < people.Count && DateTime.UtcNow < deadline)
@@ -377,18 +449,18 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
         await Task.Delay(TimeSpan.FromMilliseconds(500)); // the pump opens the room
         await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
         var room = new Core.WaitingRoom.WaitingRoom(redis);
-        await room.JoinAsync(campaign.Id, Guid.NewGuid()); // the script is in Redis's cache from here on
+        await room.JoinAsync(campaign.Id, Guid.NewGuid(), PreQueueDraws.RandomKey()); // the script is in Redis's cache from here on
 
         long Operations() => redis.GetCounters().Interactive.OperationCount;
         var visitor = Guid.NewGuid();
         var before = Operations();
-        var joined = await room.JoinAsync(campaign.Id, visitor);
+        var joined = await room.JoinAsync(campaign.Id, visitor, PreQueueDraws.RandomKey());
         Assert.Equal(1, Operations() - before);
         Assert.Equal(Core.WaitingRoom.VisitorState.Waiting, joined.State);
         Assert.Equal(2, joined.Place);
 
         // Joining again keeps the place, and the state read on its own says the same.
-        Assert.Equal(2, (await room.JoinAsync(campaign.Id, visitor)).Place);
+        Assert.Equal(2, (await room.JoinAsync(campaign.Id, visitor, PreQueueDraws.RandomKey())).Place);
         var status = await room.StatusAsync(campaign.Id, visitor);
         Assert.Equal((joined.State, joined.Place, joined.Position), (status.State, status.Place, status.Position));
     }

@@ -1,13 +1,15 @@
 -- The waiting room of one campaign (keys under <p>:wr:, the campaign's hash slot, next to its inventory).
 --   <p>:wr:cfg    hash: onsale (0|1), rate (admissions per second), pace (0|1: cap admissions by stock),
 --                 factor (admitted visitors per ticket left), ttl (ms an admission lasts), seats, ga (categories),
---                 opens (ms: when the pre-queue is shuffled into the queue), window (ms an admitted visitor counts
+--                 opens (ms: when the pre-queue is placed in the queue), window (ms an admitted visitor counts
 --                 as shopping for stock pacing)
---   <p>:wr:state  hash: opened (0|1), seq (places given), cursor (places admitted), credit, last (ms), early
---                 (arrivals in the pre-queue so far)
---   <p>:wr:pre    sorted set visitor -> arrival number (1, 2, ...) of those who came before opening, shuffled into
---                 the queue at opening. The number is not their place: it only spreads out when each comes back
---                 to learn the place drawn for them
+--   <p>:wr:state  hash: opened (0|1), seq (places given), cursor (places admitted), credit, last (ms)
+--   <p>:wr:pre    sorted set visitor -> draw key of those who came before opening: a secret random number at least
+--                 2^32 the caller gives with the join (the same for a visitor every time they join this campaign, so
+--                 leaving and joining again draws nothing new). The opening gives places in key order: a random
+--                 order, known as each visitor joins, so each can be told to come back when their turn is due.
+--                 Scores below 2^32 are arrival numbers of a pre-queue taken before the keys (or a set before
+--                 that, converted in place); the opening draws keys for them first
 --   <p>:wr:order  sorted set visitor -> place (1, 2, ...): one place per visitor
 --   <p>:wr:out    sorted set visitor -> admission expiry (ms): admitted visitors whose admission still runs
 --   <p>:wr:shop   sorted set visitor -> end of their shopping window (ms): those stock pacing counts. Shorter than
@@ -60,15 +62,15 @@ local function advance(now)
   return cursor, paused, left
 end
 
--- The pre-queue was a set before it became a sorted set by arrival number: one met after an upgrade is converted
--- in place (arrival numbers in the set's order), so that a pre-queue taken before the deploy is kept, not an error.
+-- The pre-queue was a set before it became a sorted set: one met after an upgrade is converted in place (arrival
+-- numbers in the set's order, for the opening to replace with keys), so that a pre-queue taken before the deploy is
+-- kept, not an error.
 local function pre_queue()
   local key = p .. ':wr:pre'
   if redis.call('TYPE', key).ok == 'set' then
     local early = redis.call('SMEMBERS', key)
     redis.call('DEL', key)
     for i, visitor in ipairs(early) do redis.call('ZADD', key, i, visitor) end
-    redis.call('HSET', p .. ':wr:state', 'early', #early)
   end
   return key
 end
@@ -77,7 +79,7 @@ end
 local op = ARGV[1]
 local now = now_ms()
 
--- The visitor's state: {'pre', pre-queue size, arrival number} | {'absent'} | {'soldout'}
+-- The visitor's state: {'pre', pre-queue size, rank by draw key (1 = first), rate} | {'absent'} | {'soldout'}
 --   | {'waiting', place, cursor, rate, paused (0|1)} | {'admitted', place, admission expiry ms} | {'expired'}
 local function status(visitor)
   local cursor, paused, left = advance(now)
@@ -90,8 +92,8 @@ local function status(visitor)
   local place = tonumber(redis.call('ZSCORE', p .. ':wr:order', visitor))
   if not place then
     local pre = pre_queue()
-    local early = redis.call('ZSCORE', pre, visitor)
-    if early then return {'pre', redis.call('ZCARD', pre), tostring(early)} end
+    local rank = redis.call('ZRANK', pre, visitor)
+    if rank then return {'pre', redis.call('ZCARD', pre), rank + 1, redis.call('HGET', p .. ':wr:cfg', 'rate') or '0'} end
     if sold_out() then return {'soldout'} end
     return {'absent'}
   end
@@ -107,26 +109,27 @@ local function status(visitor)
   return {'waiting', tostring(place), tostring(cursor), redis.call('HGET', p .. ':wr:cfg', 'rate') or '0', paused and '1' or '0'}
 end
 
--- A place for the visitor, unless they have one: joining again (another tab, another device) keeps it.
-local function join(visitor)
+-- A place for the visitor, unless they have one: joining again (another tab, another device) keeps it. Before the
+-- opening, a place in the pre-queue at the visitor's draw key.
+local function join(visitor, key)
   if redis.call('ZSCORE', p .. ':wr:order', visitor) then return end
   local pre = pre_queue()
   if redis.call('ZSCORE', pre, visitor) then return end
   if redis.call('HGET', p .. ':wr:state', 'opened') ~= '1' then
-    redis.call('ZADD', pre, redis.call('HINCRBY', p .. ':wr:state', 'early', 1), visitor)
+    redis.call('ZADD', pre, key, visitor)
     return
   end
   redis.call('ZADD', p .. ':wr:order', redis.call('HINCRBY', p .. ':wr:state', 'seq', 1), visitor)
 end
 
 if op == 'join' or op == 'status' then
-  -- ARGV: 'join' | 'status', visitor, rate-limit buckets (count, then suffix, capacity, per second each; keys under
-  -- <p>:rl:). The rate limit, the join and the state in one call: a sale's most frequent request is one round trip.
-  -- Returns {1, tokens left, bucket capacity, 0, state...} (the state as status() gives it), or when the rate limit
-  -- refuses {0, 0, bucket capacity, retry-after ms}.
-  local reply = rate_limit(p .. ':rl:', 3, now)
+  -- ARGV: 'join' | 'status', visitor, draw key (joins; ignored by status), rate-limit buckets (count, then suffix,
+  -- capacity, per second each; keys under <p>:rl:). The rate limit, the join and the state in one call: a sale's
+  -- most frequent request is one round trip. Returns {1, tokens left, bucket capacity, 0, state...} (the state as
+  -- status() gives it), or when the rate limit refuses {0, 0, bucket capacity, retry-after ms}.
+  local reply = rate_limit(p .. ':rl:', 4, now)
   if reply[1] == 0 then return reply end
-  if op == 'join' then join(ARGV[2]) end
+  if op == 'join' then join(ARGV[2], ARGV[3]) end
   for _, value in ipairs(status(ARGV[2])) do reply[#reply + 1] = value end
   return reply
 
@@ -142,30 +145,36 @@ elseif op == 'leave' then
   redis.call('ZREM', pre_queue(), visitor)
   return {'left'}
 
+elseif op == 'rekey' then
+  -- ARGV: 'rekey', visitor, key, visitor, key...: draw keys for visitors of a pre-queue of the older forms (whose
+  -- scores are arrival numbers), before the opening places anyone; a visitor no longer in the pre-queue is skipped.
+  -- Converts the oldest form (a set) first. Returns {'rekeyed'} or {'already'}.
+  if redis.call('HGET', p .. ':wr:state', 'opened') == '1' then return {'already'} end
+  local pre = pre_queue()
+  for i = 2, #ARGV - 1, 2 do redis.call('ZADD', pre, 'XX', ARGV[i + 1], ARGV[i]) end
+  return {'rekeyed'}
+
 elseif op == 'place' or op == 'open' then
-  -- ARGV: 'place', visitor... : the next places go to these visitors of the pre-queue (shuffled by the caller), in
-  -- the order given; a visitor no longer in the pre-queue is skipped. Returns {'placed', places given so far}.
-  -- The caller sends the shuffled pre-queue a part at a time: placing 50,000 visitors in one script held Redis,
-  -- and every client of it, for 145-182 ms (SLOWLOG, the bench's flash sale). Between parts, a visitor already
-  -- placed sees their place (the cursor stays at 0 until the opening), one still in the pre-queue sees the
-  -- pre-queue, and a newcomer joins the pre-queue.
-  -- ARGV: 'open', visitor... : places the visitors given, then everyone left in the pre-queue (those who joined
-  -- after the caller read it) in arrival order, and opens. Returns {'opened', places given} or {'already'}.
+  -- ARGV: 'place', n: the next places go to the first n visitors of the pre-queue in key order. Returns {'placed',
+  -- places given so far, visitors left in the pre-queue}. The caller places the pre-queue a part at a time: placing
+  -- 50,000 visitors in one script held Redis, and every client of it, for 145-182 ms (SLOWLOG, the bench's flash
+  -- sale). Between parts, a visitor already placed sees their place (the cursor stays at 0 until the opening), one
+  -- still in the pre-queue sees the pre-queue, and a newcomer joins the pre-queue.
+  -- ARGV: 'open': places everyone left in the pre-queue (those who joined after the last part), in key order, and
+  -- opens. Returns {'opened', places given} or {'already'}.
   if redis.call('HGET', p .. ':wr:state', 'opened') == '1' then return {'already'} end
   local seq = tonumber(redis.call('HGET', p .. ':wr:state', 'seq') or '0')
   local pre = pre_queue()
-  local function place(visitor)
-    if redis.call('ZREM', pre, visitor) == 1 then
-      seq = seq + 1
-      redis.call('ZADD', p .. ':wr:order', seq, visitor)
-    end
+  local last = op == 'place' and tonumber(ARGV[2]) - 1 or -1
+  for _, visitor in ipairs(redis.call('ZRANGE', pre, 0, last)) do
+    seq = seq + 1
+    redis.call('ZADD', p .. ':wr:order', seq, visitor)
   end
-  for i = 2, #ARGV do place(ARGV[i]) end
+  redis.call('ZREMRANGEBYRANK', pre, 0, last)
   if op == 'place' then
     redis.call('HSET', p .. ':wr:state', 'seq', seq)
-    return {'placed', tostring(seq)}
+    return {'placed', tostring(seq), redis.call('ZCARD', pre)}
   end
-  for _, visitor in ipairs(redis.call('ZRANGE', pre, 0, -1)) do place(visitor) end
   redis.call('HSET', p .. ':wr:state', 'opened', '1', 'seq', seq, 'cursor', redis.call('HGET', p .. ':wr:state', 'cursor') or 0, 'last', now)
   return {'opened', tostring(seq)}
 
