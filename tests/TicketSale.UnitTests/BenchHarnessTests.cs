@@ -218,6 +218,28 @@ public sealed class BenchHarnessTests
     }
 
     [Fact]
+    public void The_apis_collections_over_a_run_are_the_difference_of_two_scrapes_and_missing_metrics_give_none()
+    {
+        static string Scrape(int gen0, int gen1, int gen2, string pause, long allocated) => $$"""
+            # TYPE dotnet_gc_collections_total counter
+            dotnet_gc_collections_total{otel_scope_name="System.Runtime",gc_heap_generation="gen2"} {{gen2}} 1733161200000
+            dotnet_gc_collections_total{otel_scope_name="System.Runtime",gc_heap_generation="gen1"} {{gen1}}
+            dotnet_gc_collections_total{otel_scope_name="System.Runtime",gc_heap_generation="gen0"} {{gen0}}
+            dotnet_gc_heap_total_allocated_bytes_total{otel_scope_name="System.Runtime"} {{allocated}}
+            dotnet_gc_pause_time_seconds_total_other 99
+            dotnet_gc_pause_time_seconds_total{otel_scope_name="System.Runtime"} {{pause}}
+            """;
+
+        var before = GcTotals.Parse(Scrape(68, 132, 9, "3.492107", 2_965_289_064))!;
+        var after = GcTotals.Parse(Scrape(73, 217, 10, "3.986107", 2_965_289_064 + (1283L << 20)))!;
+        var run = after.Since(before, TimeSpan.FromSeconds(10));
+
+        Assert.Equal(new GcFigures(Collections: 91, Gen1: 85, Gen2: 1, PauseMs: 494, PausePercent: 4.94, AllocatedMb: 1283), run);
+        Assert.Null(GcTotals.Parse("dotnet_jit_compilation_time_seconds_total 0.5\n"));
+        Assert.Null(GcTotals.Parse(Scrape(1, 2, 3, "0.1", 5).Replace("dotnet_gc_pause_time_seconds_total{", "x{", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task The_warm_up_runs_rounds_until_the_servers_compile_less_than_two_percent_of_a_core()
     {
         // Scrapes before the first round and after each: 0, then +0.5 s, +0.2 s and +0.0001 s of JIT over rounds of at least 50 ms.

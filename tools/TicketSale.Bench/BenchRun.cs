@@ -120,22 +120,26 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
         System.Threading.RateLimiting.RateLimiter? pace = null, int round = 1, RetryAfterWaits? retryAfter = null)
     {
         var bar = Phase($"{name} ({workers} conns)", duration.TotalSeconds);
+        var gc = await ApiGc.SnapshotAsync();
         var cpu = Cpu.Snapshot();
+        var clientGc = GcTotals.OfThisProcess();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = await LoadRunner.RunAsync(name, workers, duration, operation, (elapsed, _) => bar.Value = elapsed.TotalSeconds, pace, retryAfter);
+        result = result with { Round = round, ClientGc = GcTotals.OfThisProcess().Since(clientGc, clock.Elapsed) };
         bar.Value = bar.MaxValue;
-        return Add(result with { Round = round }, cpu, clock.Elapsed);
+        return await AddAsync(result, cpu, gc, clock.Elapsed);
     }
 
     public async Task<LoadResult> WrkAsync(string name, Uri server, IReadOnlyList<WrkRequest> requests, int connections, TimeSpan duration, int round = 1)
     {
         var bar = Phase($"{name} ({connections} conns)", duration.TotalSeconds);
         using var ticker = new Timer(_ => bar.Increment(1), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        var gc = await ApiGc.SnapshotAsync();
         var cpu = Cpu.Snapshot();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = await Wrk.RunAsync(name, server, requests, connections, duration, Path.GetTempPath());
         bar.Value = bar.MaxValue;
-        return Add(result with { Round = round }, cpu, clock.Elapsed);
+        return await AddAsync(result with { Round = round }, cpu, gc, clock.Elapsed);
     }
 
     /// <summary>Keeps a load run's result, with where the CPU went since <paramref name="cpuBefore"/> was taken.</summary>
@@ -145,6 +149,21 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
         Loads.Add(result);
         return result;
     }
+
+    /// <summary>The same, with the first Api's garbage collections since <paramref name="gcBefore"/>.</summary>
+    private async Task<LoadResult> AddAsync(LoadResult result, IReadOnlyDictionary<string, double> cpuBefore, GcTotals? gcBefore, TimeSpan elapsed)
+    {
+        result = Add(result, cpuBefore, elapsed);
+        if (gcBefore is not null && await ApiGc.SnapshotAsync() is { } gcAfter)
+        {
+            Loads[^1] = result = result with { ApiGc = gcAfter.Since(gcBefore, elapsed) };
+        }
+
+        return result;
+    }
+
+    /// <summary>The Api replica the hot path loads (the others take their share only through the gateway).</summary>
+    private GcMeter ApiGc { get; } = new(target.Http, target.Apis[0]);
 }
 
 /// <summary>Samples the resident memory of each service process from /proc, for the peak and the soak's drift.</summary>

@@ -219,6 +219,12 @@ public sealed record LoadResult(
     /// <summary>Each part of the system's share of one core over the run (see <see cref="CpuMeter"/>).</summary>
     public IReadOnlyDictionary<string, double>? CpuPercentOfOneCore { get; init; }
 
+    /// <summary>The first Api replica's garbage collections over the run (see <see cref="GcMeter"/>).</summary>
+    public GcFigures? ApiGc { get; init; }
+
+    /// <summary>The C# load client's own garbage collections over the run (none for wrk's runs).</summary>
+    public GcFigures? ClientGc { get; init; }
+
     /// <summary>Which of the scenario's rounds of the same loads this was (the hot path repeats its loads at the probe concurrency).</summary>
     public int Round { get; init; } = 1;
 

@@ -167,6 +167,20 @@ public static class Report
             }
         }
 
+        if (run.Loads.Any(l => l.ApiGc is not null))
+        {
+            md.AppendLine().AppendLine("## Garbage collections per load run").AppendLine()
+                .AppendLine("api-0's from its runtime metrics before and after each run, the C# load client's from its own runtime: every collection stops the requests the process has in flight.").AppendLine()
+                .AppendLine("| run | conns | api-0 collections | of them gen1 | gen2 | api-0 paused ms | % of the time | api-0 allocated MB | load client collections | load client paused ms |")
+                .AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var l in run.Loads.Where(l => l.ApiGc is not null))
+            {
+                var gc = l.ApiGc!;
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {l.Label} | {l.Connections} | {gc.Collections:N0} | {gc.Gen1:N0} | {gc.Gen2:N0} | {gc.PauseMs:N0} | {gc.PausePercent:N1} | {gc.AllocatedMb:N0} | {(l.ClientGc is { } c ? c.Collections.ToString("N0", CultureInfo.InvariantCulture) : "—")} | {(l.ClientGc is { } p ? p.PauseMs.ToString("N0", CultureInfo.InvariantCulture) : "—")} |");
+            }
+        }
+
         md.AppendLine().AppendLine("## Scenario figures").AppendLine();
         foreach (var (name, value) in run.Figures)
         {
