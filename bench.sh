@@ -5,5 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/prerequisites.sh wrk
-# The load client's gen0 budget, which only the environment sets (tools/TicketSale.Bench/Load/LoadClientGc.cs).
-DOTNET_GCgen0size=0x4000000 DOTNET_GCGen0MaxBudget=0x4000000 exec dotnet run -c Release --project tools/TicketSale.Bench -- "$@"
+exec dotnet run -c Release --project tools/TicketSale.Bench -- "$@"

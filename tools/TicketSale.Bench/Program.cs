@@ -82,9 +82,8 @@ return await root.Parse(args).InvokeAsync();
 static async Task<int> RunAsync(BenchOptions options, string? attach, double soakRate, double admissionsPerSecond, string command)
 {
     var clock = Stopwatch.StartNew();
-    // Before anything opens a socket or starts a process: the load client only (see the classes).
+    // Before anything opens a socket or starts a process: the load client only (see the class).
     await InlineSocketCompletions.EnableForThisProcessAsync();
-    LoadClientGc.KeepFromChildren();
     AnsiConsole.MarkupLine(attach is null ? "Starting the system through the AppHost's test host …" : $"Attaching to the system in {Markup.Escape(attach)} …");
     await using var target = attach is null ? await BenchTarget.StartAsync(CancellationToken.None) : BenchTarget.Attach(attach);
     List<string> violations = [];

@@ -51,6 +51,5 @@ public static class InlineSocketCompletions
     {
         ["socketContinuationsInline"] = typeof(Socket).Assembly.GetType("System.Net.Sockets.SocketAsyncEngine")
             ?.GetField("InlineSocketCompletionsEnabled", BindingFlags.Static | BindingFlags.NonPublic)?.GetValue(null),
-        ["gcGen0MaxBudgetBytes"] = LoadClientGc.Gen0MaxBudgetBytes(),
     };
 }
