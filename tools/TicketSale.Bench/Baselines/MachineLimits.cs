@@ -28,7 +28,7 @@ public static class MachineLimits
         using (var http = BenchTarget.NewClient(1))
         {
             var (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Post(run.Target.Apis[0], $"/api/campaigns/{campaign.Id}/holds",
-                run.Target.MintCustomerToken(Guid.NewGuid(), TimeSpan.FromMinutes(5)), SaleRequests.GeneralAdmissionHoldBody(campaign.GeneralAdmissionId!.Value, 1)), CancellationToken.None);
+                Buyer.Mint(run.Target, TimeSpan.FromMinutes(5)).Authorization, SaleRequests.GeneralAdmissionHoldBody(campaign.GeneralAdmissionId!.Value, 1)), CancellationToken.None);
             body?.Dispose();
             if (status != HttpStatusCode.Created)
             {

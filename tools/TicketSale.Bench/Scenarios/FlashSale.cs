@@ -180,11 +180,11 @@ public static class FlashSale
     private static double Milliseconds(HistogramBase histogram, double percentile) =>
         histogram.TotalCount == 0 ? 0 : Math.Round(histogram.GetValueAtPercentile(percentile) / 1000.0, 2);
 
-    private static async Task BuyAsync(BuyerConnections http, Uri web, BenchCampaign campaign, (Guid User, string Token) buyer, SaleStats stats, BenchRun run)
+    private static async Task BuyAsync(BuyerConnections http, Uri web, BenchCampaign campaign, Buyer buyer, SaleStats stats, BenchRun run)
     {
-        var token = buyer.Token;
+        var authorization = buyer.Authorization;
         var arrived = Stopwatch.GetTimestamp();
-        var (status, body) = await WaitingRoomAsync(http, stats, () => SaleRequests.Post(web, $"/api/campaigns/{campaign.Id}/waiting-room", token, "{}"));
+        var (status, body) = await WaitingRoomAsync(http, stats, () => SaleRequests.Post(web, $"/api/campaigns/{campaign.Id}/waiting-room", authorization, "{}"));
         string? admission = null;
         while (true)
         {
@@ -216,24 +216,24 @@ public static class FlashSale
             // The answer is let go before the wait: kept through it, 42,000 answers and their pooled buffers were alive
             // at once in the load client mid-sale (a GC dump), each promoted to gen2 before it was dropped.
             await Task.Delay(TimeSpan.FromSeconds(Math.Max(1, pollAfterSeconds)));
-            (status, body) = await WaitingRoomAsync(http, stats, () => SaleRequests.Get(web, $"/api/campaigns/{campaign.Id}/waiting-room", token));
+            (status, body) = await WaitingRoomAsync(http, stats, () => SaleRequests.Get(web, $"/api/campaigns/{campaign.Id}/waiting-room", authorization));
         }
 
         stats.Waits.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(arrived).TotalMicroseconds));
         var wanted = 1 + Random.Shared.Next(4);
-        var hold = await HoldSomethingAsync(http, web, campaign, token, admission, wanted, stats);
+        var hold = await HoldSomethingAsync(http, web, campaign, authorization, admission, wanted, stats);
         if (hold is null)
         {
             // Nothing to be had: the buyer closes the page, which tells the waiting room it is done (the next in line
             // come in for whatever is left instead of waiting for this buyer's shopping window to run out).
-            (_, body) = await stats.SendAsync("waiting room leave", http.Room, SaleRequests.Delete(web, $"/api/campaigns/{campaign.Id}/waiting-room", token));
+            (_, body) = await stats.SendAsync("waiting room leave", http.Room, SaleRequests.Delete(web, $"/api/campaigns/{campaign.Id}/waiting-room", authorization));
             body?.Dispose();
             return;
         }
 
         var started = Stopwatch.GetTimestamp();
         (status, body) = await stats.SendAsync("purchase", http.Sale,
-            SaleRequests.Post(web, "/api/purchases", token, SaleRequests.PurchaseBody(campaign.Id, hold.Value), Guid.NewGuid().ToString("N")));
+            SaleRequests.Post(web, "/api/purchases", authorization, SaleRequests.PurchaseBody(campaign.Id, hold.Value), Guid.NewGuid().ToString("N")));
         stats.Purchases.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds));
         Guid? purchase;
         using (body)
@@ -253,7 +253,7 @@ public static class FlashSale
         while (DateTime.UtcNow < deadline)
         {
             await Task.Delay(1000);
-            (status, body) = await stats.SendAsync("purchase status", http.Status, SaleRequests.Get(web, $"/api/purchases/{purchase}", token));
+            (status, body) = await stats.SendAsync("purchase status", http.Status, SaleRequests.Get(web, $"/api/purchases/{purchase}", authorization));
             using (body)
             {
                 var outcome = status == HttpStatusCode.OK ? body?.RootElement.GetProperty("status").GetString() : null;
@@ -297,10 +297,10 @@ public static class FlashSale
     /// as a person does (<see cref="ThinkTime"/>): retrying within microseconds, 50,000 simulated buyers made a
     /// storm of refusals at the end of the sale that no crowd of people could.
     /// </summary>
-    private static async Task<Guid?> HoldSomethingAsync(BuyerConnections http, Uri web, BenchCampaign campaign, string token, string? admission, int wanted, SaleStats stats)
+    private static async Task<Guid?> HoldSomethingAsync(BuyerConnections http, Uri web, BenchCampaign campaign, string authorization, string? admission, int wanted, SaleStats stats)
     {
         var preferSeats = campaign.Seats > 0 && Random.Shared.Next(3) < 2;
-        var page = await SeatMapAsync(http.Sale, web, campaign, token, stats);
+        var page = await SeatMapAsync(http.Sale, web, campaign, authorization, stats);
         var tried = false;
         foreach (var seats in preferSeats ? s_seatsFirst : s_generalAdmissionFirst)
         {
@@ -323,7 +323,7 @@ public static class FlashSale
                 {
                     if (attempt % 4 == 3)
                     {
-                        page = await SeatMapAsync(http.Sale, web, campaign, token, stats);
+                        page = await SeatMapAsync(http.Sale, web, campaign, authorization, stats);
                     }
 
                     var pick = PickAdjacent(page.Taken, quantity);
@@ -348,7 +348,7 @@ public static class FlashSale
 
                 var started = Stopwatch.GetTimestamp();
                 var clientPausedBefore = GC.GetTotalPauseDuration();
-                var (status, answer) = await stats.SendAsync("hold", http.Sale, SaleRequests.Post(web, $"/api/campaigns/{campaign.Id}/holds", token, body, admission: admission));
+                var (status, answer) = await stats.SendAsync("hold", http.Sale, SaleRequests.Post(web, $"/api/campaigns/{campaign.Id}/holds", authorization, body, admission: admission));
                 stats.RecordHold(Stopwatch.GetElapsedTime(started), status, clientPaused: GC.GetTotalPauseDuration() != clientPausedBefore);
                 using (answer)
                 {
@@ -396,9 +396,9 @@ public static class FlashSale
     /// <summary>Between half a second and a second and a half: looking at the map again and clicking.</summary>
     private static TimeSpan ThinkTime() => TimeSpan.FromMilliseconds(500 + Random.Shared.Next(1000));
 
-    private static async Task<SalePage> SeatMapAsync(HttpClient http, Uri web, BenchCampaign campaign, string token, SaleStats stats)
+    private static async Task<SalePage> SeatMapAsync(HttpClient http, Uri web, BenchCampaign campaign, string authorization, SaleStats stats)
     {
-        var (status, body) = await stats.SendAsync("seat map", http, SaleRequests.Get(web, $"/api/campaigns/{campaign.Id}/seats", token));
+        var (status, body) = await stats.SendAsync("seat map", http, SaleRequests.Get(web, $"/api/campaigns/{campaign.Id}/seats", authorization));
         using (body)
         {
             if (status != HttpStatusCode.OK || body is null)
@@ -575,7 +575,7 @@ public static class FlashSale
                     HttpStatusCode status;
                     try
                     {
-                        var (answer, json) = await SaleRequests.SendAsync(http, SaleRequests.Post(server.Address, path, "-", body), CancellationToken.None);
+                        var (answer, json) = await SaleRequests.SendAsync(http, SaleRequests.Post(server.Address, path, "Bearer -", body), CancellationToken.None);
                         json?.Dispose();
                         status = answer;
                     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Text;
 using StackExchange.Redis;
 using TicketSale.Bench.Baselines;
 using TicketSale.Bench.Load;
@@ -31,33 +32,41 @@ public static class HotPath
             // holds, about 250,000 at the probe concurrency, not three.
             BenchCampaign campaign = null!;
             string holdPath = "", holdBody = "";
-            var holds = new ConcurrentQueue<(string Token, Guid Hold)>();
+            Uri holdUri = null!;
+            byte[] holdBytes = [];
+            var holds = new ConcurrentQueue<(Buyer Buyer, Guid Hold)>();
             async Task NewCampaignAsync(string name)
             {
                 campaign = await target.NewCampaignAsync(name, rows: 0, generalAdmission: 1_000_000, perUserLimit: 50, holdSeconds: 3600);
                 run.Campaigns.Add(campaign);
                 holdPath = $"/api/campaigns/{campaign.Id}/holds";
                 holdBody = SaleRequests.GeneralAdmissionHoldBody(campaign.GeneralAdmissionId!.Value, 1);
+                holdUri = new Uri(api, holdPath);
+                holdBytes = Encoding.UTF8.GetBytes(holdBody);
                 holds.Clear();
             }
 
             await NewCampaignAsync($"Hot path {connections}");
-            using var http = BenchTarget.NewClient(connections);
+            using var http = BenchTarget.NewInvoker(connections);
             var baseline = await BaselineCampaignAsync(run, generalAdmission: 1_000_000);
-            var baselineBody = $$"""{"generalAdmissionCategoryId":"{{baseline.GeneralAdmission}}","quantity":1}""";
+            var baselineUri = new Uri(server.Address, $"/baseline/campaigns/{baseline.Campaign}/purchases");
+            var baselineBytes = Encoding.UTF8.GetBytes($$"""{"generalAdmissionCategoryId":"{{baseline.GeneralAdmission}}","quantity":1}""");
+            var emptyUri = new Uri(server.Address, "/empty");
+            var purchasesUri = new Uri(api, "/api/purchases");
 
+            // The same request as a hold, to an endpoint that does nothing with it.
             ValueTask<Outcome?> Empty(int worker, CancellationToken cancellationToken) =>
-                SendAsync(http, SaleRequests.Post(server.Address, "/empty", buyers.Next().Token, holdBody), cancellationToken);
+                SendAsync(http, SaleRequests.Post(emptyUri, buyers.Next().Authorization, holdBytes), cancellationToken);
 
             async ValueTask<Outcome?> Hold(int worker, CancellationToken cancellationToken)
             {
                 var buyer = buyers.Next();
-                var (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Post(api, holdPath, buyer.Token, holdBody), cancellationToken);
+                var (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Post(holdUri, buyer.Authorization, holdBytes), cancellationToken);
                 using (body)
                 {
                     if (status == HttpStatusCode.Created && SaleRequests.GuidProperty(body, "holdId") is { } hold)
                     {
-                        holds.Enqueue((buyer.Token, hold));
+                        holds.Enqueue((buyer, hold));
                     }
                 }
 
@@ -71,8 +80,8 @@ public static class HotPath
                     return null;
                 }
 
-                var (status, body) = await SaleRequests.SendAsync(http,
-                    SaleRequests.Post(api, "/api/purchases", held.Token, SaleRequests.PurchaseBody(campaign.Id, held.Hold), Guid.NewGuid().ToString("N")), cancellationToken);
+                var (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Post(purchasesUri, held.Buyer.Authorization,
+                    Encoding.UTF8.GetBytes(SaleRequests.PurchaseBody(campaign.Id, held.Hold)), Guid.NewGuid().ToString("N")), cancellationToken);
                 using (body)
                 {
                     if (status == HttpStatusCode.Accepted && SaleRequests.GuidProperty(body, "purchaseId") is { } purchase)
@@ -85,7 +94,7 @@ public static class HotPath
             }
 
             ValueTask<Outcome?> BaselinePurchase(int worker, CancellationToken cancellationToken) =>
-                SendAsync(http, SaleRequests.Post(server.Address, $"/baseline/campaigns/{baseline.Campaign}/purchases", buyers.Next().Token, baselineBody), cancellationToken);
+                SendAsync(http, SaleRequests.Post(baselineUri, buyers.Next().Authorization, baselineBytes), cancellationToken);
 
             if (first)
             {
@@ -147,7 +156,7 @@ public static class HotPath
                     var remaining = holds.ToList();
                     // wrk buys every hold left: the next round's C# purchases start from that round's own holds.
                     holds.Clear();
-                    var lines = remaining.Select(h => new WrkRequest("/api/purchases", h.Token, SaleRequests.PurchaseBody(campaign.Id, h.Hold), Guid.NewGuid().ToString("N"))).ToList();
+                    var lines = remaining.Select(h => new WrkRequest("/api/purchases", h.Buyer.Token, SaleRequests.PurchaseBody(campaign.Id, h.Hold), Guid.NewGuid().ToString("N"))).ToList();
                     await run.WrkAsync("purchases · wrk", api, lines, connections, duration, round);
                     await RecoverAcceptedAsync(run, campaign.Id, remaining.Select(h => h.Hold));
                 }
@@ -185,7 +194,7 @@ public static class HotPath
         return (campaign, category);
     }
 
-    private static async ValueTask<Outcome?> SendAsync(HttpClient http, HttpRequestMessage request, CancellationToken cancellationToken)
+    private static async ValueTask<Outcome?> SendAsync(HttpMessageInvoker http, HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var (status, body) = await SaleRequests.SendAsync(http, request, cancellationToken);
         body?.Dispose();
@@ -228,7 +237,7 @@ public static class HotPath
             }
 
             var buyer = buyers[index];
-            var (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Post(api, $"/api/campaigns/{campaign.Id}/holds", buyer.Token, holdBody), cancellationToken);
+            var (status, body) = await SaleRequests.SendAsync(http, SaleRequests.Post(api, $"/api/campaigns/{campaign.Id}/holds", buyer.Authorization, holdBody), cancellationToken);
             Guid? hold;
             using (body)
             {
@@ -241,7 +250,7 @@ public static class HotPath
             }
 
             (status, body) = await SaleRequests.SendAsync(http,
-                SaleRequests.Post(api, "/api/purchases", buyer.Token, SaleRequests.PurchaseBody(campaign.Id, hold.Value), Guid.NewGuid().ToString("N")), cancellationToken);
+                SaleRequests.Post(api, "/api/purchases", buyer.Authorization, SaleRequests.PurchaseBody(campaign.Id, hold.Value), Guid.NewGuid().ToString("N")), cancellationToken);
             using (body)
             {
                 if (SaleRequests.GuidProperty(body, "purchaseId") is { } purchase)

@@ -18,7 +18,7 @@ public static class StressAndSoak
         return async (worker, cancellationToken) =>
         {
             var buyer = buyers.Next();
-            var (status, body, retryAfter) = await SaleRequests.SendReadingRetryAfterAsync(http, SaleRequests.Post(api, holdPath, buyer.Token, holdBody), cancellationToken);
+            var (status, body, retryAfter) = await SaleRequests.SendReadingRetryAfterAsync(http, SaleRequests.Post(api, holdPath, buyer.Authorization, holdBody), cancellationToken);
             waits.Answered(worker, status, retryAfter);
             Guid? hold;
             using (body)
@@ -32,7 +32,7 @@ public static class StressAndSoak
             }
 
             (status, body, retryAfter) = await SaleRequests.SendReadingRetryAfterAsync(http,
-                SaleRequests.Post(api, "/api/purchases", buyer.Token, SaleRequests.PurchaseBody(campaign.Id, hold.Value), Guid.NewGuid().ToString("N")), cancellationToken);
+                SaleRequests.Post(api, "/api/purchases", buyer.Authorization, SaleRequests.PurchaseBody(campaign.Id, hold.Value), Guid.NewGuid().ToString("N")), cancellationToken);
             waits.Answered(worker, status, retryAfter);
             using (body)
             {
