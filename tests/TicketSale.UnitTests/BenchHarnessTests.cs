@@ -141,6 +141,48 @@ public sealed class BenchHarnessTests
     }
 
     [Fact]
+    public async Task A_load_counts_nothing_that_completes_in_its_lead_in()
+    {
+        var calls = 0;
+        var measuringCalls = 0;
+        var callsWhenMeasuring = -1;
+        var result = await LoadRunner.RunAsync("lead-in", 1, TimeSpan.FromMilliseconds(400), async (_, cancellationToken) =>
+        {
+            await Task.Delay(10, cancellationToken);
+            Interlocked.Increment(ref calls);
+            return Outcome.Ok;
+        }, leadIn: TimeSpan.FromMilliseconds(400), measuring: () =>
+        {
+            measuringCalls++;
+            callsWhenMeasuring = Volatile.Read(ref calls);
+            return Task.CompletedTask;
+        });
+
+        Assert.Equal(1, measuringCalls);
+        Assert.True(callsWhenMeasuring > 0, "Nothing ran before the measured part started");
+        // One request may straddle the start of the measured part: it is counted, with its whole latency.
+        Assert.InRange(result.Requests, calls - callsWhenMeasuring - 1, calls - callsWhenMeasuring);
+        Assert.Equal(result.Requests, result.Ok);
+        Assert.InRange(result.Seconds, 0.35, 1.5);
+    }
+
+    [Fact]
+    public async Task A_load_whose_workers_finish_in_the_lead_in_measures_nothing_and_still_starts_its_measured_part()
+    {
+        var measuringCalls = 0;
+        var result = await LoadRunner.RunAsync("nothing to send", 2, TimeSpan.FromSeconds(5), (_, _) => ValueTask.FromResult<Outcome?>(null),
+            leadIn: TimeSpan.FromSeconds(5), measuring: () =>
+            {
+                measuringCalls++;
+                return Task.CompletedTask;
+            });
+
+        Assert.Equal(1, measuringCalls);
+        Assert.Equal(0, result.Requests);
+        Assert.True(result.Seconds < 1, $"The load waited {result.Seconds} s with nothing to send");
+    }
+
+    [Fact]
     public void A_buyer_picks_free_seats_side_by_side_in_one_row()
     {
         var taken = new SeatBitmap(300);

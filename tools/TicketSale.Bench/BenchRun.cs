@@ -18,7 +18,8 @@ public sealed record BenchOptions(
     int ConfirmationPurchases,
     string OutputDirectory,
     bool OpenBeforeBurst = false,
-    int HotPathRounds = 1)
+    int HotPathRounds = 1,
+    TimeSpan HotPathLeadIn = default)
 {
     /// <summary>The concurrency the targets are judged at: 256 connections, or the most the run measured.</summary>
     public int ProbeConnections => Connections.Contains(256) ? 256 : Connections.Max();
@@ -115,19 +116,33 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
 
     private List<Dictionary<string, object>> RedisLogRewrites { get; } = [];
 
-    /// <summary>Runs a load with a progress bar that fills over its duration.</summary>
+    /// <summary>
+    /// Runs a load with a progress bar that fills over its duration. CPU and the client's collections are counted over
+    /// the measured part only, after the <paramref name="leadIn"/> (see <see cref="LoadRunner.RunAsync"/>); the first
+    /// Api's collections from before the lead-in, so that its <c>/metrics</c> is not read under the load.
+    /// </summary>
     public async Task<LoadResult> LoadAsync(string name, int workers, TimeSpan duration, Func<int, CancellationToken, ValueTask<Outcome?>> operation,
-        System.Threading.RateLimiting.RateLimiter? pace = null, int round = 1, RetryAfterWaits? retryAfter = null)
+        System.Threading.RateLimiting.RateLimiter? pace = null, int round = 1, RetryAfterWaits? retryAfter = null, TimeSpan leadIn = default)
     {
         var bar = Phase($"{name} ({workers} conns)", duration.TotalSeconds);
         var gc = await ApiGc.SnapshotAsync();
-        var cpu = Cpu.Snapshot();
+        var gcClock = System.Diagnostics.Stopwatch.StartNew();
+        IReadOnlyDictionary<string, double> cpu = new Dictionary<string, double>();
         var clientGc = GcTotals.OfThisProcess();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var result = await LoadRunner.RunAsync(name, workers, duration, operation, (elapsed, _) => bar.Value = elapsed.TotalSeconds, pace, retryAfter);
+        Task Measuring()
+        {
+            cpu = Cpu.Snapshot();
+            clientGc = GcTotals.OfThisProcess();
+            clock.Restart();
+            return Task.CompletedTask;
+        }
+
+        var result = await LoadRunner.RunAsync(name, workers, duration, operation, (elapsed, _) => bar.Value = elapsed.TotalSeconds, pace, retryAfter,
+            leadIn, Measuring);
         result = result with { Round = round, ClientGc = GcTotals.OfThisProcess().Since(clientGc, clock.Elapsed) };
         bar.Value = bar.MaxValue;
-        return await AddAsync(result, cpu, gc, clock.Elapsed);
+        return await AddAsync(result, cpu, clock.Elapsed, gc, gcClock.Elapsed);
     }
 
     public async Task<LoadResult> WrkAsync(string name, Uri server, IReadOnlyList<WrkRequest> requests, int connections, TimeSpan duration, int round = 1)
@@ -139,7 +154,7 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = await Wrk.RunAsync(name, server, requests, connections, duration, Path.GetTempPath());
         bar.Value = bar.MaxValue;
-        return await AddAsync(result with { Round = round }, cpu, gc, clock.Elapsed);
+        return await AddAsync(result with { Round = round }, cpu, clock.Elapsed, gc, clock.Elapsed);
     }
 
     /// <summary>Keeps a load run's result, with where the CPU went since <paramref name="cpuBefore"/> was taken.</summary>
@@ -150,13 +165,13 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
         return result;
     }
 
-    /// <summary>The same, with the first Api's garbage collections since <paramref name="gcBefore"/>.</summary>
-    private async Task<LoadResult> AddAsync(LoadResult result, IReadOnlyDictionary<string, double> cpuBefore, GcTotals? gcBefore, TimeSpan elapsed)
+    /// <summary>The same, with the first Api's garbage collections since <paramref name="gcBefore"/>, <paramref name="gcElapsed"/> ago.</summary>
+    private async Task<LoadResult> AddAsync(LoadResult result, IReadOnlyDictionary<string, double> cpuBefore, TimeSpan elapsed, GcTotals? gcBefore, TimeSpan gcElapsed)
     {
         result = Add(result, cpuBefore, elapsed);
         if (gcBefore is not null && await ApiGc.SnapshotAsync() is { } gcAfter)
         {
-            Loads[^1] = result = result with { ApiGc = gcAfter.Since(gcBefore, elapsed) };
+            Loads[^1] = result = result with { ApiGc = gcAfter.Since(gcBefore, gcElapsed) };
         }
 
         return result;

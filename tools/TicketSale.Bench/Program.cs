@@ -32,6 +32,7 @@ var admissions = new Option<double>("--admissions-per-second")
 };
 var connections = new Option<string>("--connections") { DefaultValueFactory = _ => "64,256,1024", Description = "Hot-path concurrency levels." };
 var duration = new Option<double>("--seconds") { DefaultValueFactory = _ => 10, Description = "Length of each hot-path run." };
+var leadIn = new Option<double>("--lead-in") { DefaultValueFactory = _ => 3, Description = "Seconds each C# hot-path load runs before its measured seconds start (0: measured from its first request)." };
 var rounds = new Option<int>("--rounds") { DefaultValueFactory = _ => 3, Description = "Rounds of the hot path's loads at 256 connections (the targets take the median round)." };
 var stressStep = new Option<double>("--stress-step-seconds") { DefaultValueFactory = _ => 8, Description = "Length of each step of the stress ramp." };
 var soakMinutes = new Option<double>("--soak-minutes") { DefaultValueFactory = _ => 10 };
@@ -41,7 +42,7 @@ var output = new Option<string>("--out") { DefaultValueFactory = _ => "artifacts
 
 var root = new RootCommand("TicketSale benchmark: flash sale, hot path, confirmations, machine limits, stress and soak, then the invariant check.")
 {
-    scenarios, state, quick, buyers, burst, openBeforeBurst, seats, ga, admissions, connections, duration, rounds, stressStep, soakMinutes, soakRate, confirmations, output,
+    scenarios, state, quick, buyers, burst, openBeforeBurst, seats, ga, admissions, connections, duration, leadIn, rounds, stressStep, soakMinutes, soakRate, confirmations, output,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -59,7 +60,8 @@ root.SetAction(async (parse, cancellationToken) =>
         isQuick ? 500 : parse.GetValue(confirmations),
         parse.GetValue(output)!,
         parse.GetValue(openBeforeBurst),
-        isQuick ? 2 : Math.Max(1, parse.GetValue(rounds)));
+        isQuick ? 2 : Math.Max(1, parse.GetValue(rounds)),
+        TimeSpan.FromSeconds(isQuick ? 1 : Math.Max(0, parse.GetValue(leadIn))));
     var unknown = options.Scenarios.Except(all).ToList();
     if (unknown.Count > 0)
     {

@@ -21,6 +21,7 @@ public static class HotPath
         var api = target.Apis[0];
         var buyers = new BuyerPool(target, 50_000, TimeSpan.FromHours(3));
         var duration = run.Options.HotPathDuration;
+        var leadIn = run.Options.HotPathLeadIn;
         var first = true;
         var backlogs = new Dictionary<string, object>();
         run.Figures["hotPathPurchaseBacklog"] = backlogs;
@@ -126,9 +127,9 @@ public static class HotPath
                 }
 
                 await run.SettleAsync();
-                await run.LoadAsync("empty endpoint · C#", connections, duration, Empty, round: round);
+                await run.LoadAsync("empty endpoint · C#", connections, duration, Empty, round: round, leadIn: leadIn);
                 await run.SettleAsync();
-                await run.LoadAsync("holds · C#", connections, duration, Hold, round: round);
+                await run.LoadAsync("holds · C#", connections, duration, Hold, round: round, leadIn: leadIn);
                 if (Wrk.Available)
                 {
                     var lines = Enumerable.Range(0, buyers.Count).Select(i => new WrkRequest("/empty", buyers[i].Token, holdBody, null)).ToList();
@@ -141,7 +142,7 @@ public static class HotPath
 
                 await run.SettleAsync();
                 var acceptedBefore = run.AcceptedPurchases.Count;
-                await run.LoadAsync("purchases · C#", connections, duration, Purchase, round: round);
+                await run.LoadAsync("purchases · C#", connections, duration, Purchase, round: round, leadIn: leadIn);
                 // The Worker decides purchases with the CPU that accepting leaves it (it runs at a lower priority): how
                 // long the backlog takes once the load stops is the other half of the figure.
                 var backlog = await run.SettleAsync();
@@ -162,7 +163,7 @@ public static class HotPath
                 }
 
                 await run.SettleAsync();
-                await run.LoadAsync("purchases · SELECT … FOR UPDATE · C#", connections, duration, BaselinePurchase, round: round);
+                await run.LoadAsync("purchases · SELECT … FOR UPDATE · C#", connections, duration, BaselinePurchase, round: round, leadIn: leadIn);
             }
         }
     }
