@@ -127,9 +127,10 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
         var bar = Phase($"{name} ({workers} conns)", duration.TotalSeconds);
         var gc = await ApiGc.SnapshotAsync();
         var gcClock = System.Diagnostics.Stopwatch.StartNew();
-        IReadOnlyDictionary<string, double> cpu = new Dictionary<string, double>();
-        var clientGc = GcTotals.OfThisProcess();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        // Set when the measured part starts: LoadRunner calls Measuring once in every case, before it counts anything.
+        IReadOnlyDictionary<string, double> cpu = null!;
+        GcTotals clientGc = null!;
+        var clock = new System.Diagnostics.Stopwatch();
         Task Measuring()
         {
             cpu = Cpu.Snapshot();
