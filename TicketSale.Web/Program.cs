@@ -22,7 +22,7 @@ builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = Fo
 builder.Services.AddHsts(o => { o.MaxAge = TimeSpan.FromDays(365); o.IncludeSubDomains = true; });
 builder.AddBrowserSessions();
 // The Api's own bearer-token validation and policies: the waiting room answered here checks the same access tokens.
-builder.Services.AddTicketSaleTokenValidation();
+builder.Services.AddTicketSaleTokenValidation(defaultScheme: false);
 builder.Services.AddApiGateway();
 builder.Services.AddWaitingRoom();
 builder.Services.AddHttpClient(ApiReachableHealthCheck.HttpClientName);

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -10,8 +9,7 @@ public static class AuthExtensions
 {
     public static IHostApplicationBuilder AddTicketSaleAuthentication(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme);
-        builder.Services.AddTicketSaleTokenValidation();
+        builder.Services.AddTicketSaleTokenValidation(defaultScheme: true);
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         return builder;

@@ -23,13 +23,18 @@ public static class TokenValidation
     public static SymmetricSecurityKey SigningKey(AuthOptions options) => new(Encoding.UTF8.GetBytes(options.SigningKey));
 
     /// <summary>
-    /// The JWT bearer scheme (not made the default: the gateway's is its session cookie) and the role policies, which
-    /// name it, so they hold whatever the application's default scheme.
+    /// The JWT bearer scheme and the role policies. Where bearer tokens are the <paramref name="defaultScheme"/> (the
+    /// Api), the authentication middleware checks a request's token and the policies judge the user it found. Where
+    /// another scheme is the default (the gateway's session cookie), the policies name the bearer scheme, so the
+    /// authorization middleware authenticates with it. A policy naming the default scheme as well would have every
+    /// request authenticated twice, and a second principal and ticket built: a sixth of the bytes the Api allocated
+    /// per hold (docs/benchmarks.md).
     /// </summary>
-    public static IServiceCollection AddTicketSaleTokenValidation(this IServiceCollection services)
+    public static IServiceCollection AddTicketSaleTokenValidation(this IServiceCollection services, bool defaultScheme)
     {
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddAuthentication().AddJwtBearer();
+        var authentication = defaultScheme ? services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme) : services.AddAuthentication();
+        authentication.AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<AuthOptions>, ValidatedTokenCache>((jwt, auth, cache) =>
             {
@@ -82,9 +87,10 @@ public static class TokenValidation
                     ClockSkew = TimeSpan.FromSeconds(5),
                 };
             });
+        string[] policySchemes = defaultScheme ? [] : [JwtBearerDefaults.AuthenticationScheme];
         services.AddAuthorizationBuilder()
-            .AddPolicy(AdminPolicy, p => p.AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme).RequireRole(Roles.Admin))
-            .AddPolicy(CustomerPolicy, p => p.AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme).RequireRole(Roles.Customer));
+            .AddPolicy(AdminPolicy, p => p.AddAuthenticationSchemes(policySchemes).RequireRole(Roles.Admin))
+            .AddPolicy(CustomerPolicy, p => p.AddAuthenticationSchemes(policySchemes).RequireRole(Roles.Customer));
         services.AddSingleton<ValidatedTokenCache>();
         services.TryAddSingleton(TimeProvider.System);
         return services;
