@@ -19,7 +19,10 @@ var jwtSigningKey = builder.AddParameter("jwt-signing-key", secret: true);
 var adminPassword = builder.AddParameter("admin-password", secret: true);
 var admissionKey = builder.AddParameter("waiting-room-key", secret: true);
 
-var payments = builder.AddProject<Projects.TicketSale_PaymentSimulator>("payments");
+// Like a real gateway, the simulator's ledger survives its restarts: it is what proves nobody was charged twice or
+// charged without a ticket.
+var payments = builder.AddProject<Projects.TicketSale_PaymentSimulator>("payments")
+    .WithDataDirectory("Ledger__Directory");
 
 var api = builder.AddProject<Projects.TicketSale_Api>("api")
     .WithReference(cache).WaitFor(cache)

@@ -11,7 +11,7 @@ public static class PaymentsApi
         payments.MapPost("/", Charge);
         payments.MapPost("/{paymentKey:guid}/refund", Refund);
         payments.MapGet("/{paymentKey:guid}", (Guid paymentKey, Ledger ledger) =>
-            ledger.Charges.TryGetValue(paymentKey, out var charge) ? Results.Ok(ToResponse(charge)) : Results.NotFound());
+            ledger.Find(paymentKey) is { } charge ? Results.Ok(ToResponse(charge)) : Results.NotFound());
         return app;
     }
 
@@ -29,7 +29,7 @@ public static class PaymentsApi
             ledger.Settings = settings;
             return Results.Ok(settings);
         });
-        simulator.MapGet("/charges", (Ledger ledger) => TypedResults.Ok(ledger.Charges.Values.Select(ToResponse)));
+        simulator.MapGet("/charges", (Ledger ledger) => TypedResults.Ok(ledger.Snapshot().Select(ToResponse)));
         return app;
     }
 
@@ -41,12 +41,12 @@ public static class PaymentsApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["amountCents"] = ["Must be positive."] });
         }
 
-        var created = false;
-        var charge = ledger.Charges.GetOrAdd(body.PaymentKey, key =>
+        var (charge, created) = ledger.Charge(body.PaymentKey, body.AmountCents, time.GetUtcNow());
+        if (charge is null)
         {
-            created = true;
-            return new ChargeRecord(key, body.AmountCents, time.GetUtcNow());
-        });
+            return TypedResults.Problem("This payment key was voided: it can no longer be charged.", statusCode: StatusCodes.Status402PaymentRequired);
+        }
+
         if (charge.AmountCents != body.AmountCents)
         {
             return TypedResults.Conflict("This payment key was used for a different amount.");
@@ -64,20 +64,9 @@ public static class PaymentsApi
             : TypedResults.Ok(ToResponse(charge));
     }
 
-    private static IResult Refund(Guid paymentKey, Ledger ledger, TimeProvider time)
-    {
-        if (!ledger.Charges.TryGetValue(paymentKey, out var charge))
-        {
-            return Results.NotFound();
-        }
-
-        lock (charge)
-        {
-            charge.RefundedAt ??= time.GetUtcNow();
-        }
-
-        return Results.Ok(ToResponse(charge));
-    }
+    /// <summary>Refunds a captured charge, or voids a key never charged; either way the key can take no money.</summary>
+    private static Ok<ChargeResponse> Refund(Guid paymentKey, Ledger ledger, TimeProvider time) =>
+        TypedResults.Ok(ToResponse(ledger.Refund(paymentKey, time.GetUtcNow())));
 
     private const string FailAfterKey = "fail-after-capture";
 
@@ -110,7 +99,9 @@ public static class PaymentsApi
         return await next(context);
     }
 
-    private static ChargeResponse ToResponse(ChargeRecord c) => new(c.ChargeId, c.PaymentKey, c.AmountCents, c.Status, c.TimesCharged, c.RefundedAt);
+    /// <summary>TimesCharged is what the ledger proves: 1 for a charge (a key is charged once at most), 0 for a void.</summary>
+    private static ChargeResponse ToResponse(ChargeRecord c) =>
+        new(c.ChargeId, c.PaymentKey, c.AmountCents, c.Status, c.Status == ChargeRecord.Voided ? 0 : 1, c.RefundedAt);
 }
 
 public sealed record ChargeBody([property: Required] Guid PaymentKey, long AmountCents);

@@ -5,6 +5,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.Services.AddProblemDetails();
+builder.Services.Configure<LedgerOptions>(builder.Configuration.GetSection("Ledger"));
 builder.Services.AddSingleton<Ledger>();
 builder.Services.AddSingleton(TimeProvider.System);
 

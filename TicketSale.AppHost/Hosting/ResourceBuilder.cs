@@ -76,6 +76,16 @@ public static class ResourceBuilderExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Gives the project a folder of its own under the state folder (kept between runs, like a volume), named in the
+    /// environment variable <paramref name="env"/>.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithDataDirectory(this IResourceBuilder<ProjectResource> builder, string env)
+    {
+        builder.Resource.DataDirectoryVariable = env;
+        return builder;
+    }
+
     /// <summary>Asks for a fixed HTTP port (honoured when free and ports are not randomised, as in tests).</summary>
     public static IResourceBuilder<ProjectResource> WithHttpEndpoint(this IResourceBuilder<ProjectResource> builder, int port)
     {

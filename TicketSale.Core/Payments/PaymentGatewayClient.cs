@@ -24,17 +24,16 @@ public sealed class PaymentGatewayClient(HttpClient http)
         return (await response.Content.ReadFromJsonAsync<Charge>(cancellationToken))!;
     }
 
-    /// <summary>Refunds (or voids) the charge for a key. False when there was no charge to refund.</summary>
+    /// <summary>
+    /// Refunds the charge for a key, or voids a key never charged (a charge for it arriving later is then declined).
+    /// True when money was refunded, false when nothing had been charged.
+    /// </summary>
     public async Task<bool> RefundAsync(Guid paymentKey, CancellationToken cancellationToken)
     {
         using var response = await http.PostAsync($"/payments/{paymentKey:N}/refund", content: null, cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return false;
-        }
-
         response.EnsureSuccessStatusCode();
-        return true;
+        var charge = await response.Content.ReadFromJsonAsync<Charge>(cancellationToken);
+        return charge?.Status == "refunded";
     }
 }
 

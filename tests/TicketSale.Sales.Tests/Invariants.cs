@@ -38,7 +38,7 @@ internal static class Invariants
         var charges = (await payments.ChargesAsync()).ToDictionary(c => Guid.Parse((string)c["paymentKey"]!));
         foreach (var (purchase, status) in outcomes)
         {
-            if (charges.TryGetValue(purchase, out var charge))
+            if (charges.TryGetValue(purchase, out var charge) && (string)charge["status"]! != "voided")
             {
                 Assert.Equal(1, (int)charge["timesCharged"]!);
                 Assert.Equal(status == "Confirmed", (string)charge["status"]! == "captured");
@@ -49,12 +49,38 @@ internal static class Invariants
             }
         }
 
+        await AssertEveryCaptureHasATicketAsync(fixture);
+
         // Redis agrees with PostgreSQL: every sold seat shows as taken on the seat map.
         if (campaign.Seats > 0)
         {
             var sold = await fixture.QueryAsync("SELECT \"SeatIndex\" FROM \"Tickets\" WHERE \"CampaignId\" = $1 AND \"Active\" AND \"SeatIndex\" IS NOT NULL", r => r.GetInt32(0), campaign.Id);
             var free = (await fixture.Anonymous().FreeSeatsAsync(campaign.Id)).ToHashSet();
             Assert.DoesNotContain(sold, free.Contains);
+        }
+    }
+
+    /// <summary>
+    /// Read from the gateway's side: every capture in its ledger belongs to a confirmed purchase — whether or not the
+    /// test knew of the purchase, and whether or not PostgreSQL ever heard of it. Captures still being decided (their
+    /// purchase pending, or not yet written) get a moment.
+    /// </summary>
+    public static async Task AssertEveryCaptureHasATicketAsync(SaleFixture fixture)
+    {
+        using var payments = fixture.Payments();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var captured = (await payments.ChargesAsync()).Where(c => (string)c["status"]! == "captured").Select(c => Guid.Parse((string)c["paymentKey"]!)).ToArray();
+            var confirmed = (await fixture.QueryAsync("SELECT \"Id\" FROM \"Purchases\" WHERE \"Id\" = ANY($1) AND \"Status\" = 'Confirmed'", r => r.GetGuid(0), captured)).ToHashSet();
+            var unmatched = captured.Where(c => !confirmed.Contains(c)).ToList();
+            if (unmatched.Count == 0)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"Captured without a confirmed purchase: {string.Join(", ", unmatched)}");
+            await Task.Delay(500);
         }
     }
 

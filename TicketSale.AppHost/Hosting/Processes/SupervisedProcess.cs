@@ -111,7 +111,11 @@ internal sealed class SupervisedProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Kills the resource's process with SIGKILL, as a crash would: no clean shutdown, no flush.</summary>
+    /// <summary>
+    /// Kills the resource's process and every process it started with SIGKILL, as a crash would: no clean shutdown,
+    /// no flush. The whole tree, because a server's command is not always the server: <c>rabbitmq-server</c> is a
+    /// script, and killing the script alone left its Erlang VM — the broker — running.
+    /// </summary>
     public void Kill()
     {
         SignalChild(ChildPid);
@@ -122,7 +126,7 @@ internal sealed class SupervisedProcess : IAsyncDisposable
         try
         {
             using var child = Process.GetProcessById(pid);
-            child.Kill(entireProcessTree: false);
+            child.Kill(entireProcessTree: true);
         }
         catch (ArgumentException)
         {

@@ -18,6 +18,9 @@ public sealed class ProjectResource(string name, string projectDirectory) : Proc
     /// <summary>The path whose 200 means ready.</summary>
     internal string HealthPath { get; set; } = "/health";
 
+    /// <summary>The environment variable that names the project's data folder under the state folder, if it keeps data.</summary>
+    internal string? DataDirectoryVariable { get; set; }
+
     /// <summary>Extra environment: literal strings, or parameters resolved at start.</summary>
     internal Dictionary<string, object> Environment { get; } = [];
 
@@ -73,6 +76,11 @@ public sealed class ProjectResource(string name, string projectDirectory) : Proc
 
                     break;
             }
+        }
+
+        if (DataDirectoryVariable is { } dataVariable)
+        {
+            env[dataVariable] = context.ResourceDirectory(Name);
         }
 
         foreach (var (key, value) in Environment)
