@@ -52,7 +52,7 @@ builder.Services.AddScoped<InventoryLoader>();
 builder.Services.AddSingleton<CampaignCatalog>();
 builder.Services.AddHostedService<CatalogInvalidationListener>();
 builder.Services.AddScoped<CampaignLifecycle>();
-builder.Services.AddSingleton<IdempotencyStore>();
+builder.Services.AddSingleton<PurchaseAcceptance>();
 builder.Services.AddSingleton<PurchasePublisher>();
 builder.Services.AddSingleton<PurchaseStatusStore>();
 builder.Services.AddHttpClient<PaymentGatewayClient>(http => http.BaseAddress = new Uri(PaymentGatewayClient.BaseAddress));

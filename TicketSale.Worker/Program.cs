@@ -45,7 +45,9 @@ builder.Services.AddHttpClient<PaymentGatewayClient>(http => http.BaseAddress = 
     });
 #pragma warning restore EXTEXP0001
 
-// The writer is registered before the consumer so that it stops after it: purchases in flight can still commit.
+// The writers are registered before the consumer so that they stop after it: purchases in flight can still commit.
+builder.Services.AddSingleton<PurchaseRecorder>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<PurchaseRecorder>());
 builder.Services.AddSingleton<OrderWriter>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<OrderWriter>());
 builder.Services.AddHostedService<PurchaseConsumer>();
@@ -53,6 +55,7 @@ builder.Services.AddHostedService<DeadLetterConsumer>();
 builder.Services.AddHostedService<HoldSweeper>();
 builder.Services.AddHostedService<InventoryReconciler>();
 builder.Services.AddHostedService<RefundRetrier>();
+builder.Services.AddHostedService<PurchaseSweeper>();
 builder.Services.AddHostedService<WaitingRoomPump>();
 
 var app = builder.Build();

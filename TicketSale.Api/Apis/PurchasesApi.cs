@@ -31,14 +31,12 @@ public static partial class PurchasesApi
     }
 
     /// <summary>
-    /// Accepts a purchase of a hold: pins the hold so it cannot expire in the queue, publishes the request and waits
-    /// for the broker's confirm, and only then answers 202. The Idempotency-Key makes retries safe: the same key
-    /// replays the first answer, a different body with it is refused.
+    /// Accepts a purchase of a hold and answers 202 once the broker has it. The Idempotency-Key names the purchase:
+    /// a retry with it gets the same purchase (202, Idempotent-Replayed) whatever happened to the first attempt, and
+    /// the key used for another hold is refused.
     /// </summary>
     private static async Task<IResult> PurchaseAsync(
-        PurchaseRequest request, HttpContext context, ClaimsPrincipal principal, IdempotencyStore idempotency, CampaignCatalog catalog,
-        SeatInventory inventory, PurchasePublisher publisher, IConnectionMultiplexer redis, IOptions<SalesOptions> options, TimeProvider time,
-        ILogger<PurchaseRequest> logger)
+        PurchaseRequest request, HttpContext context, ClaimsPrincipal principal, PurchaseAcceptance acceptance, ILogger<PurchaseRequest> logger)
     {
         var key = context.Request.Headers[IdempotencyKeyHeader].ToString();
         if (!IdempotencyKeyFormat().IsMatch(key))
@@ -46,102 +44,45 @@ public static partial class PurchasesApi
             return Problems.Invalid(IdempotencyKeyHeader, "Required: 8 to 64 letters, digits, '-' or '_'.");
         }
 
-        var userId = principal.UserId();
-        var fingerprint = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{request.CampaignId:N}:{request.HoldId:N}")));
-        var claim = await idempotency.ClaimAsync(userId, key, fingerprint);
-        switch (claim.Outcome)
-        {
-            case IdempotencyOutcome.InFlight:
-                return Problems.Conflict("A request with this Idempotency-Key is still being processed.", "idempotency-in-flight");
-            case IdempotencyOutcome.Mismatch:
-                return TypedResults.Problem("This Idempotency-Key was used with a different request.", statusCode: StatusCodes.Status422UnprocessableEntity);
-            case IdempotencyOutcome.Replay:
-                context.Response.Headers["Idempotent-Replayed"] = "true";
-                return Answer(claim.Stored!);
-        }
-
+        Acceptance accepted;
         try
         {
-            var (answer, rate) = await AcceptAsync(request, userId, HttpRateLimits.Buckets(context, RateLimitClasses.Purchases, keyPrefix: RateLimitClasses.Purchases + ":"),
-                catalog, inventory, publisher, options.Value, time);
-            if (rate is { } decision)
-            {
-                HttpRateLimits.Apply(context.Response, decision);
-                if (!decision.Allowed)
-                {
-                    // Not an answer to keep: the same key, sent again once the bucket has a token, is a new attempt.
-                    await idempotency.AbandonAsync(userId, key);
-                    return HttpRateLimits.TooManyRequests(decision);
-                }
-            }
-
-            // The pending status and the stored answer go out together: one write and one reply read, not two round trips.
-            var pending = answer.PurchaseId is { } accepted ? PurchaseOutcomeChannel.RecordPendingAsync(redis.GetDatabase(), accepted, userId) : Task.CompletedTask;
-            await Task.WhenAll(pending, idempotency.CompleteAsync(userId, key, answer with { Fingerprint = fingerprint }));
-            return Answer(answer);
+            accepted = await acceptance.AcceptAsync(principal.UserId(), key, request.CampaignId, request.HoldId,
+                HttpRateLimits.Buckets(context, RateLimitClasses.Purchases, keyPrefix: RateLimitClasses.Purchases + ":"), context.RequestAborted);
         }
         catch (Exception ex) when (ex is BrokerUnreachableException or AlreadyClosedException or OperationInterruptedException
             or RabbitMQ.Client.Exceptions.PublishException or OperationCanceledException or TimeoutException)
         {
             logger.LogWarning(ex, "The broker did not confirm purchase request for hold {HoldId}", request.HoldId);
-            await idempotency.AbandonAsync(userId, key);
-            return Problems.Unavailable(context, "Purchases cannot be accepted right now; your hold is kept until it expires. Try again shortly.", 5);
+            return Problems.Unavailable(context, "Purchases cannot be accepted right now; your hold is kept until it expires. Try again shortly with the same Idempotency-Key.", 5);
         }
-        catch
+
+        if (accepted.Rate is { } rate)
         {
-            await idempotency.AbandonAsync(userId, key);
-            throw;
+            HttpRateLimits.Apply(context.Response, rate);
+        }
+
+        switch (accepted.Outcome)
+        {
+            case AcceptanceOutcome.Accepted:
+                if (accepted.Replayed)
+                {
+                    context.Response.Headers["Idempotent-Replayed"] = "true";
+                }
+
+                return TypedResults.Accepted($"/api/purchases/{accepted.PurchaseId}", new PurchaseResponse(accepted.PurchaseId, "Pending", null, null));
+            case AcceptanceOutcome.RateLimited:
+                return HttpRateLimits.TooManyRequests(accepted.Rate!);
+            case AcceptanceOutcome.CampaignNotFound:
+                return Problems.NotFound("No such campaign.");
+            case AcceptanceOutcome.HoldNotFound:
+                return Problems.NotFound("No such hold (it may have expired).");
+            case AcceptanceOutcome.HoldInOtherPurchase:
+                return Problems.Conflict($"This hold is already being purchased (purchase {accepted.OtherPurchaseId}).", "hold-in-purchase");
+            default:
+                return TypedResults.Problem("This Idempotency-Key was used with a different request.", statusCode: StatusCodes.Status422UnprocessableEntity);
         }
     }
-
-    private static async Task<(StoredAnswer Answer, RateDecision? Rate)> AcceptAsync(PurchaseRequest request, Guid userId, IReadOnlyList<TokenBucket> buckets,
-        CampaignCatalog catalog, SeatInventory inventory, PurchasePublisher publisher, SalesOptions options, TimeProvider time)
-    {
-        if (await catalog.GetAsync(request.CampaignId) is not { Status: not "Draft" } campaign)
-        {
-            return (Final(StatusCodes.Status404NotFound, "No such campaign."), null);
-        }
-
-        var now = time.GetUtcNow();
-        var purchaseId = Guid.CreateVersion7();
-        var deadline = now + options.PurchaseDeadline;
-
-        // Pinned past the deadline: the Worker, not the sweeper, decides the fate of a hold being purchased. The pin
-        // also checks the rate limit and reads the hold (only the user's own): one Redis round trip for the three.
-        var hold = await inventory.PinAsync(request.CampaignId, request.HoldId, userId, purchaseId, deadline + TimeSpan.FromMinutes(5), buckets);
-        switch (hold.Status)
-        {
-            case PinStatus.RateLimited:
-                return (Final(StatusCodes.Status429TooManyRequests, "Too many requests."), hold.Rate);
-            case PinStatus.NotFound or PinStatus.Expired:
-                return (Final(StatusCodes.Status404NotFound, "No such hold (it may have expired)."), hold.Rate);
-            case PinStatus.OtherPurchase:
-                return (Final(StatusCodes.Status409Conflict, $"This hold is already being purchased (purchase {hold.OtherPurchaseId})."), hold.Rate);
-        }
-
-        try
-        {
-            var amount = hold.GeneralAdmissionCategoryId is { } category
-                ? campaign.GeneralAdmission.First(g => g.Id == category).PriceCents * hold.Quantity
-                : hold.Seats.Sum(campaign.SeatPrice);
-            var message = new PurchaseRequested(purchaseId, userId, request.CampaignId, request.HoldId, hold.Seats,
-                hold.GeneralAdmissionCategoryId, hold.Quantity, amount, now, deadline);
-            await publisher.PublishAsync(message, CancellationToken.None);
-        }
-        catch
-        {
-            await inventory.UnpinAsync(request.CampaignId, request.HoldId, purchaseId);
-            throw;
-        }
-
-        return (new StoredAnswer("", false, StatusCodes.Status202Accepted, purchaseId, null), hold.Rate);
-    }
-
-    private static StoredAnswer Final(int status, string problem) => new("", false, status, null, problem);
-
-    private static IResult Answer(StoredAnswer answer) => answer.Status == StatusCodes.Status202Accepted
-        ? TypedResults.Accepted($"/api/purchases/{answer.PurchaseId}", new PurchaseResponse(answer.PurchaseId!.Value, "Pending", null, null))
-        : TypedResults.Problem(answer.Problem, statusCode: answer.Status);
 
     private static async Task<Results<Ok<PurchaseResponse>, ProblemHttpResult>> GetAsync(Guid id, ClaimsPrincipal principal, PurchaseStatusStore statuses) =>
         await statuses.GetAsync(id, principal.UserId()) is { } status ? TypedResults.Ok(status) : Problems.NotFound("No such purchase.");

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
@@ -15,19 +14,22 @@ namespace TicketSale.Api.Sales;
 /// </summary>
 public sealed class PurchaseStatusStore(IConnectionMultiplexer redis, IServiceScopeFactory scopes)
 {
-    public async Task<PurchaseResponse?> GetAsync(Guid purchaseId, Guid userId)
+    public async Task<PurchaseResponse?> GetAsync(Guid purchaseId, Guid userId) =>
+        await FindAsync(purchaseId, userId) is { } record ? new PurchaseResponse(purchaseId, record.Status, record.OrderId, record.FailureReason) : null;
+
+    /// <summary>The user's purchase as Redis keeps it while recent, or else as PostgreSQL recorded it; null if neither has it.</summary>
+    public async Task<PurchaseStatusRecord?> FindAsync(Guid purchaseId, Guid userId)
     {
-        var cached = await redis.GetDatabase().StringGetAsync(PurchaseOutcomeChannel.StatusKey(purchaseId));
-        if (cached.HasValue && JsonSerializer.Deserialize<PurchaseStatusRecord>((string)cached!) is { } record)
+        if (await PurchaseOutcomeChannel.ReadAsync(redis.GetDatabase(), purchaseId) is { } record)
         {
-            return record.UserId == userId ? new PurchaseResponse(purchaseId, record.Status, record.OrderId, record.FailureReason) : null;
+            return record.UserId == userId ? record : null;
         }
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TicketSaleDbContext>();
         return await db.Purchases.AsNoTracking()
             .Where(p => p.Id == purchaseId && p.UserId == userId)
-            .Select(p => new PurchaseResponse(p.Id, p.Status.ToString(), p.Status == PurchaseStatus.Confirmed ? p.Id : null, p.FailureReason))
+            .Select(p => new PurchaseStatusRecord(p.UserId, p.Status.ToString(), p.Status == PurchaseStatus.Confirmed ? p.Id : null, p.FailureReason, p.HoldId))
             .FirstOrDefaultAsync();
     }
 

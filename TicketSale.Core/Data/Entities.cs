@@ -226,6 +226,15 @@ public sealed class Purchase
     public DateTimeOffset AcceptedAt { get; set; }
 
     public DateTimeOffset? CompletedAt { get; set; }
+
+    /// <summary>When a pending purchase is failed if nothing decided it (null on rows written before deadlines were kept).</summary>
+    public DateTimeOffset? Deadline { get; set; }
+
+    /// <summary>
+    /// The accepted request (the queue's message, as JSON), kept while the purchase is pending so that a sweeper can
+    /// decide it without the queue.
+    /// </summary>
+    public string? Request { get; set; }
 }
 
 public enum PaymentStatus

@@ -104,6 +104,9 @@ public sealed class TicketSaleDbContext(DbContextOptions<TicketSaleDbContext> op
             purchase.Property(p => p.Status).HasConversion<string>().HasMaxLength(16);
             purchase.Property(p => p.FailureReason).HasMaxLength(200);
             purchase.HasIndex(p => new { p.CampaignId, p.Status });
+            purchase.Property(p => p.Request).HasColumnType("jsonb");
+            // The sweeper's question: which pending purchases are past their deadline.
+            purchase.HasIndex(p => p.Deadline).HasFilter("\"Status\" = 'Pending'").HasDatabaseName("IX_Purchases_PendingDeadline");
             // A hold is bought once. Two purchases of one hold can both reach the Worker: the Api answers 503 when the
             // broker's confirm does not come in time, and the buyer's retry publishes a second one while the first may
             // still be queued. The second to commit is refused here, then failed and refunded.

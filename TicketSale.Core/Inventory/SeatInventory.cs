@@ -160,6 +160,25 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
             string.IsNullOrEmpty(map.GetValueOrDefault("purchase")) ? null : Guid.Parse(map["purchase"]!));
     }
 
+    /// <summary>
+    /// Holds whose time is up, the oldest first: those still pinned to a purchase are the ones the hold script leaves
+    /// alone (their purchase decides), and so are what the purchase sweeper looks at.
+    /// </summary>
+    public async Task<IReadOnlyList<HoldInfo>> GetLapsedHoldsAsync(Guid campaignId, DateTimeOffset now, int limit)
+    {
+        var ids = await Db.SortedSetRangeByScoreAsync($"{Prefix(campaignId)}:holds", double.NegativeInfinity, now.ToUnixTimeMilliseconds(), take: limit);
+        var holds = new List<HoldInfo>(ids.Length);
+        foreach (var id in ids)
+        {
+            if (await GetHoldAsync(campaignId, Guid.Parse((string)id!)) is { } hold)
+            {
+                holds.Add(hold);
+            }
+        }
+
+        return holds;
+    }
+
     /// <summary>A hold's seats as the scripts store them: comma-separated seat indexes.</summary>
     private static List<int> ParseSeats(string? csv) =>
         (csv ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();

@@ -14,12 +14,22 @@ public static class PurchaseOutcomeChannel
     public static RedisChannel For(Guid purchaseId) => RedisChannel.Literal($"ts:purchase:{purchaseId:N}");
 
     /// <summary>
-    /// Records a just-accepted purchase as pending, unless its outcome is already there: the Api writes this after
-    /// the broker confirmed the message, and a Worker that got there first may have decided it meanwhile (under
-    /// load, 5% of a flash sale's purchases showed "Pending" for good when this overwrote the outcome).
+    /// Records a purchase being accepted as pending, unless a status is already there: then this is a retry, and the
+    /// status says what became of the first attempt (a Worker may even have decided it meanwhile: under load, 5% of a
+    /// flash sale's purchases showed "Pending" for good when this overwrote the outcome). False when one was there.
     /// </summary>
-    public static Task<bool> RecordPendingAsync(IDatabase db, Guid purchaseId, Guid userId) =>
-        db.StringSetAsync(StatusKey(purchaseId), JsonSerializer.Serialize(new PurchaseStatusRecord(userId, "Pending", null, null)), Retention, When.NotExists);
+    public static Task<bool> RecordPendingAsync(IDatabase db, Guid purchaseId, Guid userId, Guid holdId) =>
+        db.StringSetAsync(StatusKey(purchaseId), JsonSerializer.Serialize(new PurchaseStatusRecord(userId, "Pending", null, null, holdId)), Retention, When.NotExists);
+
+    /// <summary>The status Redis keeps for a purchase, or null when it has none (never accepted, or forgotten).</summary>
+    public static async Task<PurchaseStatusRecord?> ReadAsync(IDatabase db, Guid purchaseId)
+    {
+        var json = await db.StringGetAsync(StatusKey(purchaseId));
+        return json.HasValue ? JsonSerializer.Deserialize<PurchaseStatusRecord>((string)json!) : null;
+    }
+
+    /// <summary>Forgets a pending status the Api recorded for a purchase it then could not hand to the broker.</summary>
+    public static Task ForgetPendingAsync(IDatabase db, Guid purchaseId) => db.KeyDeleteAsync(StatusKey(purchaseId));
 
     /// <summary>
     /// Records the outcome (it replaces Pending) and announces it to whoever watches the purchase. Both commands go out
@@ -34,4 +44,5 @@ public static class PurchaseOutcomeChannel
 }
 
 /// <summary>The JSON stored under <see cref="PurchaseOutcomeChannel.StatusKey"/>.</summary>
-public sealed record PurchaseStatusRecord(Guid UserId, string Status, Guid? OrderId, string? FailureReason);
+/// <param name="HoldId">The hold bought: a retry with the same Idempotency-Key for another hold is refused.</param>
+public sealed record PurchaseStatusRecord(Guid UserId, string Status, Guid? OrderId, string? FailureReason, Guid? HoldId = null);

@@ -8,8 +8,11 @@ namespace TicketSale.Core.Messaging;
 /// <list type="bullet">
 /// <item><c>purchases</c>: a durable quorum queue. Its delivery limit ends redelivery loops: a message that keeps
 /// failing is dead-lettered rather than retried for ever.</item>
-/// <item><c>purchases.retry</c>: messages wait here for <see cref="RetryDelay"/>, then return to <c>purchases</c> —
-/// delayed redelivery while the payment gateway's circuit is open, instead of a hot loop.</item>
+/// <item><c>purchases.delay</c>: messages wait here for <see cref="RetryDelay"/>, then return to <c>purchases</c> —
+/// delayed redelivery while the payment gateway's circuit is open, instead of a hot loop. A quorum queue with
+/// at-least-once dead-lettering: it keeps each message until <c>purchases</c> has confirmed taking it back. (Dead-
+/// lettering is at-most-once by default: a broker restart that found <c>purchases</c> without a leader yet dropped
+/// every message coming back from a classic delay queue.)</item>
 /// <item><c>purchases.dead</c>: dead letters; a handler fails the purchase and releases its seats.</item>
 /// </list>
 /// </summary>
@@ -18,7 +21,7 @@ public static class PurchaseTopology
     public const string Exchange = "purchases";
     public const string Queue = "purchases";
     public const string RetryExchange = "purchases.retry";
-    public const string RetryQueue = "purchases.retry";
+    public const string RetryQueue = "purchases.delay";
     public const string DeadLetterExchange = "purchases.dlx";
     public const string DeadLetterQueue = "purchases.dead";
     /// <summary>Deliveries before a message that crashes its consumer is dead-lettered.</summary>
@@ -49,6 +52,11 @@ public static class PurchaseTopology
         // back shorter ones behind it.
         await channel.QueueDeclareAsync(RetryQueue, durable: true, exclusive: false, autoDelete: false, arguments: new Dictionary<string, object?>
         {
+            ["x-queue-type"] = "quorum",
+            ["x-dead-letter-strategy"] = "at-least-once",
+            // At-least-once dead-lettering requires it: a full queue refuses the publish (the sender's confirm fails)
+            // instead of dropping its oldest message.
+            ["x-overflow"] = "reject-publish",
             ["x-message-ttl"] = (int)RetryDelay.TotalMilliseconds,
             ["x-dead-letter-exchange"] = Exchange,
             ["x-dead-letter-routing-key"] = Queue,

@@ -13,6 +13,14 @@ public sealed class InventoryJobOptions
 
     public TimeSpan RefundRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    public TimeSpan PurchaseSweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long after its deadline a pending purchase is failed by the sweeper. Longer than a charge can take (the
+    /// payment client gives up after 12 s): a charge started before the deadline has ended by then.
+    /// </summary>
+    public TimeSpan PendingPurchaseGrace { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How long the reconciler waits before looking again at seats on which Redis and PostgreSQL disagree.</summary>
     public TimeSpan DriftSettleTime { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -1,6 +1,5 @@
 using System.Data;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Npgsql;
 using TicketSale.Core.Data;
 using TicketSale.Core.Messaging;
@@ -40,85 +39,30 @@ public enum OrderWriteResult
 /// writers cannot deadlock on them.
 /// </para>
 /// </summary>
-public sealed partial class OrderWriter(NpgsqlDataSource dataSource, TimeProvider time, WorkerMetrics metrics, ILogger<OrderWriter> logger) : BackgroundService
+public sealed partial class OrderWriter(NpgsqlDataSource dataSource, TimeProvider time, WorkerMetrics metrics, ILogger<OrderWriter> logger)
+    : GroupCommitWriter<PurchaseRequested, OrderWriteResult>
 {
     private const string ActiveSeatIndex = "UX_Tickets_ActiveSeat";
     private const string ConfirmedHoldIndex = "UX_Purchases_ConfirmedHold";
 
-    /// <summary>At most this many purchases in one transaction (a few hundred rows).</summary>
-    public const int MaxBatch = 64;
+    public Task<OrderWriteResult> WriteAsync(PurchaseRequested purchase, CancellationToken cancellationToken) =>
+        EnqueueAsync(purchase, cancellationToken);
 
-    /// <summary>Two writers: one batch fills its transaction while the other waits on its commit.</summary>
-    private const int Writers = 2;
-
-    private readonly Channel<PendingOrder> _pending = Channel.CreateUnbounded<PendingOrder>();
-
-    public async Task<OrderWriteResult> WriteAsync(PurchaseRequested purchase, CancellationToken cancellationToken)
+    protected override async Task WriteBatchAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
     {
-        var order = new PendingOrder(purchase);
-        if (!_pending.Writer.TryWrite(order))
-        {
-            throw new InvalidOperationException("The order writer has stopped.");
-        }
-
-        return await order.Result.Task.WaitAsync(cancellationToken);
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            await Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => WriteBatchesAsync(stoppingToken)));
-        }
-        finally
-        {
-            _pending.Writer.TryComplete();
-            while (_pending.Reader.TryRead(out var order))
-            {
-                order.Result.TrySetCanceled(stoppingToken);
-            }
-        }
-    }
-
-    private async Task WriteBatchesAsync(CancellationToken stoppingToken)
-    {
-        var batch = new List<PendingOrder>(MaxBatch);
-        try
-        {
-            while (await _pending.Reader.WaitToReadAsync(stoppingToken))
-            {
-                batch.Clear();
-                while (batch.Count < MaxBatch && _pending.Reader.TryRead(out var order))
-                {
-                    batch.Add(order);
-                }
-
-                if (batch.Count > 0)
-                {
-                    await WriteBatchAsync(batch, stoppingToken);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            foreach (var order in batch)
-            {
-                order.Result.TrySetCanceled(stoppingToken);
-            }
-        }
-    }
-
-    private async Task WriteBatchAsync(List<PendingOrder> batch, CancellationToken cancellationToken)
-    {
-        using var activity = WorkerTracing.StartOrderBatch(batch.ConvertAll(o => o.Trace));
+        using var activity = WorkerTracing.StartOrderBatch(batch.Select(o => o.Trace).ToList());
         metrics.OrderBatch(batch.Count);
         if (batch.Count > 1)
         {
             try
             {
-                if (await WriteInOneTransactionAsync(batch.ConvertAll(o => o.Purchase), cancellationToken))
+                if (await WriteInOneTransactionAsync(batch.Select(o => o.Item).ToList(), cancellationToken))
                 {
-                    batch.ForEach(o => o.Result.TrySetResult(OrderWriteResult.Written));
+                    foreach (var order in batch)
+                    {
+                        order.Result.TrySetResult(OrderWriteResult.Written);
+                    }
+
                     return;
                 }
             }
@@ -126,10 +70,18 @@ public sealed partial class OrderWriter(NpgsqlDataSource dataSource, TimeProvide
             {
                 LogBatchRejected(logger, ex.ConstraintName);
             }
+            catch (PurchaseDecidedException)
+            {
+                LogBatchRejected(logger, "a purchase decided already");
+            }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // Not about one purchase (the database is down, …): every purchase of the batch is retried later.
-                batch.ForEach(o => o.Result.TrySetException(ex));
+                foreach (var order in batch)
+                {
+                    order.Result.TrySetException(ex);
+                }
+
                 return;
             }
         }
@@ -138,7 +90,7 @@ public sealed partial class OrderWriter(NpgsqlDataSource dataSource, TimeProvide
         {
             try
             {
-                order.Result.TrySetResult(await WriteAloneAsync(order.Purchase, cancellationToken));
+                order.Result.TrySetResult(await WriteAloneAsync(order.Item, cancellationToken));
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -152,6 +104,11 @@ public sealed partial class OrderWriter(NpgsqlDataSource dataSource, TimeProvide
         try
         {
             return await WriteInOneTransactionAsync([purchase], cancellationToken) ? OrderWriteResult.Written : OrderWriteResult.SoldOut;
+        }
+        catch (PurchaseDecidedException)
+        {
+            // Failed meanwhile (by the sweeper, past its deadline): the order is not written.
+            return OrderWriteResult.AlreadyDecided;
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -195,6 +152,11 @@ public sealed partial class OrderWriter(NpgsqlDataSource dataSource, TimeProvide
         await using (var inserts = Inserts(connection, transaction, purchases, now))
         {
             await inserts.ExecuteNonQueryAsync(cancellationToken);
+            // Only a pending purchase is confirmed: one that the sweeper failed past its deadline stays failed.
+            if (inserts.BatchCommands[^1].RecordsAffected != purchases.Count)
+            {
+                throw new PurchaseDecidedException();
+            }
         }
 
         var takenByCategory = purchases
@@ -259,6 +221,8 @@ public sealed partial class OrderWriter(NpgsqlDataSource dataSource, TimeProvide
                     INSERT INTO "Purchases" ("Id", "UserId", "CampaignId", "HoldId", "Status", "AmountCents", "AcceptedAt", "CompletedAt")
                     SELECT p.id, p.buyer, p.campaign, p.hold, $7, p.amount, p.accepted, $8
                     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[], $6::timestamptz[]) AS p(id, buyer, campaign, hold, amount, accepted)
+                    ON CONFLICT ("Id") DO UPDATE SET "Status" = EXCLUDED."Status", "CompletedAt" = EXCLUDED."CompletedAt", "Request" = NULL
+                    WHERE "Purchases"."Status" = 'Pending'
                     """,
                     purchases.Select(p => p.PurchaseId).ToArray(), purchases.Select(p => p.UserId).ToArray(), purchases.Select(p => p.CampaignId).ToArray(),
                     purchases.Select(p => p.HoldId).ToArray(), purchases.Select(p => p.AmountCents).ToArray(),
@@ -284,13 +248,6 @@ public sealed partial class OrderWriter(NpgsqlDataSource dataSource, TimeProvide
     /// <summary>A constraint rejected the batch: a unique index, a check, a foreign key (class 23 of SQLSTATE).</summary>
     private static bool IsIntegrityViolation(PostgresException ex) => ex.SqlState.StartsWith("23", StringComparison.Ordinal);
 
-    private sealed class PendingOrder(PurchaseRequested purchase)
-    {
-        public PurchaseRequested Purchase { get; } = purchase;
-
-        /// <summary>The span of the purchase's processing, which the batch that writes it links to.</summary>
-        public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
-
-        public TaskCompletionSource<OrderWriteResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
+    /// <summary>A purchase of the batch was decided (failed) before its order could be written.</summary>
+    private sealed class PurchaseDecidedException : Exception;
 }

@@ -67,7 +67,7 @@ public sealed class PurchaseConsumer(RabbitMQConnection connection, IServiceScop
         {
             await using var scope = scopes.CreateAsyncScope();
             var processor = scope.ServiceProvider.GetRequiredService<PurchaseProcessor>();
-            if (await processor.ProcessAsync(purchase, mayBeDecided: delivery.Redelivered || attempts > 0, stoppingToken) == ProcessingResult.RetryLater)
+            if (await processor.ProcessAsync(purchase, stoppingToken) == ProcessingResult.RetryLater)
             {
                 await RetryLaterAsync(channel, delivery, attempts, stoppingToken);
             }

@@ -19,14 +19,17 @@ public enum ProcessingResult
 
 /// <summary>
 /// Turns an accepted purchase into an order, or into a clean failure with the seats released and any charge refunded.
-/// Safe to run more than once for the same message: the order's primary key is the purchase id, the ticket table's
-/// unique index allows one active ticket per seat, and the gateway is idempotent on the purchase id. Many run at
-/// once; the orders of those that were charged are written together by the <see cref="OrderWriter"/>.
+/// The purchase is recorded in PostgreSQL as pending before it is charged, so that no charge can exist for a purchase
+/// the database does not know. Safe to run more than once for the same message: the order's primary key is the
+/// purchase id, only a pending purchase can be confirmed or failed, the ticket table's unique index allows one
+/// active ticket per seat, and the gateway is idempotent on the purchase id. Many run at once; the records and the
+/// orders are written by group commit (<see cref="PurchaseRecorder"/>, <see cref="OrderWriter"/>).
 /// </summary>
 public sealed class PurchaseProcessor(
     TicketSaleDbContext db,
     SeatInventory inventory,
     PaymentGatewayClient payments,
+    PurchaseRecorder recorder,
     OrderWriter orders,
     IConnectionMultiplexer redis,
     TimeProvider time,
@@ -34,25 +37,20 @@ public sealed class PurchaseProcessor(
     ILogger<PurchaseProcessor> logger)
 {
     /// <param name="purchase">The accepted purchase.</param>
-    /// <param name="mayBeDecided">
-    /// False only for a message the broker never delivered before and no attempt has failed: nothing can have decided
-    /// it yet, and the lookup (a query per purchase, about a sixth of the Worker's CPU) is skipped. Even if it were
-    /// wrong, the constraints below decide: the gateway replays the first charge for the key, and the outcome's
-    /// primary key turns a second write into <see cref="OrderWriteResult.AlreadyDecided"/>.
-    /// </param>
     /// <param name="cancellationToken">Stops the Worker.</param>
-    public async Task<ProcessingResult> ProcessAsync(PurchaseRequested purchase, bool mayBeDecided, CancellationToken cancellationToken)
+    public async Task<ProcessingResult> ProcessAsync(PurchaseRequested purchase, CancellationToken cancellationToken)
     {
-        if (mayBeDecided && await db.Purchases.AsNoTracking().FirstOrDefaultAsync(p => p.Id == purchase.PurchaseId, cancellationToken) is { } decided)
-        {
-            // A redelivery of a purchase already decided (the ack was lost): make sure Redis agrees, then done.
-            await ApplyOutcomeToRedisAsync(purchase, decided.Status, decided.FailureReason);
-            return ProcessingResult.Done;
-        }
-
+        // Nothing is charged past the deadline: from then on the sweeper may fail the purchase at any moment.
         if (time.GetUtcNow() > purchase.Deadline)
         {
             await FailAsync(purchase, "The purchase could not be completed in time.", cancellationToken);
+            return ProcessingResult.Done;
+        }
+
+        if (await recorder.RecordAsync(purchase, cancellationToken) != PurchaseStatus.Pending)
+        {
+            // A redelivery of a purchase already decided (the ack was lost, or the sweeper failed it): Redis follows.
+            await ApplyDecidedOutcomeAsync(purchase, cancellationToken);
             return ProcessingResult.Done;
         }
 
@@ -102,30 +100,44 @@ public sealed class PurchaseProcessor(
     }
 
     /// <summary>
-    /// Fails a purchase for good: the failure is recorded first (so a crash here cannot lose it), then the charge, if
-    /// any, is refunded — or queued for refund while the gateway is down — and the seats return to sale.
+    /// Fails a purchase for good, if it is not decided yet: the failure is recorded first (so a crash here cannot lose
+    /// it), then the charge, if any, is refunded — or the key voided, so that a charge still on its way is declined —
+    /// or queued for refund while the gateway is down, and the seats return to sale. A purchase decided already
+    /// (confirmed by another delivery) keeps its outcome, and Redis is brought in line with it.
     /// </summary>
     public async Task FailAsync(PurchaseRequested purchase, string reason, CancellationToken cancellationToken)
     {
         db.ChangeTracker.Clear();
-        var now = time.GetUtcNow();
-        db.Purchases.Add(Outcome(purchase, PurchaseStatus.Failed, reason.Length > 200 ? reason[..200] : reason, now));
-        // Whether or not the gateway ever charged this key, a pending refund makes sure nothing stays charged.
-        db.Payments.Add(new Payment
+        reason = reason.Length > 200 ? reason[..200] : reason;
+        var now = time.GetUtcNow().ToUniversalTime();
+        bool failed;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            PurchaseId = purchase.PurchaseId,
-            GatewayChargeId = "",
-            AmountCents = purchase.AmountCents,
-            Status = PaymentStatus.RefundPending,
-            ChargedAt = now,
-        });
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
+            // Inserted when no delivery recorded the purchase yet, failed when it is pending, untouched when decided.
+            failed = await db.Database.ExecuteSqlAsync(
+                $"""
+                INSERT INTO "Purchases" ("Id", "UserId", "CampaignId", "HoldId", "Status", "FailureReason", "AmountCents", "AcceptedAt", "CompletedAt", "Deadline")
+                VALUES ({purchase.PurchaseId}, {purchase.UserId}, {purchase.CampaignId}, {purchase.HoldId}, 'Failed', {reason}, {purchase.AmountCents},
+                        {purchase.AcceptedAt.ToUniversalTime()}, {now}, {purchase.Deadline.ToUniversalTime()})
+                ON CONFLICT ("Id") DO UPDATE SET "Status" = 'Failed', "FailureReason" = EXCLUDED."FailureReason", "CompletedAt" = EXCLUDED."CompletedAt", "Request" = NULL
+                WHERE "Purchases"."Status" = 'Pending'
+                """, cancellationToken) == 1;
+            if (failed)
+            {
+                // Whether or not the gateway ever charged this key, a pending refund makes sure nothing stays charged.
+                await db.Database.ExecuteSqlAsync(
+                    $"""
+                    INSERT INTO "Payments" ("PurchaseId", "GatewayChargeId", "AmountCents", "Status", "ChargedAt")
+                    VALUES ({purchase.PurchaseId}, '', {purchase.AmountCents}, 'RefundPending', {now})
+                    ON CONFLICT ("PurchaseId") DO NOTHING
+                    """, cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
         }
-        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+
+        if (!failed)
         {
-            // Decided already by another delivery of the same message.
             await ApplyDecidedOutcomeAsync(purchase, cancellationToken);
             return;
         }
@@ -154,12 +166,15 @@ public sealed class PurchaseProcessor(
         }
     }
 
-    /// <summary>Makes Redis agree with an outcome that another delivery of the same purchase recorded.</summary>
-    private async Task ApplyDecidedOutcomeAsync(PurchaseRequested purchase, CancellationToken cancellationToken)
+    /// <summary>Makes Redis agree with an outcome that another delivery of the same purchase (or the sweeper) recorded.</summary>
+    public async Task ApplyDecidedOutcomeAsync(PurchaseRequested purchase, CancellationToken cancellationToken)
     {
         db.ChangeTracker.Clear();
         var decided = await db.Purchases.AsNoTracking().FirstAsync(p => p.Id == purchase.PurchaseId, cancellationToken);
-        await ApplyOutcomeToRedisAsync(purchase, decided.Status, decided.FailureReason);
+        if (decided.Status != PurchaseStatus.Pending)
+        {
+            await ApplyOutcomeToRedisAsync(purchase, decided.Status, decided.FailureReason);
+        }
     }
 
     /// <summary>
@@ -177,19 +192,6 @@ public sealed class PurchaseProcessor(
         return states.Any(s => s is not null && s != "H:" + purchase.HoldId.ToString("N") && s != "S:" + purchase.PurchaseId.ToString("N"));
     }
 
-    private static Purchase Outcome(PurchaseRequested purchase, PurchaseStatus status, string? reason, DateTimeOffset now) => new()
-    {
-        Id = purchase.PurchaseId,
-        UserId = purchase.UserId,
-        CampaignId = purchase.CampaignId,
-        HoldId = purchase.HoldId,
-        Status = status,
-        FailureReason = reason,
-        AmountCents = purchase.AmountCents,
-        AcceptedAt = purchase.AcceptedAt,
-        CompletedAt = now,
-    };
-
     /// <summary>
     /// PostgreSQL has decided; Redis follows. The inventory change and the status go out together (one write, one
     /// reply read, instead of a round trip each): neither depends on the other's answer.
@@ -201,7 +203,7 @@ public sealed class PurchaseProcessor(
                 purchase.GeneralAdmissionCategoryId, purchase.Quantity, purchase.Seats)
             : inventory.ReleaseAsync(purchase.CampaignId, purchase.HoldId, ownerId: null, force: true);
         var record = PurchaseOutcomeChannel.RecordOutcomeAsync(redis.GetDatabase(), purchase.PurchaseId,
-            new PurchaseStatusRecord(purchase.UserId, status.ToString(), status == PurchaseStatus.Confirmed ? purchase.PurchaseId : null, reason));
+            new PurchaseStatusRecord(purchase.UserId, status.ToString(), status == PurchaseStatus.Confirmed ? purchase.PurchaseId : null, reason, purchase.HoldId));
         return Task.WhenAll(inventoryChange, record);
     }
 

@@ -31,7 +31,7 @@ public sealed class FailureTests(SaleFixture fixture)
         }
 
         var (_, purchase, _) = await buyer.PurchaseAsync(campaign.Id, hold!.Value);
-        await WaitUntilAsync(async () => await fixture.ScalarAsync(
+        await Eventually.HoldsAsync(async () => await fixture.ScalarAsync(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%GeneralAdmissionCategories%'") > 0, "the Worker to block inside its transaction");
 
         await fixture.App.KillResourceAsync("worker");
@@ -64,7 +64,7 @@ public sealed class FailureTests(SaleFixture fixture)
         var outcome = await fixture.WaitForOutcomesAsync([poison.PurchaseId], TimeSpan.FromSeconds(30));
         Assert.Equal("Failed", outcome[poison.PurchaseId]);
         Assert.Equal("The purchase could not be processed.", (await fixture.QueryAsync("SELECT \"FailureReason\" FROM \"Purchases\" WHERE \"Id\" = $1", r => r.GetString(0), poison.PurchaseId))[0]);
-        await Eventually(async () => (await buyer.FreeSeatsAsync(campaign.Id)).Contains(0), "the seats to return to sale");
+        await Eventually.HoldsAsync(async () => (await buyer.FreeSeatsAsync(campaign.Id)).Contains(0), "the seats to return to sale");
         Assert.Equal(0, await fixture.ScalarAsync("SELECT count(*) FROM \"Orders\" WHERE \"CampaignId\" = $1", campaign.Id));
         await Invariants.AssertAllAsync(fixture, campaign, [poison.PurchaseId]);
     }
@@ -160,7 +160,7 @@ public sealed class FailureTests(SaleFixture fixture)
         Assert.Equal(HttpStatusCode.Conflict, (await bob.HoldSeatsAsync(campaign.Id, 4)).Status);
 
         // The sweeper gives the seats back without anyone asking for them...
-        await Eventually(async () => (await bob.FreeSeatsAsync(campaign.Id)).Contains(4), "the sweeper to release the expired hold");
+        await Eventually.HoldsAsync(async () => (await bob.FreeSeatsAsync(campaign.Id)).Contains(4), "the sweeper to release the expired hold");
         Assert.Equal(HttpStatusCode.NotFound, (await alice.PurchaseAsync(campaign.Id, hold!.Value)).Status);
 
         // ...and the hold script itself ignores a lapsed hold, sweeper or not.
@@ -219,7 +219,7 @@ public sealed class FailureTests(SaleFixture fixture)
 
         // And the availability Redis shows is exactly what PostgreSQL sold (no holds are left).
         var soldSeats = (await fixture.QueryAsync("SELECT \"SeatIndex\" FROM \"Tickets\" WHERE \"CampaignId\" = $1 AND \"Active\"", r => r.GetInt32(0), campaign.Id)).ToHashSet();
-        await Eventually(async () => (await buyers[0].FreeSeatsAsync(campaign.Id)).ToHashSet().SetEquals(Enumerable.Range(0, 40).Where(s => !soldSeats.Contains(s))),
+        await Eventually.HoldsAsync(async () => (await buyers[0].FreeSeatsAsync(campaign.Id)).ToHashSet().SetEquals(Enumerable.Range(0, 40).Where(s => !soldSeats.Contains(s))),
             "Redis availability to equal PostgreSQL's");
     }
 
@@ -267,7 +267,7 @@ public sealed class FailureTests(SaleFixture fixture)
 
         // Once the broker is back (and the Api's connection has recovered), the same key goes through.
         Guid? purchase = null;
-        await Eventually(async () =>
+        await Eventually.HoldsAsync(async () =>
         {
             var retry = await buyer.PurchaseAsync(campaign.Id, hold.Value, "broker-down-key");
             purchase = retry.PurchaseId;
@@ -388,23 +388,12 @@ public sealed class FailureTests(SaleFixture fixture)
     private async Task DriftIsShownThenRepairedAsync(Guid campaign, string disagreement)
     {
         using var worker = fixture.App.CreateHttpClient("worker");
-        await Eventually(async () => DriftIn(await worker.GetStringAsync(new Uri("/metrics", UriKind.Relative))) >= 1, $"the drift metric to show {disagreement}");
+        await Eventually.HoldsAsync(async () => DriftIn(await worker.GetStringAsync(new Uri("/metrics", UriKind.Relative))) >= 1, $"the drift metric to show {disagreement}");
 
         Assert.Equal(HttpStatusCode.OK, (await fixture.Admin.PostAsync($"/api/admin/campaigns/{campaign}/reconcile", null)).Status);
-        await Eventually(async () => DriftIn(await worker.GetStringAsync(new Uri("/metrics", UriKind.Relative))) == 0, "the drift metric to return to zero");
+        await Eventually.HoldsAsync(async () => DriftIn(await worker.GetStringAsync(new Uri("/metrics", UriKind.Relative))) == 0, "the drift metric to return to zero");
     }
 
     private static double DriftIn(string metrics) => SaleFixture.MetricSamples(metrics, "ticketsale_inventory_drift").DefaultIfEmpty(-1).Max();
 
-    private static Task WaitUntilAsync(Func<Task<bool>> condition, string what) => Eventually(condition, what);
-
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
-            await Task.Delay(200);
-        }
-    }
 }

@@ -62,7 +62,11 @@ public class SaleFixture : IAsyncLifetime
             // parallel tests at once: a Worker yielding to them missed a 30-second wait for its reconciliation in one
             // clean-clone run. Its timed jobs are what these tests check, so it runs at the others' priority here; the
             // AppHost tests check the priority Program.cs gives it.
-            builder.CreateResourceBuilder<ProjectResource>("worker").WithEnvironment("Inventory__ReconcileInterval", "00:00:02").WithCpuNice(0);
+            // The purchase sweeper looks every second and fails a pending purchase 5 s past its deadline, so that the
+            // tests can watch it decide what a lost message left behind.
+            builder.CreateResourceBuilder<ProjectResource>("worker").WithEnvironment("Inventory__ReconcileInterval", "00:00:02").WithCpuNice(0)
+                .WithEnvironment("Inventory__PurchaseSweepInterval", "00:00:01")
+                .WithEnvironment("Inventory__PendingPurchaseGrace", "00:00:05");
             ConfigureApp(builder);
         });
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
@@ -261,13 +265,13 @@ public class SaleFixture : IAsyncLifetime
         return change;
     }
 
-    /// <summary>Waits until every purchase has an outcome in PostgreSQL, and returns the outcomes.</summary>
+    /// <summary>Waits until every purchase has an outcome (is no longer pending) in PostgreSQL, and returns the outcomes.</summary>
     public async Task<IReadOnlyDictionary<Guid, string>> WaitForOutcomesAsync(IReadOnlyCollection<Guid> purchases, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var outcomes = await QueryAsync("SELECT \"Id\", \"Status\" FROM \"Purchases\" WHERE \"Id\" = ANY($1)",
+            var outcomes = await QueryAsync("SELECT \"Id\", \"Status\" FROM \"Purchases\" WHERE \"Id\" = ANY($1) AND \"Status\" <> 'Pending'",
                 r => (r.GetGuid(0), r.GetString(1)), purchases.ToArray());
             if (outcomes.Count == purchases.Count || DateTime.UtcNow > deadline)
             {

@@ -17,7 +17,7 @@ public static class Invariants
     /// </summary>
     public static async Task<int> WaitForOutcomesAsync(BenchRun run, TimeSpan timeout, string what = "outcomes of")
     {
-        const string Decided = "SELECT count(*) FROM \"Purchases\" WHERE \"Id\" = ANY($1)";
+        const string Decided = "SELECT count(*) FROM \"Purchases\" WHERE \"Id\" = ANY($1) AND \"Status\" <> 'Pending'";
         var ids = run.AcceptedPurchases.Distinct().ToArray();
         var deadline = DateTime.UtcNow + timeout;
         var decided = ids.Length == 0 ? 0 : await run.Target.ScalarAsync(Decided, ids);
@@ -84,7 +84,7 @@ public static class Invariants
 
         var accepted = run.AcceptedPurchases.Distinct().ToArray();
         var outcomes = (await target.QueryAsync(
-            "SELECT p.\"Id\", p.\"Status\", o.\"Id\" IS NOT NULL FROM \"Purchases\" p LEFT JOIN \"Orders\" o ON o.\"Id\" = p.\"Id\" WHERE p.\"Id\" = ANY($1)",
+            "SELECT p.\"Id\", p.\"Status\", o.\"Id\" IS NOT NULL FROM \"Purchases\" p LEFT JOIN \"Orders\" o ON o.\"Id\" = p.\"Id\" WHERE p.\"Id\" = ANY($1) AND p.\"Status\" <> 'Pending'",
             r => (Id: r.GetGuid(0), Status: r.GetString(1), HasOrder: r.GetBoolean(2)), accepted)).ToDictionary(o => o.Id);
         var inconsistent = outcomes.Values.Count(o => (o.Status == "Confirmed") != o.HasOrder);
         if (inconsistent > 0)

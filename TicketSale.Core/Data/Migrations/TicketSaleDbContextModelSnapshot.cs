@@ -220,12 +220,18 @@ namespace TicketSale.Core.Data.Migrations
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset?>("Deadline")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("FailureReason")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
                     b.Property<Guid>("HoldId")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("Request")
+                        .HasColumnType("jsonb");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -236,6 +242,10 @@ namespace TicketSale.Core.Data.Migrations
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Deadline")
+                        .HasDatabaseName("IX_Purchases_PendingDeadline")
+                        .HasFilter("\"Status\" = 'Pending'");
 
                     b.HasIndex("HoldId")
                         .IsUnique()

@@ -1,0 +1,217 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
+using RabbitMQ.Client;
+using StackExchange.Redis;
+using TicketSale.Core.Inventory;
+using TicketSale.Core.Messaging;
+
+namespace TicketSale.Sales.Tests;
+
+/// <summary>
+/// Crashes at the worst moments of a purchase: each ends with every accepted purchase decided and the invariants
+/// holding, the gateway's ledger included, with no step by hand but restarting what was killed.
+/// </summary>
+[Collection(SaleCollection.Name)]
+public sealed class SelfHealingTests(SaleFixture fixture)
+{
+    [Fact]
+    public async Task Charged_purchases_in_the_delay_queue_survive_postgres_and_broker_crashes_and_every_charge_is_matched()
+    {
+        const int buyers = 8;
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 40);
+        var customers = await fixture.NewCustomersAsync(buyers);
+        var holds = new List<(ApiClient Buyer, Guid Hold)>();
+        foreach (var buyer in customers)
+        {
+            holds.Add((buyer, (await buyer.HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 2)).HoldId!.Value));
+        }
+
+        // Lock the stock row: every purchase is charged, then its order waits on the lock inside its transaction.
+        var blocker = new NpgsqlConnection(fixture.TicketsConnectionString);
+        await blocker.OpenAsync();
+        var transaction = await blocker.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM \"GeneralAdmissionCategories\" WHERE \"Id\" = $1 FOR UPDATE", blocker, transaction))
+        {
+            lockRow.Parameters.AddWithValue(campaign.GeneralAdmissionId!.Value);
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        var accepted = new List<Guid>();
+        foreach (var (buyer, hold) in holds)
+        {
+            var (status, purchase, _) = await buyer.PurchaseAsync(campaign.Id, hold);
+            Assert.Equal(HttpStatusCode.Accepted, status);
+            accepted.Add(purchase!.Value);
+        }
+
+        using var payments = fixture.Payments();
+        await Eventually.HoldsAsync(async () => (await payments.ChargesAsync()).Count(c => accepted.Contains(Guid.Parse((string)c["paymentKey"]!))) == buyers,
+            "every purchase to be charged while its order waits", TimeSpan.FromSeconds(60));
+
+        // PostgreSQL dies with the orders uncommitted: the charged purchases go back through the delay queue.
+        await fixture.App.KillResourceAsync("postgres");
+        await blocker.DisposeAsync();
+        await Eventually.HoldsAsync(async () => await DelayQueueDepthAsync() > 0, "purchases to wait in the delay queue", TimeSpan.FromSeconds(60));
+
+        // The broker dies with them in the delay queue, and comes back before PostgreSQL does.
+        await fixture.App.KillResourceAsync("messaging");
+        await fixture.App.StartResourceAsync("messaging");
+        await fixture.App.StartResourceAsync("postgres");
+
+        var outcomes = await fixture.WaitForOutcomesAsync(accepted, SaleFixture.PurchaseDeadline + TimeSpan.FromSeconds(60));
+        Assert.All(outcomes.Values, s => Assert.Contains(s, new[] { "Confirmed", "Failed" }));
+
+        // The Api's publisher and the Worker's consumers came back by themselves: a new purchase goes through.
+        var latecomer = await fixture.NewCustomerAsync();
+        var lateHold = (await latecomer.HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 1)).HoldId!.Value;
+        Guid? latePurchase = null;
+        await Eventually.HoldsAsync(async () => (latePurchase = (await latecomer.PurchaseAsync(campaign.Id, lateHold, "after-the-crashes")).PurchaseId) is not null,
+            "a purchase to be accepted after the broker came back", TimeSpan.FromSeconds(60));
+        Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([latePurchase!.Value], TimeSpan.FromSeconds(30)))[latePurchase.Value]);
+        await Invariants.AssertAllAsync(fixture, campaign, [.. accepted, latePurchase.Value]);
+    }
+
+    [Fact]
+    public async Task A_retry_after_a_replica_died_mid_purchase_continues_the_same_purchase_instead_of_waiting_for_the_hold_to_expire()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var hold = (await buyer.HoldSeatsAsync(campaign.Id, 4)).HoldId!.Value;
+        var userId = await UserIdAsync(buyer);
+        const string key = "replica-died-0001";
+
+        // What a replica that died after pinning the hold, before the broker had the message, leaves behind.
+        var purchase = PurchaseIds.For(userId, key);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
+        var pin = await new SeatInventory(redis).PinAsync(campaign.Id, hold, userId, purchase, DateTimeOffset.UtcNow.AddMinutes(5), []);
+        Assert.Equal(PinStatus.Pinned, pin.Status);
+
+        var retry = await buyer.PurchaseAsync(campaign.Id, hold, key);
+        Assert.Equal(HttpStatusCode.Accepted, retry.Status);
+        Assert.Equal(purchase, retry.PurchaseId);
+        Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([purchase], TimeSpan.FromSeconds(30)))[purchase]);
+
+        // Once it is decided, the same key still answers with the same purchase.
+        var replay = await buyer.PurchaseAsync(campaign.Id, hold, key);
+        Assert.Equal(HttpStatusCode.Accepted, replay.Status);
+        Assert.Equal(purchase, replay.PurchaseId);
+        await Invariants.AssertAllAsync(fixture, campaign, [purchase]);
+    }
+
+    [Fact]
+    public async Task A_purchase_whose_message_was_lost_is_failed_by_the_sweeper_its_seats_released_and_its_key_voided()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var hold = (await buyer.HoldSeatsAsync(campaign.Id, 6)).HoldId!.Value;
+        var userId = await UserIdAsync(buyer);
+
+        // Accepted (pinned, pending) and then its message vanished; the pin has run out.
+        var purchase = PurchaseIds.For(userId, "message-lost-0001");
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
+        Assert.Equal(PinStatus.Pinned, (await new SeatInventory(redis).PinAsync(campaign.Id, hold, userId, purchase, DateTimeOffset.UtcNow.AddSeconds(-1), [])).Status);
+        await PurchaseOutcomeChannel.RecordPendingAsync(redis.GetDatabase(), purchase, userId, hold);
+        Assert.Equal("Pending", (string)(await buyer.GetAsync($"/api/purchases/{purchase}")).Body!["status"]!);
+
+        Assert.Equal("Failed", (await fixture.WaitForOutcomesAsync([purchase], TimeSpan.FromSeconds(30)))[purchase]);
+        await Eventually.HoldsAsync(async () => (await buyer.FreeSeatsAsync(campaign.Id)).Contains(6), "the seat to return to sale", TimeSpan.FromSeconds(60));
+
+        // A charge for it that was still on its way is declined: the key was voided.
+        using var payments = fixture.App.CreateHttpClient("payments");
+        using var late = await payments.PostAsJsonAsync("/payments", new { paymentKey = purchase, amountCents = 4200 });
+        Assert.Equal(HttpStatusCode.PaymentRequired, late.StatusCode);
+        await Invariants.AssertAllAsync(fixture, campaign, [purchase]);
+    }
+
+    [Fact]
+    public async Task A_charged_purchase_left_pending_past_its_deadline_is_failed_and_refunded_by_the_sweeper()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var hold = (await buyer.HoldSeatsAsync(campaign.Id, 8)).HoldId!.Value;
+        var userId = await UserIdAsync(buyer);
+
+        // A Worker recorded it and charged it, then its message was lost and no Worker ever came back to it.
+        var purchase = PurchaseIds.For(userId, "pending-lost-0001");
+        var request = new PurchaseRequested(purchase, userId, campaign.Id, hold, [8], null, 0, 4200, DateTimeOffset.UtcNow.AddMinutes(-2), DateTimeOffset.UtcNow.AddMinutes(-1));
+        await fixture.ScalarAsync(
+            """
+            WITH inserted AS (INSERT INTO "Purchases" ("Id", "UserId", "CampaignId", "HoldId", "Status", "AmountCents", "AcceptedAt", "Deadline", "Request")
+            VALUES ($1, $2, $3, $4, 'Pending', 4200, $5, $6, $7::jsonb) RETURNING 1) SELECT count(*) FROM inserted
+            """,
+            purchase, userId, campaign.Id, hold, request.AcceptedAt.UtcDateTime, request.Deadline.UtcDateTime, JsonSerializer.Serialize(request));
+        using var payments = fixture.App.CreateHttpClient("payments");
+        using (var charge = await payments.PostAsJsonAsync("/payments", new { paymentKey = purchase, amountCents = 4200 }))
+        {
+            Assert.Equal(HttpStatusCode.Created, charge.StatusCode);
+        }
+
+        Assert.Equal("Failed", (await fixture.WaitForOutcomesAsync([purchase], TimeSpan.FromSeconds(30)))[purchase]);
+        await Invariants.WaitForNoPendingRefundsAsync(fixture);
+        Assert.Equal("Refunded", (await fixture.QueryAsync("SELECT \"Status\" FROM \"Payments\" WHERE \"PurchaseId\" = $1", r => r.GetString(0), purchase))[0]);
+        await Invariants.AssertAllAsync(fixture, campaign, [purchase]);
+    }
+
+    [Fact]
+    public async Task The_gateways_health_says_whether_a_purchase_can_be_accepted()
+    {
+        using var web = fixture.App.CreateHttpClient("web");
+        await HealthBecomesAsync(web, HttpStatusCode.OK, "Healthy");
+
+        // No Worker: purchases are still accepted (they queue), and the health says they wait.
+        await fixture.App.StopResourceAsync("worker");
+        try
+        {
+            var degraded = await HealthBecomesAsync(web, HttpStatusCode.OK, "Degraded");
+            Assert.Contains("purchase-consumers", degraded, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await fixture.App.StartResourceAsync("worker");
+        }
+
+        // No broker: no purchase can be accepted, and the gateway is not ready.
+        await fixture.App.StopResourceAsync("messaging");
+        try
+        {
+            var down = await HealthBecomesAsync(web, HttpStatusCode.ServiceUnavailable, "Unhealthy");
+            Assert.Contains("messaging", down, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await fixture.App.StartResourceAsync("messaging");
+        }
+
+        await HealthBecomesAsync(web, HttpStatusCode.OK, "Healthy");
+    }
+
+    /// <summary>Waits until the gateway's readiness answers with this code and status; returns the report.</summary>
+    private static async Task<string> HealthBecomesAsync(HttpClient web, HttpStatusCode code, string status)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            using var response = await web.GetAsync(new Uri("/health", UriKind.Relative));
+            var report = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode == code && (string?)System.Text.Json.Nodes.JsonNode.Parse(report)?["status"] == status)
+            {
+                return report;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"The gateway's health did not become {status} ({(int)code}); last: {(int)response.StatusCode} {report}");
+            await Task.Delay(250);
+        }
+    }
+
+    private async Task<Guid> UserIdAsync(ApiClient buyer) =>
+        (await fixture.QueryAsync("SELECT \"Id\" FROM \"Users\" WHERE \"Email\" = $1", r => r.GetGuid(0), buyer.Email!))[0];
+
+    private async Task<uint> DelayQueueDepthAsync()
+    {
+        await using var connection = await new ConnectionFactory { Uri = new Uri(fixture.App.GetConnectionString("messaging")) }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        return (await channel.QueueDeclarePassiveAsync(PurchaseTopology.RetryQueue)).MessageCount;
+    }
+}
