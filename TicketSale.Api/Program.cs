@@ -55,6 +55,7 @@ builder.Services.AddScoped<CampaignLifecycle>();
 builder.Services.AddSingleton<PurchaseAcceptance>();
 builder.Services.AddSingleton<PurchasePublisher>();
 builder.Services.AddSingleton<PurchaseStatusStore>();
+builder.Services.AddHealthChecks().AddCheck<PurchaseConsumersHealthCheck>(PurchaseConsumersHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag]);
 builder.Services.AddHttpClient<PaymentGatewayClient>(http => http.BaseAddress = new Uri(PaymentGatewayClient.BaseAddress));
 
 var app = builder.Build();

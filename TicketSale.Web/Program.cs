@@ -25,8 +25,8 @@ builder.AddBrowserSessions();
 builder.Services.AddTicketSaleTokenValidation(defaultScheme: false);
 builder.Services.AddApiGateway();
 builder.Services.AddWaitingRoom();
-builder.Services.AddHttpClient(ApiReachableHealthCheck.HttpClientName);
-builder.Services.AddHealthChecks().AddCheck<ApiReachableHealthCheck>("api", tags: [ServiceDefaultsExtensions.ReadyTag]);
+builder.Services.AddHttpClient(PurchasePathHealthCheck.HttpClientName);
+builder.Services.AddHealthChecks().AddCheck<PurchasePathHealthCheck>("purchases", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
 var app = builder.Build();
 
