@@ -26,7 +26,7 @@ builder.Services.AddTicketSaleTokenValidation(defaultScheme: false);
 builder.Services.AddApiGateway();
 builder.Services.AddWaitingRoom();
 builder.Services.AddHttpClient(PurchasePathHealthCheck.HttpClientName);
-builder.Services.AddHealthChecks().AddCheck<PurchasePathHealthCheck>("purchases", tags: [ServiceDefaultsExtensions.ReadyTag]);
+builder.Services.AddHealthChecks().AddCheck<PurchasePathHealthCheck>("api", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
 var app = builder.Build();
 
