@@ -8,13 +8,16 @@ namespace TicketSale.AppHost.Hosting;
 
 /// <summary>
 /// Runs the declared resources as local processes: in dependency order, each only once what it waits for is healthy;
-/// stops them in reverse order; and gives tests a handle on each one (clients, connection strings, stop, kill, restart).
+/// restarts a process that exits unexpectedly, with backoff, as a Kubernetes restart policy would; stops them in
+/// reverse order; and gives tests a handle on each one (clients, connection strings, stop, kill, restart).
 /// </summary>
 public sealed class DistributedApplication : IAsyncDisposable
 {
     private readonly IReadOnlyList<Resource> _resources;
     private readonly Dictionary<Resource, TaskCompletionSource> _healthy = [];
     private readonly List<Replica> _replicas = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _supervision = [];
     private RunContext? _context;
     private bool _started;
 
@@ -89,6 +92,7 @@ public sealed class DistributedApplication : IAsyncDisposable
 
         StartupTime = clock.Elapsed;
         WriteManifest();
+        _supervision.AddRange(_replicas.Select(r => r.SuperviseAsync(_context, _stopping.Token)));
     }
 
     /// <summary>
@@ -113,6 +117,7 @@ public sealed class DistributedApplication : IAsyncDisposable
     /// <summary>Stops every resource, dependents before their dependencies.</summary>
     public async Task StopAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var level in _resources.GroupBy(Depth).OrderByDescending(g => g.Key))
         {
             await Task.WhenAll(_replicas.Where(r => level.Contains(r.Resource)).Select(r => r.StopAsync())).ConfigureAwait(false);
@@ -148,11 +153,6 @@ public sealed class DistributedApplication : IAsyncDisposable
             await StartAsync(shutdown.Token).ConfigureAwait(false);
             Console.WriteLine(ResourceTable.Render(this, $"All resources healthy in {StartupTime.TotalSeconds:0.0} s. Ctrl+C stops everything."));
             Console.WriteLine($"Generated credentials (parameters, passwords) are in {Path.Combine(Options.StateDirectory, "secrets.json")}.");
-            foreach (var replica in _replicas)
-            {
-                _ = ReportUnexpectedExitAsync(replica, shutdown.Token);
-            }
-
             await Task.Delay(Timeout.Infinite, shutdown.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
@@ -196,7 +196,10 @@ public sealed class DistributedApplication : IAsyncDisposable
     public Task WaitForResourceHealthyAsync(string resource, CancellationToken cancellationToken = default) =>
         _healthy[GetResource(resource)].Task.WaitAsync(cancellationToken);
 
-    /// <summary>Kills one replica's process with SIGKILL, as a crash would, and waits until it is gone.</summary>
+    /// <summary>
+    /// Kills one replica's process with SIGKILL, as a crash would, and waits until it is gone. Like any crash, the
+    /// replica is then restarted after its backoff.
+    /// </summary>
     public async Task KillResourceAsync(string resource, int replica = 0)
     {
         var target = GetReplica(resource, replica);
@@ -210,12 +213,13 @@ public sealed class DistributedApplication : IAsyncDisposable
     /// <summary>Stops one replica cleanly (its stop signal, then SIGKILL after its grace period).</summary>
     public Task StopResourceAsync(string resource, int replica = 0) => GetReplica(resource, replica).StopAsync();
 
-    /// <summary>Starts a stopped or killed replica again, on the same port and data, and waits until it is healthy.</summary>
+    /// <summary>
+    /// Starts a stopped or killed replica again, on the same port and data, and waits until it is healthy; a replica
+    /// already started again (a crash's restart) is only waited for.
+    /// </summary>
     public async Task StartResourceAsync(string resource, int replica = 0, CancellationToken cancellationToken = default)
     {
-        var target = GetReplica(resource, replica);
-        await target.Resource.PrepareAsync(_context!, cancellationToken).ConfigureAwait(false);
-        await target.StartAsync(_context!, cancellationToken).ConfigureAwait(false);
+        await GetReplica(resource, replica).StartAsync(_context!, cancellationToken, prepare: true).ConfigureAwait(false);
     }
 
     public async Task RestartResourceAsync(string resource, int replica = 0, CancellationToken cancellationToken = default)
@@ -235,13 +239,30 @@ public sealed class DistributedApplication : IAsyncDisposable
     public IReadOnlyList<string> GetLogs(string resource, int replica = 0, int lines = 200) =>
         GetReplica(resource, replica).Log?.Tail(lines) ?? [];
 
-    internal IEnumerable<(string Name, string State, string Endpoint, int? Pid)> Describe() =>
+    internal IEnumerable<(string Name, string State, string Endpoint, int? Pid, int Restarts)> Describe() =>
         _replicas.Where(r => !r.Resource.IsHidden)
-            .Select(r => (r.Name, r.State, r.Resource.DescribeEndpoint(r.Index), r.Process?.ChildPid));
+            .Select(r => (r.Name, r.State, r.Resource.DescribeEndpoint(r.Index), r.Process?.ChildPid, r.Restarts));
+
+    /// <summary>Waiting, Starting, Running, Restarting, Stopping, Stopped, Failed or Unhealthy.</summary>
+    public string GetState(string resource, int replica = 0) => GetReplica(resource, replica).State;
+
+    /// <summary>Waits until every replica of every resource is running and healthy (after crashes, once restarted).</summary>
+    public async Task WaitForAllRunningAsync(CancellationToken cancellationToken = default)
+    {
+        while (_replicas.Any(r => r.State != "Running"))
+        {
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>How many times a replica was restarted after exiting unexpectedly.</summary>
+    public int GetRestartCount(string resource, int replica = 0) => GetReplica(resource, replica).Restarts;
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        await Task.WhenAll(_supervision).ConfigureAwait(false);
+        _stopping.Dispose();
         foreach (var replica in _replicas)
         {
             await replica.DisposeAsync().ConfigureAwait(false);
@@ -305,24 +326,18 @@ public sealed class DistributedApplication : IAsyncDisposable
 
     private int Depth(Resource resource) => resource.Dependencies.Select(Depth).DefaultIfEmpty(-1).Max() + 1;
 
-    private static async Task ReportUnexpectedExitAsync(Replica replica, CancellationToken shutdown)
-    {
-        var process = replica.Process;
-        if (process is null)
-        {
-            return;
-        }
-
-        var code = await process.Exited.ConfigureAwait(false);
-        if (!shutdown.IsCancellationRequested && !replica.StopRequested)
-        {
-            replica.Log?.Write($"*** exited unexpectedly with code {code}");
-        }
-    }
-
     /// <summary>One process of a resource, across its starts and stops.</summary>
     private sealed class Replica(ProcessResource resource, int index) : IAsyncDisposable
     {
+        private static readonly TimeSpan s_firstRestartDelay = TimeSpan.FromSeconds(2);
+        private static readonly TimeSpan s_maxRestartDelay = TimeSpan.FromSeconds(30);
+
+        /// <summary>A process that ran this long before it exited starts its backoff over.</summary>
+        private static readonly TimeSpan s_stableAfter = TimeSpan.FromSeconds(30);
+
+        private readonly SemaphoreSlim _startGate = new(1, 1);
+        private DateTime _startedAt;
+
         public ProcessResource Resource { get; } = resource;
 
         public int Index { get; } = index;
@@ -337,31 +352,111 @@ public sealed class DistributedApplication : IAsyncDisposable
 
         public string State { get; private set; } = "Waiting";
 
-        public async Task StartAsync(RunContext context, CancellationToken cancellationToken)
-        {
-            if (Process is { HasExited: false })
-            {
-                throw new InvalidOperationException($"{Name} is already running.");
-            }
+        public int Restarts { get; private set; }
 
+        /// <summary>
+        /// Starts the process (after preparing its resource, when asked: its data folder, a first-run setup), or, when
+        /// it is running already (started again meanwhile), only waits until it is healthy.
+        /// </summary>
+        public async Task StartAsync(RunContext context, CancellationToken cancellationToken, bool prepare = false)
+        {
+            await _startGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (Process is not { HasExited: false })
+                {
+                    if (prepare)
+                    {
+                        await Resource.PrepareAsync(context, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    await LaunchAsync(context, cancellationToken).ConfigureAwait(false);
+                }
+
+                await WaitHealthyAsync(context, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _startGate.Release();
+            }
+        }
+
+        /// <summary>
+        /// Restarts the process whenever it exits without being asked to — a crash, a kill, an exit with an error —
+        /// after a delay that doubles from 2 s to 30 s while the restarts keep failing, until the application stops.
+        /// </summary>
+        public async Task SuperviseAsync(RunContext context, CancellationToken stopping)
+        {
+            var delay = s_firstRestartDelay;
+            try
+            {
+                while (!stopping.IsCancellationRequested)
+                {
+                    var process = Process;
+                    if (process is null || process.HasExited && (StopRequested || Process != process))
+                    {
+                        // Stopped on purpose (or not started yet): wait for whoever starts it again.
+                        await Task.Delay(200, stopping).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    var code = await process.Exited.WaitAsync(stopping).ConfigureAwait(false);
+                    if (StopRequested || Process != process)
+                    {
+                        continue;
+                    }
+
+                    if (DateTime.UtcNow - _startedAt >= s_stableAfter)
+                    {
+                        delay = s_firstRestartDelay;
+                    }
+
+                    Restarts++;
+                    State = "Restarting";
+                    Log?.Write($"*** exited unexpectedly with code {code}; restarting in {delay.TotalSeconds:0} s (restart {Restarts})");
+                    await Task.Delay(delay, stopping).ConfigureAwait(false);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, s_maxRestartDelay.Ticks));
+                    try
+                    {
+                        await StartAsync(context, stopping, prepare: true).ConfigureAwait(false);
+                        Log?.Write($"*** healthy again after restart {Restarts}");
+                    }
+                    catch (ResourceStartupException ex)
+                    {
+                        Log?.Write($"*** restart {Restarts} failed: {ex.Message}");
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+            }
+        }
+
+        private async Task LaunchAsync(RunContext context, CancellationToken cancellationToken)
+        {
             Log ??= new ResourceLog(Name, Path.Combine(context.StateDirectory, "logs"), context.Options.WriteLogsToConsole);
             if (Process is not null)
             {
                 await Process.DisposeAsync().ConfigureAwait(false);
             }
 
-            StopRequested = false;
             State = "Starting";
             var spec = Resource.CreateProcessSpec(context, Index) with { Nice = Resource.CpuNice };
             Process = await SupervisedProcess.StartAsync(spec, context.WatchdogPath, Path.Combine(context.StateDirectory, ".run", Name + ".pid"), Log.Write, cancellationToken).ConfigureAwait(false);
+            _startedAt = DateTime.UtcNow;
+            // Only now: until the new process is there, its supervisor reads the old one's exit as asked for.
+            StopRequested = false;
+        }
 
+        private async Task WaitHealthyAsync(RunContext context, CancellationToken cancellationToken)
+        {
             var clock = Stopwatch.StartNew();
             while (true)
             {
-                if (Process.HasExited)
+                if (Process!.HasExited)
                 {
                     State = "Failed";
-                    throw new ResourceStartupException(Name, $"exited with code {await Process.Exited.ConfigureAwait(false)} while starting", Log.Tail(30));
+                    throw new ResourceStartupException(Name, $"exited with code {await Process.Exited.ConfigureAwait(false)} while starting", Log!.Tail(30));
                 }
 
                 if (await ProbeQuietlyAsync(context, cancellationToken).ConfigureAwait(false))
@@ -373,7 +468,7 @@ public sealed class DistributedApplication : IAsyncDisposable
                 if (clock.Elapsed > Resource.StartupTimeout)
                 {
                     State = "Unhealthy";
-                    throw new ResourceStartupException(Name, $"did not become healthy within {Resource.StartupTimeout.TotalSeconds:0} s", Log.Tail(30));
+                    throw new ResourceStartupException(Name, $"did not become healthy within {Resource.StartupTimeout.TotalSeconds:0} s", Log!.Tail(30));
                 }
 
                 await Task.Delay(200, cancellationToken).ConfigureAwait(false);
@@ -399,6 +494,7 @@ public sealed class DistributedApplication : IAsyncDisposable
             }
 
             Log?.Dispose();
+            _startGate.Dispose();
         }
 
         private async Task<bool> ProbeQuietlyAsync(RunContext context, CancellationToken cancellationToken)

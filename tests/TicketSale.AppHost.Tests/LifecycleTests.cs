@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using StackExchange.Redis;
 
 namespace TicketSale.AppHost.Tests;
 
@@ -114,6 +115,39 @@ public sealed class LifecycleTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
         Assert.Contains("exited with code 3", error.Message, StringComparison.Ordinal);
         Assert.Contains("fatal: bad configuration", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_crashed_server_is_restarted_by_itself_with_a_growing_backoff_and_a_stopped_one_is_not()
+    {
+        var builder = DistributedApplicationTestingBuilder.CreateBuilder();
+        builder.AddRedis("cache");
+        await using var app = builder.Build();
+        await app.StartAsync();
+
+        // Crashed twice in a row: back each time, the second time after twice the delay.
+        for (var crash = 1; crash <= 2; crash++)
+        {
+            var killed = app.GetProcessId("cache")!.Value;
+            await app.KillResourceAsync("cache");
+            await Eventually.SucceedsAsync(async () =>
+            {
+                Assert.NotEqual(killed, app.GetProcessId("cache"));
+                await using var redis = await ConnectionMultiplexer.ConnectAsync(app.GetConnectionString("cache"));
+                await redis.GetDatabase().PingAsync();
+            }, TimeSpan.FromSeconds(30));
+            Assert.Equal(crash, app.GetRestartCount("cache"));
+        }
+
+        var log = string.Join('\n', app.GetLogs("cache", lines: 1000));
+        Assert.Contains("restarting in 2 s (restart 1)", log, StringComparison.Ordinal);
+        Assert.Contains("restarting in 4 s (restart 2)", log, StringComparison.Ordinal);
+
+        // Stopped on purpose: it stays stopped.
+        await app.StopResourceAsync("cache");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(2, app.GetRestartCount("cache"));
+        Assert.False(ProcessTree.IsRunning(app.GetProcessId("cache")!.Value));
     }
 
     [Fact]

@@ -265,14 +265,28 @@ public class SaleFixture : IAsyncLifetime
         return change;
     }
 
-    /// <summary>Waits until every purchase has an outcome (is no longer pending) in PostgreSQL, and returns the outcomes.</summary>
+    /// <summary>
+    /// Waits until every purchase has an outcome (is no longer pending) in PostgreSQL, and returns the outcomes; while
+    /// PostgreSQL is down, it waits for it too.
+    /// </summary>
     public async Task<IReadOnlyDictionary<Guid, string>> WaitForOutcomesAsync(IReadOnlyCollection<Guid> purchases, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var outcomes = await QueryAsync("SELECT \"Id\", \"Status\" FROM \"Purchases\" WHERE \"Id\" = ANY($1) AND \"Status\" <> 'Pending'",
-                r => (r.GetGuid(0), r.GetString(1)), purchases.ToArray());
+            List<(Guid, string)> outcomes;
+            try
+            {
+                outcomes = await QueryAsync("SELECT \"Id\", \"Status\" FROM \"Purchases\" WHERE \"Id\" = ANY($1) AND \"Status\" <> 'Pending'",
+                    r => (r.GetGuid(0), r.GetString(1)), purchases.ToArray());
+            }
+            catch (NpgsqlException ex) when (ex.IsTransient && DateTime.UtcNow < deadline)
+            {
+                // PostgreSQL is down (a test crashed it; the AppHost is restarting it): ask again.
+                await Task.Delay(250);
+                continue;
+            }
+
             if (outcomes.Count == purchases.Count || DateTime.UtcNow > deadline)
             {
                 Assert.True(outcomes.Count == purchases.Count, $"{purchases.Count - outcomes.Count} of {purchases.Count} purchases have no outcome after {timeout}");

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Npgsql;
 using RabbitMQ.Client;
 using StackExchange.Redis;
+using TicketSale.AppHost.Hosting.Resources;
 using TicketSale.Core.Inventory;
 using TicketSale.Core.Messaging;
 
@@ -11,11 +12,29 @@ namespace TicketSale.Sales.Tests;
 
 /// <summary>
 /// Crashes at the worst moments of a purchase: each ends with every accepted purchase decided and the invariants
-/// holding, the gateway's ledger included, with no step by hand but restarting what was killed.
+/// holding, the gateway's ledger included, with no step by hand (the AppHost restarts what crashed).
 /// </summary>
 [Collection(SaleCollection.Name)]
-public sealed class SelfHealingTests(SaleFixture fixture)
+public sealed class SelfHealingTests(SaleFixture fixture) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// Whatever a test crashed is back before the next test starts, passed or failed: every process running, and each
+    /// Api replica ready again (its connections recovered).
+    /// </summary>
+    public async Task DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await fixture.App.WaitForAllRunningAsync(timeout.Token);
+        for (var replica = 0; replica < ((ProjectResource)fixture.App.GetResource("api")).Replicas; replica++)
+        {
+            using var api = fixture.App.CreateHttpClient("api", replica);
+            await Eventually.HoldsAsync(async () => (await api.GetAsync(new Uri("/health", UriKind.Relative))).IsSuccessStatusCode,
+                $"api-{replica} to be ready again", TimeSpan.FromMinutes(1));
+        }
+    }
+
     [Fact]
     public async Task Charged_purchases_in_the_delay_queue_survive_postgres_and_broker_crashes_and_every_charge_is_matched()
     {
@@ -55,10 +74,9 @@ public sealed class SelfHealingTests(SaleFixture fixture)
         await blocker.DisposeAsync();
         await Eventually.HoldsAsync(async () => await DelayQueueDepthAsync() > 0, "purchases to wait in the delay queue", TimeSpan.FromSeconds(60));
 
-        // The broker dies with them in the delay queue, and comes back before PostgreSQL does.
+        // The broker dies with them in the delay queue. Nobody restarts anything: the AppHost brings both servers back,
+        // and the services reconnect by themselves.
         await fixture.App.KillResourceAsync("messaging");
-        await fixture.App.StartResourceAsync("messaging");
-        await fixture.App.StartResourceAsync("postgres");
 
         var outcomes = await fixture.WaitForOutcomesAsync(accepted, SaleFixture.PurchaseDeadline + TimeSpan.FromSeconds(60));
         Assert.All(outcomes.Values, s => Assert.Contains(s, new[] { "Confirmed", "Failed" }));
@@ -71,6 +89,152 @@ public sealed class SelfHealingTests(SaleFixture fixture)
             "a purchase to be accepted after the broker came back", TimeSpan.FromSeconds(60));
         Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([latePurchase!.Value], TimeSpan.FromSeconds(30)))[latePurchase.Value]);
         await Invariants.AssertAllAsync(fixture, campaign, [.. accepted, latePurchase.Value]);
+    }
+
+    public static TheoryData<string> Faults => ["worker killed", "api-1 killed", "messaging killed", "postgres killed", "redis frozen 5 s", "payments down 10 s"];
+
+    [Theory]
+    [MemberData(nameof(Faults))]
+    public async Task A_live_sale_recovers_by_itself_with_every_purchase_decided_after(string fault)
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 5_000);
+        var accepted = new System.Collections.Concurrent.ConcurrentBag<Guid>();
+        var killed = fault.EndsWith("killed", StringComparison.Ordinal);
+        var (resource, replica) = fault.Split(' ')[0] switch
+        {
+            "api-1" => ("api", 1),
+            var name => (name, 0),
+        };
+        var restartsBefore = killed ? fixture.App.GetRestartCount(resource, replica) : 0;
+
+        // Buyers through the gateway, each retrying a purchase with the same key as a real client does, for 20 s; the
+        // fault comes 3 s in. Nobody restarts anything.
+        using (var sale = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+        {
+            var buying = Enumerable.Range(0, 12).Select(_ => BuyUntilAsync(campaign, accepted, sale.Token)).ToList();
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await InjectAsync(fault);
+            await Task.WhenAll(buying);
+        }
+
+        if (killed)
+        {
+            await Eventually.HoldsAsync(() => Task.FromResult(fixture.App.GetRestartCount(resource, replica) > restartsBefore
+                && fixture.App.GetState(resource, replica) == "Running"), $"{resource} to be restarted by the AppHost", TimeSpan.FromSeconds(60));
+        }
+
+        // Back by itself: a new purchase goes through.
+        var latecomer = fixture.MintCustomer(Guid.NewGuid());
+        var late = new System.Collections.Concurrent.ConcurrentBag<Guid>();
+        using (var retry = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            await Eventually.HoldsAsync(() => BuyOnceAsync(latecomer, campaign, late, retry.Token), "a purchase to be accepted after the fault", TimeSpan.FromSeconds(60));
+        }
+
+        Assert.NotEmpty(accepted);
+        var all = accepted.Concat(late).ToList();
+        var outcomes = await fixture.WaitForOutcomesAsync(all, SaleFixture.PurchaseDeadline + TimeSpan.FromSeconds(60));
+        Assert.All(outcomes.Values, s => Assert.Contains(s, new[] { "Confirmed", "Failed" }));
+        await Invariants.AssertAllAsync(fixture, campaign, all);
+    }
+
+    private async Task InjectAsync(string fault)
+    {
+        switch (fault)
+        {
+            case "worker killed":
+                await fixture.App.KillResourceAsync("worker");
+                break;
+            case "api-1 killed":
+                await fixture.App.KillResourceAsync("api", 1);
+                break;
+            case "messaging killed":
+                await fixture.App.KillResourceAsync("messaging");
+                break;
+            case "postgres killed":
+                await fixture.App.KillResourceAsync("postgres");
+                break;
+            case "redis frozen 5 s":
+                var redis = fixture.App.GetProcessId("cache")!.Value;
+                await SignalAsync("STOP", redis);
+                await Task.Delay(TimeSpan.FromSeconds(5));
+                await SignalAsync("CONT", redis);
+                break;
+            default:
+                using (var payments = fixture.Payments())
+                {
+                    await payments.SetAsync(outage: true);
+                    await Task.Delay(TimeSpan.FromSeconds(10));
+                    await payments.SetAsync();
+                }
+
+                break;
+        }
+    }
+
+    private static async Task SignalAsync(string signal, int pid)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>One buyer after another (each new, so that no per-user limit is reached), about four a second.</summary>
+    private async Task BuyUntilAsync(Campaign campaign, System.Collections.Concurrent.ConcurrentBag<Guid> accepted, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            await BuyOnceAsync(fixture.MintCustomer(Guid.NewGuid()), campaign, accepted, stop);
+            await Task.Delay(250, CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Holds one ticket and buys it, retrying the purchase with the same Idempotency-Key on a 5xx, a 429 or no
+    /// answer until an answer that is not a failure; true when a purchase was accepted.
+    /// </summary>
+    private static async Task<bool> BuyOnceAsync(ApiClient buyer, Campaign campaign, System.Collections.Concurrent.ConcurrentBag<Guid> accepted, CancellationToken stop)
+    {
+        Guid? hold;
+        try
+        {
+            hold = (await buyer.HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 1)).HoldId;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+
+        if (hold is null)
+        {
+            return false;
+        }
+
+        var key = Guid.NewGuid().ToString("N");
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                var (status, purchase, _) = await buyer.PurchaseAsync(campaign.Id, hold.Value, key);
+                if (purchase is { } id)
+                {
+                    accepted.Add(id);
+                    return true;
+                }
+
+                if ((int)status < 500 && status != HttpStatusCode.TooManyRequests)
+                {
+                    return false;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(500, CancellationToken.None);
+        }
+
+        return false;
     }
 
     [Fact]

@@ -323,9 +323,10 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
         Assert.Equal(HttpStatusCode.OK, (await visitor.PostAsync(path, null)).Status);
 
         var replicas = ((ProjectResource)fixture.App.GetResource("api")).Replicas;
+        // Stopped, not killed: a crashed replica is restarted within seconds, and this needs them down for longer.
         for (var replica = 0; replica < replicas; replica++)
         {
-            await fixture.App.KillResourceAsync("api", replica);
+            await fixture.App.StopResourceAsync("api", replica);
         }
 
         try
