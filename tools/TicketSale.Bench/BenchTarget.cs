@@ -77,7 +77,7 @@ public sealed class BenchTarget : IAsyncDisposable
         var app = DistributedApplicationTestingBuilder.Create<DistributedApplication>(builder =>
         {
             // The configuration a deployment runs: Development adds the developer exception page and DI scope
-            // validation on every resolve: about a tenth of the Api's CPU per hold, measured (docs/benchmarks.md).
+            // validation on every resolve: about a tenth of the Api's CPU per hold (`./bench.sh --scenarios hot`, both ways).
             builder.Options.EnvironmentName = "Production";
 
             builder.CreateResourceBuilder<ProjectResource>("api").WithEnvironment("RateLimits__LocalPerIpPerSecond", "1000000");
@@ -163,11 +163,30 @@ public sealed class BenchTarget : IAsyncDisposable
     /// <summary>
     /// Freezes the Worker (SIGSTOP) so that a backlog builds up, and <see cref="ResumeWorker"/> lets it go on. A frozen
     /// process keeps its compiled code; a stopped and restarted one starts cold: in the confirmation scenario the
-    /// restarted Worker spent 17% of its CPU in the JIT through the measured window (perf, nineteenth session).
+    /// restarted Worker spent 17% of its CPU in the JIT through the measured window (perf record during the scenario).
     /// </summary>
     public void PauseWorker() => Signal("worker", SignalStop);
 
     public void ResumeWorker() => Signal("worker", SignalContinue);
+
+    /// <summary>Crashes one replica of a resource (SIGKILL of its process tree), as the chaos scenario does; the AppHost restarts it.</summary>
+    public Task KillAsync(string resource, int replica = 0) =>
+        (_app ?? throw new InvalidOperationException($"Only a system the bench started can have its {resource} killed.")).KillResourceAsync(resource, replica);
+
+    /// <summary>Freezes a resource's process (SIGSTOP), as a stalled server or a long pause would; <see cref="Thaw"/> lets it go on.</summary>
+    public void Freeze(string resource) => Signal(resource, SignalStop);
+
+    public void Thaw(string resource) => Signal(resource, SignalContinue);
+
+    /// <summary>Whether the AppHost reports the replica running and healthy (after a restart, once its probe passed).</summary>
+    public bool IsRunning(string resource, int replica = 0) => _app?.GetState(resource, replica) == "Running";
+
+    /// <summary>Takes the payment gateway down (every call answers 503), or brings it back.</summary>
+    public async Task SetPaymentOutageAsync(bool outage)
+    {
+        using var response = await Http.PutAsJsonAsync(new Uri(Payments, "/simulator"), new { latencyMs = 0, failureRate = 0.0, outage });
+        response.EnsureSuccessStatusCode();
+    }
 
     private const int SignalStop = 19;
     private const int SignalContinue = 18;

@@ -7,8 +7,7 @@ namespace TicketSale.Bench;
 /// The garbage collections of one service during a load run, read from the runtime metrics its <c>/metrics</c>
 /// endpoint exports. A collection stops every request the process has in flight, so how many there were and how long
 /// they paused it are part of the latency the run measured (before the AppHost raised its gen0 budget, the Api
-/// collected every 14 MB on this VM, 5% of the time paused at 256 connections: docs/benchmarks.md, twenty-sixth
-/// session).
+/// collected every 14 MB on this VM, 5% of the time paused at 256 connections: <c>./bench.sh --scenarios hot</c>).
 /// </summary>
 public sealed class GcMeter(HttpClient http, Uri service)
 {

@@ -5,7 +5,7 @@ using TicketSale.Bench.Scenarios;
 namespace TicketSale.Bench;
 
 /// <summary>
-/// DESIGN.md's invariants over everything the run sold: no seat sold twice, sold ≤ capacity, every accepted purchase
+/// The invariants of docs/architecture.md over everything the run sold: no seat sold twice, sold ≤ capacity, every accepted purchase
 /// resolved (confirmed with its order, or failed), nobody charged twice nor charged without a ticket, and Redis
 /// showing every sold seat as taken. Violations are listed, never thrown: the run reports them all.
 /// </summary>
@@ -123,6 +123,16 @@ public static class Invariants
             {
                 confirmedUncharged += outcome.Status == "Confirmed" ? 1 : 0;
             }
+        }
+
+        // From the gateway's side: every capture in its ledger belongs to a confirmed purchase, whether or not the bench
+        // saw the purchase accepted (an answer lost to a crash) and whether or not PostgreSQL ever heard of it.
+        var captures = charges.Where(c => (string)c.Value["status"]! == "captured").Select(c => c.Key).ToArray();
+        var confirmedCaptures = captures.Length == 0 ? 0
+            : await target.ScalarAsync("SELECT count(*) FROM \"Purchases\" WHERE \"Id\" = ANY($1) AND \"Status\" = 'Confirmed'", captures);
+        if (confirmedCaptures < captures.Length)
+        {
+            violations.Add($"{captures.Length - confirmedCaptures} captures at the payment gateway without a confirmed purchase");
         }
 
         if (chargedTwice > 0)

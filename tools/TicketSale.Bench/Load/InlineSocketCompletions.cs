@@ -13,7 +13,7 @@ namespace TicketSale.Bench.Load;
 /// out of work. Holds answer in about 20 ms, so the client's workers slept and were woken again for nearly every
 /// response: perf on the client at 256 connections put 28% of its samples in the kernel's task switch during the holds
 /// (11% during the empty endpoint), and the client spent 39–51 µs of CPU per hold against 19–21 µs per empty request —
-/// CPU taken from the Api and Redis on the same two cores. Inline: 25–28 µs per hold (docs/benchmarks.md).
+/// CPU taken from the Api and Redis on the same two cores. Inline: 25–28 µs per hold (<c>./bench.sh --scenarios hot</c>).
 /// Only this process: .NET reads the switch (an environment variable) once, when its socket engine starts, so it is set,
 /// the engine started, and the variable removed again before the system's processes and the baseline server (started
 /// from this one) could inherit it. Nothing in the client blocks a continuation, which would stall the sockets behind it.

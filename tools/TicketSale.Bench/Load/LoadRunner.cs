@@ -61,7 +61,7 @@ public static class LoadRunner
     /// How long the workers run before the measured <paramref name="duration"/> starts, without a pause between: what
     /// completes in it is not counted. The steady state at a concurrency, not the load's start: the first second of
     /// nearly every holds load had the highest p99 of its ten (69–110 ms against 36–60), just after the bench had read
-    /// the Api's <c>/metrics</c> and while the client opened its connections again (docs/benchmarks.md).
+    /// the Api's <c>/metrics</c> and while the client opened its connections again (<c>./bench.sh --scenarios hot --lead-in 0</c>).
     /// </param>
     /// <param name="measuring">Awaited when the measured part starts (the caller's snapshots), before anything is counted.</param>
     public static async Task<LoadResult> RunAsync(string name, int workers, TimeSpan duration,
@@ -208,7 +208,7 @@ public static class LoadRunner
 /// <summary>
 /// Per worker, how long the server asked it to wait before its next request (the Retry-After of a 503 or 429). A
 /// closed-loop client that asks again at once answers a server shedding load with a storm of requests real clients,
-/// who wait as told, do not make: 90.6% of the stress ramp's answers at 2,048 connections were 503s (docs/benchmarks.md).
+/// who wait as told, do not make: 90.6% of the stress ramp's answers at 2,048 connections were 503s (<c>./bench.sh --scenarios stress</c>).
 /// </summary>
 public sealed class RetryAfterWaits(int workers)
 {

@@ -47,6 +47,18 @@ public static class Report
 
         checks.Add(new("zero invariant violations", violations.Count == 0 ? "none" : string.Join("; ", violations), violations.Count == 0));
 
+        if (run.Figures.GetValueOrDefault("chaos") is IReadOnlyList<Scenarios.Chaos.FaultFigures> faults)
+        {
+            foreach (var f in faults)
+            {
+                var answers = string.Join(", ", f.AnswersByStatus.Select(a => $"{a.Key}: {a.Value:N0}"));
+                checks.Add(new($"chaos · {f.Fault}: purchases accepted again ≤ 10 s after the component is back, every purchase decided, no violation",
+                    $"accepted again {(f.SecondsFromHealthyToAccepted is { } back ? $"{back} s" : "never")} after it was back ({f.SecondsUntilComponentHealthy} s after the fault), "
+                    + $"all decided {f.SecondsUntilEveryPurchaseDecided} s after the fault, {f.Undecided} undecided, {f.Violations.Count} violations; answers {answers}",
+                    f.SecondsFromHealthyToAccepted <= 10 && f.Undecided == 0 && f.Violations.Count == 0));
+            }
+        }
+
         if (Paired(run.Loads, "purchases · C#", "purchases · SELECT … FOR UPDATE · C#", probe) is { } purchases)
         {
             var median = purchases.Median;

@@ -673,7 +673,7 @@ public sealed class BuyerConnections : IDisposable
 
     // Each buyer has connections of their own; a pool too small for the buyers acting at once makes them wait inside
     // the load client, and that wait is counted as the system's. 512 and 256 were: peaks of 628 and 416 in flight
-    // (docs/benchmarks.md, fifteenth session). The figure peakRequestsInFlight says whether these are still enough.
+    // (`./bench.sh --scenarios flash`). The figure peakRequestsInFlight says whether these are still enough.
     public const int SaleConnections = 2048;
     public const int StatusConnections = 1024;
 

@@ -207,7 +207,8 @@ public static class HotPath
     /// Worker frozen (when the bench started the system), then the Worker goes on and the sold counter is watched.
     /// First the Worker and the payment gateway decide purchases of the same kind until they have compiled their
     /// code: the rate is the sustained one, not a cold start's (a cold Worker spent 17% of its CPU, and a cold
-    /// payment gateway half of its, in the JIT through the measured window: perf, nineteenth session).
+    /// payment gateway half of its, in the JIT through the measured window: perf record during
+    /// <c>./bench.sh --scenarios confirm</c>).
     /// </summary>
     public static async Task ConfirmationsAsync(BenchRun run)
     {

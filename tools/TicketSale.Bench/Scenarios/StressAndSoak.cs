@@ -50,7 +50,7 @@ public static class StressAndSoak
     /// Doubles the connections until errors pass 1% or p99 passes 1 s; the knee is the best step before that. Each
     /// step starts from a settled system: the Worker decides the purchases a step accepted after it (it runs at a
     /// lower priority and takes the CPU the load leaves), and a backlog carried into the next step took that step's
-    /// CPU (fifteenth session: p99 697 ms at 128 connections, 556 ms at 256).
+    /// CPU (p99 697 ms at 128 connections, 556 ms at 256, in <c>./bench.sh --scenarios stress</c> without the settling).
     /// </summary>
     public static async Task StressAsync(BenchRun run)
     {
