@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark (docs/benchmarks.md): installs what it needs (wrk besides the servers), builds in Release and starts
+# The benchmark (docs/performance.md): installs what it needs (wrk besides the servers), builds in Release and starts
 # the whole system itself, then runs every scenario and writes artifacts/bench/report.{md,json} and latency.png.
 # Arguments go to the bench: ./bench.sh --help, ./bench.sh --scenarios hot,confirm, ./bench.sh --attach .state
 set -euo pipefail

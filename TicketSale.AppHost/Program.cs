@@ -3,8 +3,8 @@ using TicketSale.AppHost.Hosting;
 var builder = DistributedApplication.CreateBuilder(args);
 
 // Redis runs one command at a time for every replica: descheduled mid-script on a busy machine, it held up every
-// request for 5-80 ms at a time in the bench's flash sale. It runs first, as it would on cores of its own
-// (docs/benchmarks.md, fifteenth session); it needs about a quarter of a core, so the others lose little.
+// request for 5-80 ms at a time in the bench's flash sale (`./bench.sh --scenarios flash`). It runs first, as it would
+// on cores of its own; it needs about a quarter of a core, so the others lose little.
 var cache = builder.AddRedis("cache")
     .WithCpuNice(-10);
 
@@ -37,14 +37,14 @@ var api = builder.AddProject<Projects.TicketSale_Api>("api")
     // every 14 MB: at 256 connections 9 collections a second, nearly all gen1, each stopping every request in flight
     // for about 5.5 ms (5% of the time). Only an environment variable sets the budget's floor (.NET does not read it
     // from runtimeconfig.json), and the cap from Directory.Build.props is lifted with it. 64 MB cut the pauses further
-    // but added 46 MB resident, too close to the Api's 400 MB (docs/benchmarks.md, twenty-sixth session).
+    // but added 46 MB resident, too close to the Api's 400 MB (`./bench.sh --scenarios hot`, GC figures in its report).
     .WithEnvironment("DOTNET_GCgen0size", "0x2000000")
     .WithEnvironment("DOTNET_GCGen0MaxBudget", "0x2000000")
     .WithReplicas(2);
 
 // The Worker decides purchases that are already safe in the queue: when the machine is busy, the requests people are
 // waiting on go first and the Worker takes the CPU left over (on two cores, its consuming while purchases arrive
-// halved the rate at which they were accepted: docs/benchmarks.md, thirteenth session).
+// halved the rate at which they were accepted: `./bench.sh --scenarios confirm`).
 builder.AddProject<Projects.TicketSale_Worker>("worker")
     .WithReference(cache).WaitFor(cache)
     .WithReference(tickets).WaitFor(tickets)

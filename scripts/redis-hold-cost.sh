@@ -3,7 +3,7 @@
 # valgrind's callgrind, loads a general-admission campaign, and counts the instructions Redis spends per EVALSHA of
 # the hold script (common.lua + hold.lua, as SeatInventory sends it) with the Api's arguments and two rate-limit
 # buckets. Instruction counts do not move with the machine's speed, unlike the bench's seconds: use it to compare
-# versions of the scripts (docs/benchmarks.md, twentieth session). Needs redis-server, redis-benchmark and valgrind.
+# versions of the scripts. Needs redis-server, redis-benchmark and valgrind.
 # Usage: scripts/redis-hold-cost.sh [holds, default 3000]
 set -euo pipefail
 cd "$(dirname "$0")/.."

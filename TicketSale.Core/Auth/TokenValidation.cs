@@ -28,7 +28,7 @@ public static class TokenValidation
     /// another scheme is the default (the gateway's session cookie), the policies name the bearer scheme, so the
     /// authorization middleware authenticates with it. A policy naming the default scheme as well would have every
     /// request authenticated twice, and a second principal and ticket built: a sixth of the bytes the Api allocated
-    /// per hold (docs/benchmarks.md).
+    /// per hold (an allocation profile of api-0 under `./bench.sh --scenarios hot --connections 256`).
     /// </summary>
     public static IServiceCollection AddTicketSaleTokenValidation(this IServiceCollection services, bool defaultScheme)
     {
@@ -46,7 +46,7 @@ public static class TokenValidation
                     OnMessageReceived = context =>
                     {
                         // Looked up in place: the token copied out of the header (about 1 KB) was a twentieth of what
-                        // the Api allocated per hold, for a token already validated (docs/benchmarks.md).
+                        // the Api allocated per hold, for a token already validated (allocation profile, as above).
                         var token = BearerToken(context.Request.Headers.Authorization.ToString());
                         if (token.IsEmpty)
                         {

@@ -36,7 +36,7 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
         Guid? generalAdmissionCategoryId, int quantity, IReadOnlyCollection<int> seats, IReadOnlyList<RateLimiting.TokenBucket> buckets)
     {
         // One array, written once: a list copied into the array the client takes was about 6% of the bytes the Api
-        // allocated per hold (an allocation profile, docs/benchmarks.md).
+        // allocated per hold (an allocation profile of api-0 under `./bench.sh --scenarios hot --connections 256`).
         var bucketArguments = RateLimiting.TokenBuckets.ArgumentCount(buckets);
         var args = new RedisValue[6 + bucketArguments + seats.Count];
         args[0] = holdId.ToString("N");

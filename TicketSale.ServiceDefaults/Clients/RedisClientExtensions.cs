@@ -16,7 +16,7 @@ public static class RedisClientExtensions
         options.ConnectRetry = 3;
         // Replies complete on the .NET thread pool instead of the client's ten dedicated reader threads: each reply
         // otherwise wakes one of those, which then wakes a pool thread for the awaiting request. On the hold path
-        // (one script per request, two cores) the hop cost the Api 5-25% of its CPU per hold (docs/benchmarks.md).
+        // (one script per request, two cores) the hop cost the Api 5-25% of its CPU per hold (`./bench.sh --scenarios hot`).
         options.SocketManager = SocketManager.ThreadPool;
 
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));

@@ -12,7 +12,7 @@ namespace TicketSale.Web.WaitingRoom;
 /// <summary>
 /// The waiting room, answered here at the edge as hosted waiting rooms answer at the CDN: its joins and polls are
 /// most of a flash sale's requests (72% in the bench), and each costs one Redis script call. Proxied to an Api they
-/// cost a second HTTP hop each, which on a saturated machine was most of their price (docs/benchmarks.md). The
+/// cost a second HTTP hop each, which on a saturated machine was most of their price (`./bench.sh --scenarios flash`). The
 /// Api checks the admission tokens issued here on every hold.
 /// </summary>
 public static class WaitingRoomApi

@@ -9,7 +9,7 @@ using TicketSale.Core.Messaging;
 
 namespace TicketSale.Sales.Tests;
 
-/// <summary>Components failing in the middle of a sale; after each, the invariants of DESIGN.md must hold.</summary>
+/// <summary>Components failing in the middle of a sale; after each, the invariants of docs/architecture.md must hold.</summary>
 [Collection(SaleCollection.Name)]
 public sealed class FailureTests(SaleFixture fixture)
 {

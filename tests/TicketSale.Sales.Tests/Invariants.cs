@@ -1,6 +1,6 @@
 namespace TicketSale.Sales.Tests;
 
-/// <summary>The invariants of DESIGN.md, checked against PostgreSQL, Redis (through the seat map) and the gateway.</summary>
+/// <summary>The invariants of docs/architecture.md, checked against PostgreSQL, Redis (through the seat map) and the gateway.</summary>
 internal static class Invariants
 {
     public static async Task AssertAllAsync(SaleFixture fixture, Campaign campaign, IReadOnlyCollection<Guid> acceptedPurchases)
