@@ -293,7 +293,7 @@ public sealed class BenchTarget : IAsyncDisposable
         return new BenchCampaign(id, rows * 100, ga == Guid.Empty ? null : ga, generalAdmission);
     }
 
-    public async Task<long> ScalarAsync(string sql, params object[] parameters)
+    public Task<long> ScalarAsync(string sql, params object[] parameters) => WhilePostgresComesBackAsync(async () =>
     {
         await using var connection = new NpgsqlConnection(Postgres);
         await connection.OpenAsync();
@@ -304,9 +304,9 @@ public sealed class BenchTarget : IAsyncDisposable
         }
 
         return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
-    }
+    });
 
-    public async Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] parameters)
+    public Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] parameters) => WhilePostgresComesBackAsync(async () =>
     {
         await using var connection = new NpgsqlConnection(Postgres);
         await connection.OpenAsync();
@@ -324,6 +324,27 @@ public sealed class BenchTarget : IAsyncDisposable
         }
 
         return rows;
+    });
+
+    /// <summary>
+    /// The bench's own reads survive a PostgreSQL restart (the chaos scenario kills it): a transient failure empties
+    /// the pool of its dead connections and asks again, for up to two minutes.
+    /// </summary>
+    private static async Task<T> WhilePostgresComesBackAsync<T>(Func<Task<T>> query)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            try
+            {
+                return await query();
+            }
+            catch (NpgsqlException ex) when (ex.IsTransient && DateTime.UtcNow < deadline)
+            {
+                NpgsqlConnection.ClearAllPools();
+                await Task.Delay(500);
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
