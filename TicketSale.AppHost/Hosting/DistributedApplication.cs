@@ -20,6 +20,7 @@ public sealed class DistributedApplication : IAsyncDisposable
     private readonly List<Task> _supervision = [];
     private RunContext? _context;
     private bool _started;
+    private bool _showsResourceTable;
 
     internal DistributedApplication(DistributedApplicationOptions options, IReadOnlyList<Resource> resources)
     {
@@ -92,7 +93,7 @@ public sealed class DistributedApplication : IAsyncDisposable
 
         StartupTime = clock.Elapsed;
         WriteManifest();
-        _supervision.AddRange(_replicas.Select(r => r.SuperviseAsync(_context, _stopping.Token)));
+        _supervision.AddRange(_replicas.Select(r => r.SuperviseAsync(_context, OnRestarted, _stopping.Token)));
     }
 
     /// <summary>
@@ -152,6 +153,7 @@ public sealed class DistributedApplication : IAsyncDisposable
             Console.WriteLine($"Starting TicketSale (state: {Options.StateDirectory}) ...");
             await StartAsync(shutdown.Token).ConfigureAwait(false);
             Console.WriteLine(ResourceTable.Render(this, $"All resources healthy in {StartupTime.TotalSeconds:0.0} s. Ctrl+C stops everything."));
+            _showsResourceTable = true;
             Console.WriteLine($"Generated credentials (parameters, passwords) are in {Path.Combine(Options.StateDirectory, "secrets.json")}.");
             await Task.Delay(Timeout.Infinite, shutdown.Token).ConfigureAwait(false);
         }
@@ -324,6 +326,15 @@ public sealed class DistributedApplication : IAsyncDisposable
         _healthy[resource].TrySetResult();
     }
 
+    /// <summary>Where the console shows the resources (./run.sh), a restart shows there too, with the table's restart counts.</summary>
+    private void OnRestarted(Replica replica)
+    {
+        if (_showsResourceTable)
+        {
+            Console.WriteLine(ResourceTable.Render(this, $"{replica.Name} crashed and was restarted (restart {replica.Restarts}); all resources:"));
+        }
+    }
+
     private int Depth(Resource resource) => resource.Dependencies.Select(Depth).DefaultIfEmpty(-1).Max() + 1;
 
     /// <summary>One process of a resource, across its starts and stops.</summary>
@@ -385,7 +396,7 @@ public sealed class DistributedApplication : IAsyncDisposable
         /// Restarts the process whenever it exits without being asked to — a crash, a kill, an exit with an error —
         /// after a delay that doubles from 2 s to 30 s while the restarts keep failing, until the application stops.
         /// </summary>
-        public async Task SuperviseAsync(RunContext context, CancellationToken stopping)
+        public async Task SuperviseAsync(RunContext context, Action<Replica> restarted, CancellationToken stopping)
         {
             var delay = s_firstRestartDelay;
             try
@@ -420,6 +431,7 @@ public sealed class DistributedApplication : IAsyncDisposable
                     {
                         await StartAsync(context, stopping, prepare: true).ConfigureAwait(false);
                         Log?.Write($"*** healthy again after restart {Restarts}");
+                        restarted(this);
                     }
                     catch (ResourceStartupException ex)
                     {

@@ -25,20 +25,11 @@ public sealed class LifecycleTests
     public async Task Killing_the_apphost_itself_leaves_no_orphan()
     {
         var stateDirectory = Path.Combine(Path.GetTempPath(), "ticketsale-test-" + Guid.NewGuid().ToString("N")[..12]);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { typeof(Program).Assembly.Location, "--state-dir", stateDirectory, "--fresh", "--quiet" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var apphost = Process.Start(start)!;
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        apphost.OutputDataReceived += (_, e) => { if (e.Data?.Contains("All resources healthy", StringComparison.Ordinal) == true) { ready.TrySetResult(); } };
-        apphost.BeginOutputReadLine();
-        apphost.BeginErrorReadLine();
+        var (apphost, _, ready) = StartAppHostProcess(stateDirectory);
+        using var process = apphost;
         try
         {
-            await ready.Task.WaitAsync(TimeSpan.FromMinutes(2));
+            await ready.WaitAsync(TimeSpan.FromMinutes(2));
             var started = ProcessTree.DescendantsOf([apphost.Id]);
             started.ExceptWith([apphost.Id]);
             Assert.True(started.Count >= 16, $"expected wrappers and servers for 8 resources, saw {started.Count}");
@@ -118,6 +109,50 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task Run_shows_a_crashed_service_restarted_in_its_resource_table()
+    {
+        var stateDirectory = Path.Combine(Path.GetTempPath(), "ticketsale-test-" + Guid.NewGuid().ToString("N")[..12]);
+        var (apphost, output, ready) = StartAppHostProcess(stateDirectory);
+        using var process = apphost;
+        try
+        {
+            await ready.WaitAsync(TimeSpan.FromMinutes(2));
+            // The table's row: name, state, pid, restarts, endpoint.
+            int WorkerColumn(int column) => int.Parse(output.Last(l => l.TrimStart().StartsWith("worker ", StringComparison.Ordinal))
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries)[column], System.Globalization.CultureInfo.InvariantCulture);
+            await Eventually.SucceedsAsync(() => Task.FromResult(WorkerColumn(2)), TimeSpan.FromSeconds(5));
+            var worker = WorkerColumn(2);
+            Assert.Equal(0, WorkerColumn(3));
+
+            Process.GetProcessById(worker).Kill();
+
+            await Eventually.SucceedsAsync(() =>
+            {
+                Assert.Contains(output, l => l.Contains("worker crashed and was restarted (restart 1)", StringComparison.Ordinal));
+                return Task.CompletedTask;
+            }, TimeSpan.FromSeconds(60));
+            await Eventually.SucceedsAsync(() =>
+            {
+                Assert.Equal(1, WorkerColumn(3));
+                Assert.NotEqual(worker, WorkerColumn(2));
+                Assert.True(ProcessTree.IsRunning(WorkerColumn(2)));
+                return Task.CompletedTask;
+            }, TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            var started = ProcessTree.DescendantsOf([apphost.Id]);
+            if (!apphost.HasExited)
+            {
+                apphost.Kill();
+            }
+
+            await ProcessTree.WaitUntilAllGoneAsync(started, TimeSpan.FromSeconds(45));
+            Directory.Delete(stateDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_crashed_server_is_restarted_by_itself_with_a_growing_backoff_and_a_stopped_one_is_not()
     {
         var builder = DistributedApplicationTestingBuilder.CreateBuilder();
@@ -165,6 +200,34 @@ public sealed class LifecycleTests
         {
             Directory.Delete(stateDirectory, recursive: true);
         }
+    }
+
+    /// <summary>The AppHost as ./run.sh runs it, in a process of its own: its console lines, and when it says it is ready.</summary>
+    private static (Process AppHost, System.Collections.Concurrent.ConcurrentQueue<string> Output, Task Ready) StartAppHostProcess(string stateDirectory)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { typeof(Program).Assembly.Location, "--state-dir", stateDirectory, "--fresh", "--quiet" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var apphost = Process.Start(start)!;
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        apphost.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                output.Enqueue(line);
+                if (line.Contains("All resources healthy", StringComparison.Ordinal))
+                {
+                    ready.TrySetResult();
+                }
+            }
+        };
+        apphost.BeginOutputReadLine();
+        apphost.BeginErrorReadLine();
+        return (apphost, output, ready.Task);
     }
 
     private static async Task<object?> RunPostgresAsync(string stateDirectory, bool fresh, string sql)
