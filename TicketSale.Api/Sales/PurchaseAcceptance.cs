@@ -37,7 +37,8 @@ public sealed class PurchaseAcceptance(CampaignCatalog catalog, SeatInventory in
 {
     /// <summary>
     /// Pins the hold so it cannot expire in the queue, records the purchase as pending, publishes it and waits for the
-    /// broker's confirm. Throws what the broker throws when it cannot take the message; nothing is left pending then.
+    /// broker's confirm. Throws what the broker throws when it cannot take the message; what this attempt did is undone
+    /// then (an earlier attempt's pin and status stay: its message may be in the queue).
     /// </summary>
     public async Task<Acceptance> AcceptAsync(Guid userId, string idempotencyKey, Guid campaignId, Guid holdId,
         IReadOnlyList<TokenBucket> buckets, CancellationToken cancellationToken)
@@ -67,7 +68,9 @@ public sealed class PurchaseAcceptance(CampaignCatalog catalog, SeatInventory in
         }
 
         var db = redis.GetDatabase();
-        if (!await PurchaseOutcomeChannel.RecordPendingAsync(db, purchaseId, userId, holdId))
+        // Pin, status, publish, in this order: a purchase with no pending status was never published.
+        var recordedNow = await PurchaseOutcomeChannel.RecordPendingAsync(db, purchaseId, userId, holdId);
+        if (!recordedNow)
         {
             // A status exists: an earlier attempt with this key got this far.
             var earlier = await PurchaseOutcomeChannel.ReadAsync(db, purchaseId);
@@ -93,8 +96,9 @@ public sealed class PurchaseAcceptance(CampaignCatalog catalog, SeatInventory in
             await publisher.PublishAsync(new PurchaseRequested(purchaseId, userId, campaignId, holdId, hold.Seats,
                 hold.GeneralAdmissionCategoryId, hold.Quantity, amount, now, deadline), CancellationToken.None);
         }
-        catch
+        catch when (recordedNow)
         {
+            // Undone only when this attempt recorded the status: an earlier attempt's message may be in the queue.
             await Task.WhenAll(inventory.UnpinAsync(campaignId, holdId, purchaseId), PurchaseOutcomeChannel.ForgetPendingAsync(db, purchaseId));
             throw;
         }

@@ -265,6 +265,43 @@ public sealed class SelfHealingTests(SaleFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_retry_refused_while_the_broker_is_down_leaves_the_first_attempts_pin_and_status_alone()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var hold = (await buyer.HoldSeatsAsync(campaign.Id, 2)).HoldId!.Value;
+        var userId = await UserIdAsync(buyer);
+        const string key = "first-attempt-0001";
+
+        // What a first attempt whose answer was lost leaves: the hold pinned, the purchase pending (its message queued).
+        var purchase = PurchaseIds.For(userId, key);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
+        var inventory = new SeatInventory(redis);
+        Assert.Equal(PinStatus.Pinned, (await inventory.PinAsync(campaign.Id, hold, userId, purchase, DateTimeOffset.UtcNow.AddMinutes(5), [])).Status);
+        Assert.True(await PurchaseOutcomeChannel.RecordPendingAsync(redis.GetDatabase(), purchase, userId, hold));
+
+        await fixture.App.StopResourceAsync("messaging");
+        try
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await buyer.PurchaseAsync(campaign.Id, hold, key)).Status);
+            Assert.Equal(purchase, (await inventory.GetHoldAsync(campaign.Id, hold))!.PurchaseId);
+            Assert.Equal("Pending", (await PurchaseOutcomeChannel.ReadAsync(redis.GetDatabase(), purchase))!.Status);
+        }
+        finally
+        {
+            await fixture.App.StartResourceAsync("messaging");
+        }
+
+        // Once the broker is back, the same key goes through as the same purchase.
+        Guid? accepted = null;
+        await Eventually.HoldsAsync(async () => (accepted = (await buyer.PurchaseAsync(campaign.Id, hold, key)).PurchaseId) is not null,
+            "the purchase to be accepted after the broker came back", TimeSpan.FromSeconds(60));
+        Assert.Equal(purchase, accepted);
+        Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([purchase], TimeSpan.FromSeconds(30)))[purchase]);
+        await Invariants.AssertAllAsync(fixture, campaign, [purchase]);
+    }
+
+    [Fact]
     public async Task A_purchase_whose_message_was_lost_is_failed_by_the_sweeper_its_seats_released_and_its_key_voided()
     {
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
