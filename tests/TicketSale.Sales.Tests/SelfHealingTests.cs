@@ -240,17 +240,9 @@ public sealed class SelfHealingTests(SaleFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task A_retry_after_a_replica_died_mid_purchase_continues_the_same_purchase_instead_of_waiting_for_the_hold_to_expire()
     {
-        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
-        var buyer = await fixture.NewCustomerAsync();
-        var hold = (await buyer.HoldSeatsAsync(campaign.Id, 4)).HoldId!.Value;
-        var userId = await UserIdAsync(buyer);
         const string key = "replica-died-0001";
-
         // What a replica that died after pinning the hold, before the broker had the message, leaves behind.
-        var purchase = PurchaseIds.For(userId, key);
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
-        var pin = await new SeatInventory(redis).PinAsync(campaign.Id, hold, userId, purchase, DateTimeOffset.UtcNow.AddMinutes(5), []);
-        Assert.Equal(PinStatus.Pinned, pin.Status);
+        var (campaign, buyer, hold, purchase) = await HoldPinnedAsync(seat: 4, key, TimeSpan.FromMinutes(5), pending: false);
 
         var retry = await buyer.PurchaseAsync(campaign.Id, hold, key);
         Assert.Equal(HttpStatusCode.Accepted, retry.Status);
@@ -267,18 +259,11 @@ public sealed class SelfHealingTests(SaleFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task A_retry_refused_while_the_broker_is_down_leaves_the_first_attempts_pin_and_status_alone()
     {
-        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
-        var buyer = await fixture.NewCustomerAsync();
-        var hold = (await buyer.HoldSeatsAsync(campaign.Id, 2)).HoldId!.Value;
-        var userId = await UserIdAsync(buyer);
         const string key = "first-attempt-0001";
-
         // What a first attempt whose answer was lost leaves: the hold pinned, the purchase pending (its message queued).
-        var purchase = PurchaseIds.For(userId, key);
+        var (campaign, buyer, hold, purchase) = await HoldPinnedAsync(seat: 2, key, TimeSpan.FromMinutes(5), pending: true);
         await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
         var inventory = new SeatInventory(redis);
-        Assert.Equal(PinStatus.Pinned, (await inventory.PinAsync(campaign.Id, hold, userId, purchase, DateTimeOffset.UtcNow.AddMinutes(5), [])).Status);
-        Assert.True(await PurchaseOutcomeChannel.RecordPendingAsync(redis.GetDatabase(), purchase, userId, hold));
 
         await fixture.App.StopResourceAsync("messaging");
         try
@@ -304,16 +289,8 @@ public sealed class SelfHealingTests(SaleFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task A_purchase_whose_message_was_lost_is_failed_by_the_sweeper_its_seats_released_and_its_key_voided()
     {
-        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
-        var buyer = await fixture.NewCustomerAsync();
-        var hold = (await buyer.HoldSeatsAsync(campaign.Id, 6)).HoldId!.Value;
-        var userId = await UserIdAsync(buyer);
-
         // Accepted (pinned, pending) and then its message vanished; the pin has run out.
-        var purchase = PurchaseIds.For(userId, "message-lost-0001");
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
-        Assert.Equal(PinStatus.Pinned, (await new SeatInventory(redis).PinAsync(campaign.Id, hold, userId, purchase, DateTimeOffset.UtcNow.AddSeconds(-1), [])).Status);
-        await PurchaseOutcomeChannel.RecordPendingAsync(redis.GetDatabase(), purchase, userId, hold);
+        var (campaign, buyer, _, purchase) = await HoldPinnedAsync(seat: 6, "message-lost-0001", TimeSpan.FromSeconds(-1), pending: true);
         Assert.Equal("Pending", (string)(await buyer.GetAsync($"/api/purchases/{purchase}")).Body!["status"]!);
 
         Assert.Equal("Failed", (await fixture.WaitForOutcomesAsync([purchase], TimeSpan.FromSeconds(30)))[purchase]);
@@ -404,6 +381,28 @@ public sealed class SelfHealingTests(SaleFixture fixture) : IAsyncLifetime
             Assert.True(DateTime.UtcNow < deadline, $"The gateway's health did not become {status} ({(int)code}); last: {(int)response.StatusCode} {report}");
             await Task.Delay(250);
         }
+    }
+
+    /// <summary>
+    /// A new buyer's hold of one seat of a new campaign, pinned to the purchase that <paramref name="key"/> names for
+    /// <paramref name="pinnedFor"/> (negative: already run out), and, when <paramref name="pending"/>, that purchase's
+    /// pending status — what an accepted purchase leaves in Redis.
+    /// </summary>
+    private async Task<(Campaign Campaign, ApiClient Buyer, Guid Hold, Guid Purchase)> HoldPinnedAsync(int seat, string key, TimeSpan pinnedFor, bool pending)
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var hold = (await buyer.HoldSeatsAsync(campaign.Id, seat)).HoldId!.Value;
+        var userId = await UserIdAsync(buyer);
+        var purchase = PurchaseIds.For(userId, key);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
+        Assert.Equal(PinStatus.Pinned, (await new SeatInventory(redis).PinAsync(campaign.Id, hold, userId, purchase, DateTimeOffset.UtcNow + pinnedFor, [])).Status);
+        if (pending)
+        {
+            Assert.True(await PurchaseOutcomeChannel.RecordPendingAsync(redis.GetDatabase(), purchase, userId, hold));
+        }
+
+        return (campaign, buyer, hold, purchase);
     }
 
     private async Task<Guid> UserIdAsync(ApiClient buyer) =>
