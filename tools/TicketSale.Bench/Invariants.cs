@@ -125,9 +125,11 @@ public static class Invariants
             }
         }
 
-        // From the gateway's side: every capture in its ledger belongs to a confirmed purchase, whether or not the bench
-        // saw the purchase accepted (an answer lost to a crash) and whether or not PostgreSQL ever heard of it.
-        var captures = charges.Where(c => (string)c.Value["status"]! == "captured").Select(c => c.Key).ToArray();
+        // From the gateway's side: every capture of a TicketSale purchase in its ledger belongs to a confirmed purchase,
+        // whether or not the bench saw the purchase accepted (an answer lost to a crash) and whether or not PostgreSQL ever
+        // heard of it. TicketSale's purchase ids are UUIDv8 (PurchaseIds); the SELECT … FOR UPDATE baseline charges the
+        // same gateway under its own order ids (UUIDv7), which are its business.
+        var captures = charges.Where(c => (string)c.Value["status"]! == "captured" && c.Key.Version == 8).Select(c => c.Key).ToArray();
         var confirmedCaptures = captures.Length == 0 ? 0
             : await target.ScalarAsync("SELECT count(*) FROM \"Purchases\" WHERE \"Id\" = ANY($1) AND \"Status\" = 'Confirmed'", captures);
         if (confirmedCaptures < captures.Length)
