@@ -339,30 +339,26 @@ public sealed class SelfHealingTests(SaleFixture fixture) : IAsyncLifetime
         await HealthBecomesAsync(web, HttpStatusCode.OK, "Healthy");
 
         // No Worker: purchases are still accepted (they queue), and the health says they wait.
-        await fixture.App.StopResourceAsync("worker");
-        try
-        {
-            var degraded = await HealthBecomesAsync(web, HttpStatusCode.OK, "Degraded");
-            Assert.Contains("purchase-consumers", degraded, StringComparison.Ordinal);
-        }
-        finally
-        {
-            await fixture.App.StartResourceAsync("worker");
-        }
+        await HealthWithoutAsync(web, "worker", HttpStatusCode.OK, "Degraded", naming: "purchase-consumers");
 
         // No broker: no purchase can be accepted, and the gateway is not ready.
-        await fixture.App.StopResourceAsync("messaging");
+        await HealthWithoutAsync(web, "messaging", HttpStatusCode.ServiceUnavailable, "Unhealthy", naming: "messaging");
+
+        await HealthBecomesAsync(web, HttpStatusCode.OK, "Healthy");
+    }
+
+    /// <summary>Stops <paramref name="resource"/>, waits for the gateway's health to say so (naming the check), and starts it again.</summary>
+    private async Task HealthWithoutAsync(HttpClient web, string resource, HttpStatusCode code, string status, string naming)
+    {
+        await fixture.App.StopResourceAsync(resource);
         try
         {
-            var down = await HealthBecomesAsync(web, HttpStatusCode.ServiceUnavailable, "Unhealthy");
-            Assert.Contains("messaging", down, StringComparison.Ordinal);
+            Assert.Contains(naming, await HealthBecomesAsync(web, code, status), StringComparison.Ordinal);
         }
         finally
         {
-            await fixture.App.StartResourceAsync("messaging");
+            await fixture.App.StartResourceAsync(resource);
         }
-
-        await HealthBecomesAsync(web, HttpStatusCode.OK, "Healthy");
     }
 
     /// <summary>Waits until the gateway's readiness answers with this code and status; returns the report.</summary>
