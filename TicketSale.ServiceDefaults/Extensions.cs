@@ -25,6 +25,7 @@ public static class ServiceDefaultsExtensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        ProcessPriority.Apply(int.TryParse(builder.Configuration["Process:Nice"], out var nice) ? nice : 0);
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
 

@@ -1,12 +1,11 @@
 using System.Net;
-using TicketSale.AppHost.Hosting.Resources;
 
 namespace TicketSale.AppHost.Tests;
 
 /// <summary>The Web's YARP gateway in front of the Api replicas, with one replica killed.</summary>
 public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
 {
-    private DistributedApplication App => fixture.App;
+    private TicketSaleApp App => fixture.App;
 
     [Fact]
     public async Task Requests_through_the_web_reach_both_api_replicas()
@@ -16,7 +15,7 @@ public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<Gateway
         var servedBy = await ServedByAsync(web, requests: 20);
 
         Assert.All(servedBy, s => Assert.Equal(HttpStatusCode.OK, s.Status));
-        Assert.Equal(["api-0", "api-1"], servedBy.Select(s => s.Instance).Distinct().Order());
+        Assert.Equal(new[] { App.GetInstanceId("api", 0), App.GetInstanceId("api", 1) }.Order(), servedBy.Select(s => s.Instance).Distinct().Order());
     }
 
     [Fact]
@@ -33,7 +32,7 @@ public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<Gateway
             var servedBy = await ServedByAsync(web, requests: 40);
 
             Assert.All(servedBy, s => Assert.Equal(HttpStatusCode.OK, s.Status));
-            Assert.All(servedBy, s => Assert.Equal("api-0", s.Instance));
+            Assert.All(servedBy, s => Assert.Equal(App.GetInstanceId("api", 0), s.Instance));
         }
         finally
         {
@@ -42,7 +41,7 @@ public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<Gateway
 
         // The restarted replica rejoins the rotation once the active health probe sees it.
         await Eventually.SucceedsAsync(async () =>
-            Assert.Contains("api-1", (await ServedByAsync(web, requests: 6)).Select(s => s.Instance)), TimeSpan.FromSeconds(30));
+            Assert.Contains(App.GetInstanceId("api", 1), (await ServedByAsync(web, requests: 6)).Select(s => s.Instance)), TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -99,7 +98,7 @@ public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<Gateway
 /// <summary>The whole application with the gateway's waiting-room limit at its smallest: one at a time, none queued.</summary>
 public sealed class GatewayFixture : AppFixture
 {
-    protected override void Configure(DistributedApplicationBuilder builder) =>
+    protected override void Configure(IDistributedApplicationTestingBuilder builder) =>
         builder.CreateResourceBuilder<ProjectResource>("web")
             .WithEnvironment("Gateway__WaitingRoom__ConcurrencyLimit", "1")
             .WithEnvironment("Gateway__WaitingRoom__QueueLimit", "0");

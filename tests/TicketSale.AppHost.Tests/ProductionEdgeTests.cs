@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using TicketSale.AppHost.Hosting.Resources;
 
 namespace TicketSale.AppHost.Tests;
 
@@ -10,18 +8,9 @@ public sealed class ProductionEdgeTests
     [Fact]
     public async Task Outside_development_the_web_redirects_to_https_and_sends_hsts_over_https()
     {
-        var builder = DistributedApplicationTestingBuilder.CreateBuilder();
-        builder.Options.EnvironmentName = "Production";
-        var cache = builder.AddRedis("cache");
-        builder.AddProject<Projects.TicketSale_Web>("web")
-            .WithReference(cache).WaitFor(cache)
-            .WithEnvironment("services__api__http__0", "http://127.0.0.1:9") // no Api in this model
-            .WithEnvironment("Auth__SigningKey", Convert.ToHexString(RandomNumberGenerator.GetBytes(32)))
-            .WithEnvironment("WaitingRoom__SigningKey", Convert.ToHexString(RandomNumberGenerator.GetBytes(32)))
-            .WithEnvironment("ASPNETCORE_HTTPS_PORT", "443")
-            .WithHttpHealthCheck("/alive");
-        await using var app = builder.Build();
-        await app.StartAsync();
+        await using var app = await TicketSaleApp.StartAsync(
+            builder => builder.CreateResourceBuilder<ProjectResource>("web").WithEnvironment("ASPNETCORE_HTTPS_PORT", "443"),
+            environment: "Production");
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = app.GetEndpoint("web") };
 
         using var plain = await http.GetAsync(new Uri("/", UriKind.Relative));

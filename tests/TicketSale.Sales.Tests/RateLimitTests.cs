@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using StackExchange.Redis;
-using TicketSale.AppHost.Hosting.Resources;
 
 namespace TicketSale.Sales.Tests;
 
@@ -125,7 +124,7 @@ public sealed class RateLimitTests(TightLimitsFixture fixture) : IClassFixture<T
 
     private async Task<string> AppendOnlyLogAsync()
     {
-        var folder = Path.Combine(fixture.App.Options.StateDirectory, "cache", "appendonlydir");
+        var folder = Path.Combine(fixture.App.StateDirectory, "cache", "appendonlydir");
         var text = new System.Text.StringBuilder();
         foreach (var file in Directory.GetFiles(folder, "*.aof"))
         {

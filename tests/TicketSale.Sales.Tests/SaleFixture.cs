@@ -6,7 +6,6 @@ using System.Text.Json.Nodes;
 using Npgsql;
 using RabbitMQ.Client;
 using StackExchange.Redis;
-using TicketSale.AppHost.Hosting.Resources;
 using TicketSale.Core.Inventory;
 using TicketSale.Core.Messaging;
 
@@ -25,7 +24,7 @@ public class SaleFixture : IAsyncLifetime
         Timeout = TimeSpan.FromSeconds(60),
     };
 
-    public DistributedApplication App { get; private set; } = null!;
+    public TicketSaleApp App { get; private set; } = null!;
 
     public Uri Web { get; private set; } = null!;
 
@@ -45,7 +44,8 @@ public class SaleFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        App = DistributedApplicationTestingBuilder.Create<Program>(builder =>
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        App = await TicketSaleApp.StartAsync(builder =>
         {
             builder.CreateResourceBuilder<ProjectResource>("api").WithEnvironment("Sales__PurchaseDeadline", PurchaseDeadline.ToString());
             // The waiting room's settings and the rate limits are read by the Api and by the gateway, which answers
@@ -64,13 +64,11 @@ public class SaleFixture : IAsyncLifetime
             // AppHost tests check the priority Program.cs gives it.
             // The purchase sweeper looks every second and fails a pending purchase 5 s past its deadline, so that the
             // tests can watch it decide what a lost message left behind.
-            builder.CreateResourceBuilder<ProjectResource>("worker").WithEnvironment("Inventory__ReconcileInterval", "00:00:02").WithCpuNice(0)
+            builder.CreateResourceBuilder<ProjectResource>("worker").WithEnvironment("Inventory__ReconcileInterval", "00:00:02").WithEnvironment("Process__Nice", "0")
                 .WithEnvironment("Inventory__PurchaseSweepInterval", "00:00:01")
                 .WithEnvironment("Inventory__PendingPurchaseGrace", "00:00:05");
             ConfigureApp(builder);
-        });
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await App.StartAsync(timeout.Token);
+        }, dashboard: WithDashboard, cancellationToken: timeout.Token);
         Web = App.GetEndpoint("web");
         // Signs in again when its token is close to expiry, as a long-running client would.
         Admin = new ApiClient(_http, Web, null, AdminTokenAsync);
@@ -92,8 +90,11 @@ public class SaleFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>Whether Aspire's dashboard runs too (and receives the services' telemetry).</summary>
+    protected virtual bool WithDashboard => false;
+
     /// <summary>What a fixture of its own adds to the application.</summary>
-    protected virtual void ConfigureApp(DistributedApplicationBuilder builder)
+    protected virtual void ConfigureApp(IDistributedApplicationTestingBuilder builder)
     {
     }
 
@@ -244,7 +245,7 @@ public class SaleFixture : IAsyncLifetime
         // Reads from an address of their own, so that they use up no test's read budget.
         var address = $"2001:db8::{Random.Shared.Next(0x10000):x}:{Random.Shared.Next(0x10000):x}";
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        for (var replica = 0; replica < ((ProjectResource)App.GetResource("api")).Replicas; replica++)
+        for (var replica = 0; replica < App.ReplicaCount("api"); replica++)
         {
             using var http = App.CreateHttpClient("api", replica);
             while (true)

@@ -4,7 +4,6 @@ using System.Text.Json;
 using Npgsql;
 using RabbitMQ.Client;
 using StackExchange.Redis;
-using TicketSale.AppHost.Hosting.Resources;
 using TicketSale.Core.Inventory;
 using TicketSale.Core.Messaging;
 
@@ -27,7 +26,7 @@ public sealed class SelfHealingTests(SaleFixture fixture) : IAsyncLifetime
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await fixture.App.WaitForAllRunningAsync(timeout.Token);
-        for (var replica = 0; replica < ((ProjectResource)fixture.App.GetResource("api")).Replicas; replica++)
+        for (var replica = 0; replica < fixture.App.ReplicaCount("api"); replica++)
         {
             using var api = fixture.App.CreateHttpClient("api", replica);
             await Eventually.HoldsAsync(async () => (await api.GetAsync(new Uri("/health", UriKind.Relative))).IsSuccessStatusCode,

@@ -1,5 +1,4 @@
 using System.Net;
-using TicketSale.AppHost.Hosting.Resources;
 
 namespace TicketSale.Sales.Tests;
 
@@ -8,7 +7,7 @@ public sealed class TracingFixture : SaleFixture
 {
     public OtlpReceiver Collector { get; } = new();
 
-    protected override void ConfigureApp(DistributedApplicationBuilder builder)
+    protected override void ConfigureApp(IDistributedApplicationTestingBuilder builder)
     {
         foreach (var service in new[] { "web", "api", "worker" }.Select(builder.CreateResourceBuilder<ProjectResource>))
         {

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using TicketSale.AppHost.Hosting.Resources;
 using TicketSale.Core.WaitingRoom;
 using Xunit.Abstractions;
 
@@ -322,7 +321,7 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
         var path = $"/api/campaigns/{campaign.Id}/waiting-room";
         Assert.Equal(HttpStatusCode.OK, (await visitor.PostAsync(path, null)).Status);
 
-        var replicas = ((ProjectResource)fixture.App.GetResource("api")).Replicas;
+        var replicas = fixture.App.ReplicaCount("api");
         // Stopped, not killed: a crashed replica is restarted within seconds, and this needs them down for longer.
         for (var replica = 0; replica < replicas; replica++)
         {

@@ -1,37 +1,40 @@
-using TicketSale.AppHost.Hosting;
-using TicketSale.AppHost.Hosting.Resources;
+using TicketSale.AppHost.LocalServers;
 
 namespace TicketSale.UnitTests;
 
 public sealed class PrerequisitesTests
 {
     [Fact]
-    public void The_message_names_each_missing_binary_and_one_install_command()
-    {
-        var error = new MissingPrerequisitesException([new("redis-server", "redis-server"), new("postgres", "postgresql"), new("initdb", "postgresql")]);
-
-        Assert.Equal(
-            "Cannot start: 'redis-server' (package redis-server), 'postgres' (package postgresql), 'initdb' (package postgresql) not found. "
-            + "Install with: sudo apt-get install -y redis-server postgresql",
-            error.Message);
-    }
-
-    [Fact]
-    public void The_locator_finds_only_what_is_in_its_search_path()
+    public void Missing_binaries_are_named_with_one_install_command_and_found_ones_are_not()
     {
         var folder = Directory.CreateTempSubdirectory("ticketsale-locator-").FullName;
         try
         {
             File.WriteAllText(Path.Combine(folder, "redis-server"), "");
-            var locator = new ExecutableLocator([folder]);
+            var binaries = new MachineBinaries([folder]);
 
-            Assert.Equal(Path.Combine(folder, "redis-server"), locator.TryFind("redis-server"));
-            Assert.Null(locator.TryFind("rabbitmq-server"));
-            Assert.Throws<MissingPrerequisitesException>(() => locator.Find("rabbitmq-server"));
+            Assert.Equal(Path.Combine(folder, "redis-server"), binaries.Find("redis-server", "redis-server"));
+            Assert.Equal("postgres", binaries.Find("postgres", "postgresql"));
+            binaries.Find("initdb", "postgresql");
+            var error = Assert.Throws<MissingPrerequisitesException>(binaries.ThrowIfAnyMissing);
+
+            Assert.Equal(
+                "Cannot start: 'postgres' (package postgresql), 'initdb' (package postgresql) not found. "
+                + "Install with: sudo apt-get install -y postgresql",
+                error.Message);
         }
         finally
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    [Fact]
+    public void Nothing_missing_throws_nothing()
+    {
+        var binaries = new MachineBinaries(["/usr/bin"]);
+        binaries.Find("env", "coreutils");
+        binaries.ThrowIfAnyMissing();
+        Assert.Equal("/usr/bin/env", binaries.Find("env", "coreutils"));
     }
 }

@@ -5,17 +5,16 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Npgsql;
-using TicketSale.AppHost.Hosting;
-using TicketSale.AppHost.Hosting.Resources;
-using TicketSale.AppHost.Hosting.Testing;
+using TicketSale.Testing;
 
 namespace TicketSale.Bench;
 
 /// <summary>
-/// The system under test: either started here through the AppHost's test host (fresh state, rate limits set out of
-/// the load's way, since every request comes from one loopback address), or a running one found through its state
-/// folder (<c>.state/.run/manifest.json</c> and <c>.state/secrets.json</c>), whose own configuration then applies.
+/// The system under test, started here through Aspire's test host from the AppHost's Program.cs: fresh state, rate
+/// limits set out of the load's way (every request comes from one loopback address).
 /// </summary>
 public sealed class BenchTarget : IAsyncDisposable
 {
@@ -25,12 +24,12 @@ public sealed class BenchTarget : IAsyncDisposable
     /// <summary>The Api, and the gateway, which answers the waiting room.</summary>
     private static readonly string[] s_rateLimitedServices = ["api", "web"];
 
-    private readonly DistributedApplication? _app;
+    private readonly TicketSaleApp _app;
     private readonly string _stateDirectory;
     private string? _adminToken;
     private DateTimeOffset _adminTokenRenewAt;
 
-    private BenchTarget(DistributedApplication? app, string stateDirectory, Uri web, IReadOnlyList<Uri> apis, Uri worker, Uri payments,
+    private BenchTarget(TicketSaleApp app, string stateDirectory, Uri web, IReadOnlyList<Uri> apis, Uri worker, Uri payments,
         string postgres, string redis, string adminPassword, string jwtKey)
     {
         _app = app;
@@ -68,18 +67,12 @@ public sealed class BenchTarget : IAsyncDisposable
     /// <summary>For set-up and checks; the load has clients of its own, sized to their concurrency.</summary>
     public HttpClient Http { get; }
 
-    public bool CanPauseWorker => _app is not null;
-
-    public string Description => _app is null ? $"running system at {Web} (state {_stateDirectory})" : "started by the bench through the AppHost's test host";
+    public string Description => $"started by the bench through Aspire's test host (state {_stateDirectory})";
 
     public static async Task<BenchTarget> StartAsync(CancellationToken cancellationToken)
     {
-        var app = DistributedApplicationTestingBuilder.Create<DistributedApplication>(builder =>
+        var app = await TicketSaleApp.StartAsync(builder =>
         {
-            // The configuration a deployment runs: Development adds the developer exception page and DI scope
-            // validation on every resolve: about a tenth of the Api's CPU per hold (`./bench.sh --scenarios hot`, both ways).
-            builder.Options.EnvironmentName = "Production";
-
             builder.CreateResourceBuilder<ProjectResource>("api").WithEnvironment("RateLimits__LocalPerIpPerSecond", "1000000");
             foreach (var service in s_rateLimitedServices.Select(builder.CreateResourceBuilder<ProjectResource>))
             {
@@ -92,28 +85,13 @@ public sealed class BenchTarget : IAsyncDisposable
                     }
                 }
             }
-        });
-        await app.StartAsync(cancellationToken);
-        var apis = Enumerable.Range(0, 2).Select(i => app.GetEndpoint("api", i)).ToList();
-        return new BenchTarget(app, app.Options.StateDirectory, app.GetEndpoint("web"), apis, app.GetEndpoint("worker"), app.GetEndpoint("payments"),
+        },
+        // The configuration a deployment runs: Development adds the developer exception page and DI scope validation
+        // on every resolve: about a tenth of the Api's CPU per hold (`./bench.sh --scenarios hot`, both ways).
+        environment: "Production", cancellationToken: cancellationToken);
+        var apis = Enumerable.Range(0, app.ReplicaCount("api")).Select(i => app.GetEndpoint("api", i)).ToList();
+        return new BenchTarget(app, app.StateDirectory, app.GetEndpoint("web"), apis, app.GetEndpoint("worker"), app.GetEndpoint("payments"),
             app.GetConnectionString("tickets"), app.GetConnectionString("cache"), app.GetParameterValue("admin-password"), app.GetParameterValue("jwt-signing-key"));
-    }
-
-    public static BenchTarget Attach(string stateDirectory)
-    {
-        var manifestPath = Path.Combine(stateDirectory, ".run", "manifest.json");
-        if (!File.Exists(manifestPath))
-        {
-            throw new InvalidOperationException($"No running application found: {manifestPath} does not exist (start it with ./run.sh).");
-        }
-
-        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))!;
-        var secrets = JsonNode.Parse(File.ReadAllText(Path.Combine(stateDirectory, "secrets.json")))!;
-        Uri Endpoint(string resource, int replica = 0) => new((string)manifest["endpoints"]![resource]![replica]!);
-        var apis = ((JsonArray)manifest["endpoints"]!["api"]!).Select(u => new Uri((string)u!)).ToList();
-        return new BenchTarget(null, stateDirectory, Endpoint("web"), apis, Endpoint("worker"), Endpoint("payments"),
-            (string)manifest["connectionStrings"]!["tickets"]!, (string)manifest["connectionStrings"]!["cache"]!,
-            (string)secrets["admin-password"]!, (string)secrets["jwt-signing-key"]!);
     }
 
     /// <summary>A client for one load run: as many connections as the run has workers, none of them recycled mid-run.</summary>
@@ -147,10 +125,7 @@ public sealed class BenchTarget : IAsyncDisposable
         {
             var replica = name.StartsWith("api-", StringComparison.Ordinal) ? int.Parse(name[4..], System.Globalization.CultureInfo.InvariantCulture) : 0;
             var resource = name.StartsWith("api-", StringComparison.Ordinal) ? "api" : name;
-            int? pid = _app is not null
-                ? _app.GetProcessId(resource, replica)
-                : File.Exists(Path.Combine(_stateDirectory, ".run", name + ".pid"))
-                    && int.TryParse(File.ReadAllText(Path.Combine(_stateDirectory, ".run", name + ".pid")).Trim(), out var read) ? read : null;
+            int? pid = _app.GetServiceProcessId(resource, replica);
             if (pid is { } id)
             {
                 ids[name switch { "cache" => "redis", "messaging" => "rabbitmq", "postgres" => "postgresql", _ => name }] = id;
@@ -171,7 +146,7 @@ public sealed class BenchTarget : IAsyncDisposable
 
     /// <summary>Crashes one replica of a resource (SIGKILL of its process tree), as the chaos scenario does; the AppHost restarts it.</summary>
     public Task KillAsync(string resource, int replica = 0) =>
-        (_app ?? throw new InvalidOperationException($"Only a system the bench started can have its {resource} killed.")).KillResourceAsync(resource, replica);
+        _app.KillResourceAsync(resource, replica);
 
     /// <summary>Freezes a resource's process (SIGSTOP), as a stalled server or a long pause would; <see cref="Thaw"/> lets it go on.</summary>
     public void Freeze(string resource) => Signal(resource, SignalStop);
@@ -179,7 +154,7 @@ public sealed class BenchTarget : IAsyncDisposable
     public void Thaw(string resource) => Signal(resource, SignalContinue);
 
     /// <summary>Whether the AppHost reports the replica running and healthy (after a restart, once its probe passed).</summary>
-    public bool IsRunning(string resource, int replica = 0) => _app?.GetState(resource, replica) == "Running";
+    public bool IsRunning(string resource, int replica = 0) => _app.IsHealthy(resource, replica);
 
     /// <summary>Takes the payment gateway down (every call answers 503), or brings it back.</summary>
     public async Task SetPaymentOutageAsync(bool outage)
@@ -193,7 +168,7 @@ public sealed class BenchTarget : IAsyncDisposable
 
     private void Signal(string resource, int signal)
     {
-        var pid = _app?.GetProcessId(resource) ?? throw new InvalidOperationException($"Only a system the bench started can have its {resource} paused.");
+        var pid = _app.GetServiceProcessId(resource) ?? throw new InvalidOperationException($"{resource} is not running.");
         if (Kill(pid, signal) != 0)
         {
             throw new InvalidOperationException($"Could not signal {resource} (pid {pid}): errno {Marshal.GetLastPInvokeError()}.");
@@ -350,10 +325,7 @@ public sealed class BenchTarget : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        if (_app is not null)
-        {
-            await _app.DisposeAsync();
-        }
+        await _app.DisposeAsync();
     }
 }
 

@@ -10,7 +10,6 @@ using TicketSale.Bench.Scenarios;
 
 var all = new[] { "flash", "hot", "confirm", "limits", "stress", "soak", "chaos" };
 var scenarios = new Option<string>("--scenarios") { Description = $"Comma-separated: {string.Join(',', all)} (default: all of them).", DefaultValueFactory = _ => string.Join(',', all) };
-var state = new Option<string?>("--attach") { Description = "Bench a running system (./run.sh) through its state folder, e.g. .state, instead of starting one." };
 var quick = new Option<bool>("--quick") { Description = "A small run of every scenario (seconds, not minutes): checks the harness, measures nothing." };
 var buyers = new Option<int>("--buyers") { DefaultValueFactory = _ => 50_000, Description = "Flash-sale buyers." };
 var burst = new Option<double>("--burst-seconds") { DefaultValueFactory = _ => 10, Description = "The flash-sale buyers arrive over this many seconds." };
@@ -42,7 +41,7 @@ var output = new Option<string>("--out") { DefaultValueFactory = _ => "artifacts
 
 var root = new RootCommand("TicketSale benchmark: flash sale, hot path, confirmations, machine limits, stress, soak and chaos, then the invariant check.")
 {
-    scenarios, state, quick, buyers, burst, openBeforeBurst, seats, ga, admissions, connections, duration, leadIn, rounds, stressStep, soakMinutes, soakRate, confirmations, output,
+    scenarios, quick, buyers, burst, openBeforeBurst, seats, ga, admissions, connections, duration, leadIn, rounds, stressStep, soakMinutes, soakRate, confirmations, output,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -69,7 +68,7 @@ root.SetAction(async (parse, cancellationToken) =>
         return 2;
     }
 
-    return await RunAsync(options, parse.GetValue(state), isQuick ? 100 : parse.GetValue(soakRate), isQuick ? 500 : parse.GetValue(admissions),
+    return await RunAsync(options, isQuick ? 100 : parse.GetValue(soakRate), isQuick ? 500 : parse.GetValue(admissions),
         "dotnet run -c Release --project tools/TicketSale.Bench -- " + string.Join(' ', args.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a)));
 });
 
@@ -81,13 +80,13 @@ serve.SetAction((parse, _) => ForUpdateServer.ServeAsync(parse.GetValue(port), p
 root.Subcommands.Add(serve);
 return await root.Parse(args).InvokeAsync();
 
-static async Task<int> RunAsync(BenchOptions options, string? attach, double soakRate, double admissionsPerSecond, string command)
+static async Task<int> RunAsync(BenchOptions options, double soakRate, double admissionsPerSecond, string command)
 {
     var clock = Stopwatch.StartNew();
     // Before anything opens a socket or starts a process: the load client only (see the class).
     await InlineSocketCompletions.EnableForThisProcessAsync();
-    AnsiConsole.MarkupLine(attach is null ? "Starting the system through the AppHost's test host …" : $"Attaching to the system in {Markup.Escape(attach)} …");
-    await using var target = attach is null ? await BenchTarget.StartAsync(CancellationToken.None) : BenchTarget.Attach(attach);
+    AnsiConsole.MarkupLine("Starting the system through Aspire's test host …");
+    await using var target = await BenchTarget.StartAsync(CancellationToken.None);
     List<string> violations = [];
     List<string> failed = [];
     BenchRun? run = null;

@@ -1,9 +1,9 @@
 using System.Globalization;
 
-namespace TicketSale.AppHost.Tests;
+namespace TicketSale.Testing;
 
 /// <summary>Reads the process table from /proc, to check by process id that nothing was left behind.</summary>
-internal static class ProcessTree
+public static class ProcessTree
 {
     public static HashSet<int> DescendantsOf(IEnumerable<int> roots)
     {
@@ -31,6 +31,33 @@ internal static class ProcessTree
         }
         while (added);
         return found;
+    }
+
+    /// <summary>The processes whose command line holds <paramref name="text"/> (a state folder: the servers that use it).</summary>
+    public static IEnumerable<int> WithCommandLineContaining(string text) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && Command(pid).Contains(text, StringComparison.Ordinal))
+            .ToList();
+
+    /// <summary>Sends a signal by name (SIGINT, SIGTERM, ...) with kill(1).</summary>
+    public static void Signal(int pid, string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-s", signal.Replace("SIG", "", StringComparison.Ordinal), pid.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>SIGKILL, as a crash: no handler runs. A process already gone is fine.</summary>
+    public static void Kill(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            process.Kill();
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+        }
     }
 
     /// <summary>Running means present and not a zombie waiting to be reaped.</summary>

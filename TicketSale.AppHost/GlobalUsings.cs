@@ -1,0 +1,2 @@
+global using Aspire.Hosting;
+global using Aspire.Hosting.ApplicationModel;

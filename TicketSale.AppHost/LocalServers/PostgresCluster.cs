@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+
+namespace TicketSale.AppHost.LocalServers;
+
+/// <summary>
+/// The files and commands of a local PostgreSQL cluster: where its data lives, how it is initialised, how it runs.
+/// </summary>
+internal sealed class PostgresCluster
+{
+    private const string ServiceUser = LocalPostgresResource.UserName;
+
+    /// <summary>
+    /// Runs the server and turns the orchestrator's SIGTERM into PostgreSQL's fast shutdown (SIGINT): its own SIGTERM
+    /// waits for every client to disconnect, and the services' connection pools never do. Exits with the server's code.
+    /// </summary>
+    private const string Supervisor = """
+        trap 'kill -INT "$child" 2>/dev/null' TERM INT
+        "$@" &
+        child=$!
+        while :; do
+          wait "$child"; status=$?
+          kill -0 "$child" 2>/dev/null || exit "$status"
+        done
+        """;
+
+    private readonly MachineBinaries _binaries;
+    private readonly string _postgres;
+
+    public PostgresCluster(StateFolder state, string name, MachineBinaries binaries)
+    {
+        _binaries = binaries;
+        _postgres = binaries.Find("postgres", "postgresql");
+        DataDirectory = PickDataDirectory(state, name);
+        Command = RunsAsServiceUser ? binaries.Find("setpriv", "util-linux") : binaries.Find("bash", "bash");
+    }
+
+    public string DataDirectory { get; }
+
+    public string Command { get; }
+
+    private string SocketDirectory => Path.GetFullPath(Path.Combine(DataDirectory, "..", "run"));
+
+    private static bool RunsAsServiceUser => Environment.UserName == "root";
+
+    public IEnumerable<string> Arguments(int port)
+    {
+        if (RunsAsServiceUser)
+        {
+            yield return $"--reuid={ServiceUser}";
+            yield return $"--regid={ServiceUser}";
+            yield return "--init-groups";
+            yield return "bash";
+        }
+
+        foreach (var arg in new[]
+        {
+            "-c", Supervisor, "postgres-supervisor", _postgres, "-D", DataDirectory,
+            "-c", "listen_addresses=127.0.0.1",
+            "-c", $"port={port.ToString(CultureInfo.InvariantCulture)}",
+            "-c", $"unix_socket_directories={SocketDirectory}",
+            "-c", "max_connections=300",
+            "-c", "shared_buffers=256MB",
+        })
+        {
+            yield return arg;
+        }
+    }
+
+    /// <summary>Creates the cluster on first start, with SCRAM authentication and the generated password.</summary>
+    public async Task InitialiseAsync(string password, CancellationToken cancellationToken)
+    {
+        _binaries.ThrowIfAnyMissing();
+        Directory.CreateDirectory(DataDirectory);
+        Directory.CreateDirectory(SocketDirectory);
+        if (File.Exists(Path.Combine(DataDirectory, "PG_VERSION")))
+        {
+            return;
+        }
+
+        var passwordFile = Path.Combine(SocketDirectory, "initial-password");
+        await File.WriteAllTextAsync(passwordFile, password, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (RunsAsServiceUser)
+            {
+                await RunAsync("chown", ["-R", $"{ServiceUser}:{ServiceUser}", Path.GetFullPath(Path.Combine(DataDirectory, ".."))], cancellationToken).ConfigureAwait(false);
+            }
+
+            var initdb = _binaries.Find("initdb", "postgresql");
+            string[] arguments = ["-D", DataDirectory, "-U", ServiceUser, $"--pwfile={passwordFile}", "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"];
+            await (RunsAsServiceUser
+                ? RunAsync("setpriv", [$"--reuid={ServiceUser}", $"--regid={ServiceUser}", "--init-groups", initdb, .. arguments], cancellationToken)
+                : RunAsync(initdb, arguments, cancellationToken)).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+    }
+
+    public static async Task CreateDatabasesAsync(string connectionString, IEnumerable<string> databases, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString + ";Database=postgres;Pooling=false");
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var database in databases)
+        {
+            await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection);
+            exists.Parameters.AddWithValue(database);
+            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null)
+            {
+                // Identifiers cannot be parameters; the names are the model's own.
+                await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
+                await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The cluster's folder inside the state folder, unless the service user cannot reach it there (a checkout under
+    /// a private home folder): then a folder of its own under /var/tmp, keyed by the state folder.
+    /// </summary>
+    private static string PickDataDirectory(StateFolder state, string name)
+    {
+        var preferred = Path.Combine(state.For(name), "data");
+        if (!RunsAsServiceUser || ServiceUserCanTraverse(state.Path))
+        {
+            return preferred;
+        }
+
+        var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(state.Path)))[..12];
+        return Path.Combine("/var/tmp", $"ticketsale-{key}", name, "data");
+    }
+
+    private static bool ServiceUserCanTraverse(string path)
+    {
+        for (var dir = new DirectoryInfo(path); dir is not null; dir = dir.Parent)
+        {
+            if (dir.Exists && (dir.UnixFileMode & UnixFileMode.OtherExecute) == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static async Task RunAsync(string file, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in arguments)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{Path.GetFileName(file)} exited with {process.ExitCode}: {await output.ConfigureAwait(false)}{await error.ConfigureAwait(false)}");
+        }
+    }
+}

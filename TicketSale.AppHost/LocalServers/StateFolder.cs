@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace TicketSale.AppHost.LocalServers;
+
+/// <summary>
+/// Where the local servers keep their data between runs, as container volumes would (<c>.state/</c> beside the
+/// solution unless <c>--state-dir</c> says otherwise; <c>--fresh</c> discards it first), and the development secrets
+/// generated on first start: they stay with the data they protect (a PostgreSQL cluster keeps the password it was
+/// initialised with) and never enter the repository.
+/// </summary>
+public sealed class StateFolder
+{
+    private readonly object _gate = new();
+    private Dictionary<string, string>? _secrets;
+
+    private StateFolder(string path) => Path = path;
+
+    public string Path { get; }
+
+    /// <summary>Takes <c>--state-dir PATH</c> and <c>--fresh</c> out of the arguments; the rest are Aspire's.</summary>
+    public static (string? Path, bool Fresh) TakeArguments(ref string[] args)
+    {
+        string? path = null;
+        var fresh = false;
+        var rest = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--state-dir" when i + 1 < args.Length:
+                    path = System.IO.Path.GetFullPath(args[++i]);
+                    break;
+                case "--fresh":
+                    fresh = true;
+                    break;
+                default:
+                    rest.Add(args[i]);
+                    break;
+            }
+        }
+
+        args = [.. rest];
+        return (path, fresh);
+    }
+
+    /// <summary>Opens the state folder, discarding what it held first when asked for a fresh start.</summary>
+    public static StateFolder Open(string path, bool fresh)
+    {
+        path = System.IO.Path.GetFullPath(path);
+        if (fresh && Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+
+        Directory.CreateDirectory(path);
+        return new StateFolder(path);
+    }
+
+    /// <summary>The folder of one resource's data, created on first use.</summary>
+    public string For(string resource)
+    {
+        var path = System.IO.Path.Combine(Path, resource);
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    /// <summary>A generated secret, stable across runs of this state folder.</summary>
+    public string Secret(string key)
+    {
+        lock (_gate)
+        {
+            var path = System.IO.Path.Combine(Path, "secrets.json");
+            _secrets ??= File.Exists(path) ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path)) ?? [] : [];
+            if (!_secrets.TryGetValue(key, out var value))
+            {
+                // Letters and digits only: the value goes into URIs and connection strings unescaped.
+                value = RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 32);
+                _secrets[key] = value;
+                File.WriteAllText(path, JsonSerializer.Serialize(_secrets));
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            return value;
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace TicketSale.AppHost.Tests;
+
+/// <summary>What operators get from publishing the AppHost: Aspire's manifest of the whole model.</summary>
+public sealed class ManifestTests
+{
+    [Fact]
+    public async Task Publishing_writes_the_whole_model_with_the_backing_services_as_official_containers()
+    {
+        var folder = Directory.CreateTempSubdirectory("ticketsale-manifest-").FullName;
+        try
+        {
+            var manifestPath = Path.Combine(folder, "aspire-manifest.json");
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
+            foreach (var argument in new[] { typeof(TicketSale.AppHost.LocalServers.StateFolder).Assembly.Location, "--publisher", "manifest", "--output-path", manifestPath })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using (var publish = Process.Start(start)!)
+            {
+                var output = publish.StandardOutput.ReadToEndAsync();
+                var error = publish.StandardError.ReadToEndAsync();
+                await publish.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+                Assert.True(publish.ExitCode == 0, await output + await error);
+            }
+
+            var resources = JsonNode.Parse(await File.ReadAllTextAsync(manifestPath))!["resources"]!.AsObject();
+            string Type(string name) => (string)resources[name]!["type"]!;
+
+            foreach (var (name, image) in new[] { ("cache", "redis"), ("postgres", "postgres"), ("messaging", "rabbitmq") })
+            {
+                Assert.Equal("container.v0", Type(name));
+                Assert.Contains($"/{image}:", (string)resources[name]!["image"]!, StringComparison.Ordinal);
+                Assert.NotNull(resources[name]!["connectionString"]);
+            }
+
+            Assert.Equal("{postgres.connectionString};Database=tickets", (string)resources["tickets"]!["connectionString"]!);
+            foreach (var project in new[] { "api", "worker", "web", "payments" })
+            {
+                Assert.Equal("project.v0", Type(project));
+            }
+
+            var api = resources["api"]!["env"]!;
+            foreach (var (variable, value) in new[]
+            {
+                ("ConnectionStrings__cache", "{cache.connectionString}"),
+                ("ConnectionStrings__tickets", "{tickets.connectionString}"),
+                ("ConnectionStrings__messaging", "{messaging.connectionString}"),
+                ("services__payments__http__0", "{payments.bindings.http.url}"),
+                ("Auth__SigningKey", "{jwt-signing-key.value}"),
+            })
+            {
+                Assert.Equal(value, (string?)api[variable]);
+            }
+
+            Assert.Equal("{api.bindings.http.url}", (string?)resources["web"]!["env"]!["services__api__http__0"]);
+            Assert.True((bool)resources["web"]!["bindings"]!["http"]!["external"]!);
+
+            // Secrets are inputs for the deployment to supply; no generated value or local path is published.
+            foreach (var secret in new[] { "jwt-signing-key", "admin-password", "waiting-room-key", "postgres-password", "cache-password", "messaging-password" })
+            {
+                Assert.Equal("parameter.v0", Type(secret));
+                Assert.True((bool)resources[secret]!["inputs"]!["value"]!["secret"]!);
+            }
+
+            var text = resources.ToJsonString();
+            Assert.DoesNotContain("Ledger__Directory", text, StringComparison.Ordinal);
+            Assert.DoesNotContain(".state", text, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(Path.Combine(folder, ".state")));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
