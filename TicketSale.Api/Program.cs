@@ -12,9 +12,9 @@ using TicketSale.Core.WaitingRoom;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddRedisClient("cache");
-builder.AddNpgsqlDataSource("tickets");
-builder.AddRabbitMQClient("messaging");
+builder.AddCacheClient("cache");
+builder.AddDatabaseClient("tickets");
+builder.AddMessagingClient("messaging");
 
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
@@ -38,7 +38,7 @@ builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = Fo
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(ServiceInstance.FromConfiguration(builder.Configuration));
-builder.Services.AddTicketSaleDatabase();
+builder.AddTicketSaleDatabase();
 builder.Services.AddStackExchangeRedisCache(_ => { });
 builder.Services.AddOptions<Microsoft.Extensions.Caching.StackExchangeRedis.RedisCacheOptions>()
     .Configure<StackExchange.Redis.IConnectionMultiplexer>((o, redis) => o.ConnectionMultiplexerFactory = () => Task.FromResult(redis));

@@ -8,7 +8,7 @@ using TicketSale.Web.WaitingRoom;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddRedisClient("cache");
+builder.AddCacheClient("cache");
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     // The certificate, when there is one, comes from configuration (Kestrel:Certificates:Default:Path / :Password).

@@ -11,12 +11,12 @@ using TicketSale.Worker.Purchases;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddRedisClient("cache");
-builder.AddNpgsqlDataSource("tickets");
-builder.AddRabbitMQClient("messaging");
+builder.AddCacheClient("cache");
+builder.AddDatabaseClient("tickets");
+builder.AddMessagingClient("messaging");
 
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddTicketSaleDatabase();
+builder.AddTicketSaleDatabase();
 builder.Services.AddSingleton<SeatInventory>();
 builder.Services.AddSingleton<TicketSale.Core.WaitingRoom.WaitingRoom>();
 builder.Services.AddScoped<InventoryLoader>();
