@@ -6,8 +6,9 @@ namespace TicketSale.Web.Gateway;
 
 /// <summary>
 /// When a replica refuses the connection (it died, and the health checks have not noticed yet), the request never
-/// reached it, so sending it to another replica is safe for any method. Runs around load balancing so each attempt
-/// picks among the replicas not yet tried.
+/// reached it, so sending it to another replica is safe for any method. When the connection broke before any answer
+/// (a replica killed with a request on its way), only a request that may be repeated and has no body to send again (GET, HEAD, OPTIONS)
+/// goes to another replica. Runs around load balancing so each attempt picks among the replicas not yet tried.
 /// </summary>
 internal static class RetryOnRefusedConnection
 {
@@ -21,7 +22,7 @@ internal static class RetryOnRefusedConnection
 
             if (context.Features.Get<IForwarderErrorFeature>() is not { } error
                 || context.Response.HasStarted
-                || !IsConnectionRefused(error)
+                || !(IsConnectionRefused(error) || IsSafeToRepeat(context.Request.Method) && error.Error == ForwarderError.Request)
                 || proxy.ProxiedDestination is not { } failed)
             {
                 return;
@@ -38,6 +39,9 @@ internal static class RetryOnRefusedConnection
             context.Response.Clear();
         }
     }
+
+    private static bool IsSafeToRepeat(string method) =>
+        HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method);
 
     private static bool IsConnectionRefused(IForwarderErrorFeature error)
     {
