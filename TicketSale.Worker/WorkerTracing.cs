@@ -30,6 +30,16 @@ public static class WorkerTracing
         return activity;
     }
 
+    /// <summary>
+    /// A purchase's write in a group-committed PostgreSQL transaction, as its own trace sees it: from its turn in the
+    /// queue to the commit, linked to the batch's span (which holds PostgreSQL's own spans).
+    /// </summary>
+    public static Activity? StartBatchedWrite(string name) =>
+        s_source.StartActivity(name, ActivityKind.Client)?
+            .SetTag("db.system", "postgresql")
+            .SetTag("db.system.name", "postgresql")
+            .SetTag("db.operation.name", "group commit");
+
     /// <summary>One transaction of the order writer, linked to the processing of every purchase it writes.</summary>
     public static Activity? StartOrderBatch(IReadOnlyCollection<ActivityContext> purchases)
     {

@@ -17,15 +17,30 @@ public abstract class GroupCommitWriter<TItem, TResult> : BackgroundService
 
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>();
 
-    protected Task<TResult> EnqueueAsync(TItem item, CancellationToken cancellationToken)
+    /// <summary>The name of the caller's span for its item's write (its own view of the shared transaction).</summary>
+    protected abstract string WriteName { get; }
+
+    protected async Task<TResult> EnqueueAsync(TItem item, CancellationToken cancellationToken)
     {
+        // Before the item's span starts: the batch links to the caller's processing, not to the wait.
         var pending = new Pending(item);
+        using var activity = WorkerTracing.StartBatchedWrite(WriteName);
         if (!_pending.Writer.TryWrite(pending))
         {
             throw new InvalidOperationException($"{GetType().Name} has stopped.");
         }
 
-        return pending.Result.Task.WaitAsync(cancellationToken);
+        try
+        {
+            return await pending.Result.Task.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            if (pending.Batch != default)
+            {
+                activity?.AddLink(new ActivityLink(pending.Batch));
+            }
+        }
     }
 
     /// <summary>Writes one batch and sets the result (or exception) of every item in it.</summary>
@@ -83,5 +98,8 @@ public abstract class GroupCommitWriter<TItem, TResult> : BackgroundService
         public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
 
         public TaskCompletionSource<TResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The span of the batch that wrote the item, when the writer has one.</summary>
+        public ActivityContext Batch { get; set; }
     }
 }

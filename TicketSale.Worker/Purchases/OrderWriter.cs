@@ -48,9 +48,16 @@ public sealed partial class OrderWriter(NpgsqlDataSource dataSource, TimeProvide
     public Task<OrderWriteResult> WriteAsync(PurchaseRequested purchase, CancellationToken cancellationToken) =>
         EnqueueAsync(purchase, cancellationToken);
 
+    protected override string WriteName => "write order";
+
     protected override async Task WriteBatchAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
     {
         using var activity = WorkerTracing.StartOrderBatch(batch.Select(o => o.Trace).ToList());
+        foreach (var pending in batch)
+        {
+            pending.Batch = activity?.Context ?? default;
+        }
+
         metrics.OrderBatch(batch.Count);
         if (batch.Count > 1)
         {

@@ -16,6 +16,8 @@ public sealed class PurchaseRecorder(NpgsqlDataSource dataSource) : GroupCommitW
     public Task<PurchaseStatus> RecordAsync(PurchaseRequested purchase, CancellationToken cancellationToken) =>
         EnqueueAsync(purchase, cancellationToken);
 
+    protected override string WriteName => "record purchase";
+
     protected override async Task WriteBatchAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
     {
         try
