@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using TicketSale.AppHost.Supervision;
 
 namespace TicketSale.AppHost.ServiceDiscovery;
 
@@ -49,7 +50,7 @@ internal sealed class ReplicaEndpoints(ResourceNotificationService notifications
     public IReadOnlyList<string> For(string resource) =>
         _replicas.Values.Where(e => e.Resource.Name == resource)
             .OrderBy(e => e.ResourceId, StringComparer.Ordinal)
-            .Select(e => e.Snapshot.EnvironmentVariables.FirstOrDefault(v => v.Name == "ASPNETCORE_URLS")?.Value?.Split(';')[0])
+            .Select(e => Snapshots.ListenAddress(e.Snapshot))
             .OfType<string>()
             .ToList();
 

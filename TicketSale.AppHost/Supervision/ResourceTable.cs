@@ -52,7 +52,7 @@ internal sealed class ResourceTable(
         foreach (var (id, current) in _latest.Where(e => e.Value.Resource is ProjectResource or ExecutableResource && !e.Value.Resource.HasAnnotationOfType<ExplicitStartupAnnotation>()).OrderBy(e => e.Key, StringComparer.Ordinal))
         {
             var snapshot = current.Snapshot;
-            var pid = snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value?.ToString() ?? "";
+            var pid = Snapshots.ProcessId(snapshot)?.ToString(CultureInfo.InvariantCulture) ?? "";
             var url = snapshot.Urls.FirstOrDefault(u => !u.IsInternal)?.Url ?? "";
             rows.Add([id, snapshot.State?.Text ?? "", pid, restarts.RestartCount(id).ToString(CultureInfo.InvariantCulture), url]);
         }

@@ -89,13 +89,7 @@ internal sealed class RestartOnFailure(
 
                 var instance = Get(update.ResourceId);
                 instance.IsProject = update.Resource is ProjectResource;
-                instance.ProcessId = update.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value switch
-                {
-                    int pid => pid,
-                    long pid => (int)pid,
-                    string text when int.TryParse(text, out var pid) => pid,
-                    _ => instance.ProcessId,
-                };
+                instance.ProcessId = Snapshots.ProcessId(update.Snapshot) ?? instance.ProcessId;
                 var state = update.Snapshot.State?.Text;
                 if (state == KnownResourceStates.Running && instance.State != KnownResourceStates.Running)
                 {

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
@@ -18,12 +17,7 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
     [Fact]
     public async Task A_purchase_is_one_trace_in_the_dashboard_from_the_gateway_through_an_api_replica_the_queue_and_the_worker_to_postgresql()
     {
-        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 10);
-        var buyer = await fixture.NewCustomerAsync();
-        var (_, hold, _) = await buyer.HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 2);
-        var (status, purchase, _) = await buyer.PurchaseAsync(campaign.Id, hold!.Value);
-        Assert.Equal(HttpStatusCode.Accepted, status);
-        Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([purchase!.Value], TimeSpan.FromSeconds(30)))[purchase.Value]);
+        await fixture.BuyConfirmedAsync();
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await Chromium.LaunchAsync(playwright);

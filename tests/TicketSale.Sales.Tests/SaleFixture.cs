@@ -266,6 +266,18 @@ public class SaleFixture : IAsyncLifetime
         return change;
     }
 
+    /// <summary>A new buyer holds two general-admission tickets of a new campaign and buys them; returns the confirmed purchase.</summary>
+    public async Task<Guid> BuyConfirmedAsync()
+    {
+        var campaign = await NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 10);
+        var buyer = await NewCustomerAsync();
+        var (_, hold, _) = await buyer.HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 2);
+        var (status, purchase, _) = await buyer.PurchaseAsync(campaign.Id, hold!.Value);
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        Assert.Equal("Confirmed", (await WaitForOutcomesAsync([purchase!.Value], TimeSpan.FromSeconds(30)))[purchase.Value]);
+        return purchase.Value;
+    }
+
     /// <summary>
     /// Waits until every purchase has an outcome (is no longer pending) in PostgreSQL, and returns the outcomes; while
     /// PostgreSQL is down, it waits for it too.

@@ -1,4 +1,3 @@
-using System.Net;
 
 namespace TicketSale.Sales.Tests;
 
@@ -35,12 +34,7 @@ public sealed class TracingTests(TracingFixture fixture) : IClassFixture<Tracing
     [Fact]
     public async Task A_purchase_is_one_trace_from_the_gateway_through_the_queue_to_the_worker_and_the_order_batch_links_to_it()
     {
-        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 10);
-        var buyer = await fixture.NewCustomerAsync();
-        var (_, hold, _) = await buyer.HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 2);
-        var (status, purchase, _) = await buyer.PurchaseAsync(campaign.Id, hold!.Value);
-        Assert.Equal(HttpStatusCode.Accepted, status);
-        Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([purchase!.Value], TimeSpan.FromSeconds(30)))[purchase.Value]);
+        var purchase = await fixture.BuyConfirmedAsync();
 
         // The services export on their own schedules: wait until the purchase's whole path has arrived.
         ReceivedSpan? processing = null;
@@ -51,7 +45,7 @@ public sealed class TracingTests(TracingFixture fixture) : IClassFixture<Tracing
         {
             var spans = fixture.Collector.Spans.ToList();
             processing = spans.SingleOrDefault(s => s.Service == "worker" && s.Name == "process purchase"
-                && s.Attributes.GetValueOrDefault("ticketsale.purchase.id") == purchase.Value.ToString());
+                && s.Attributes.GetValueOrDefault("ticketsale.purchase.id") == purchase.ToString());
             path = processing is null ? [] : Ancestors(spans, processing);
             batch = processing is null ? null : spans.FirstOrDefault(s => s.Service == "worker" && s.Name == "write orders"
                 && s.Links.Contains((processing.TraceId, processing.SpanId)));

@@ -164,9 +164,9 @@ public sealed class TicketSaleApp : IAsyncDisposable
     public Uri GetEndpoint(string resource, int replica = 0)
     {
         var snapshot = Instance(resource, replica).Snapshot;
-        if (snapshot.EnvironmentVariables.FirstOrDefault(e => e.Name == "ASPNETCORE_URLS") is { Value: { } urls })
+        if (Snapshots.ListenAddress(snapshot) is { } address)
         {
-            return new Uri(urls.Split(';')[0].Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+            return new Uri(address.Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
         }
 
         var withEndpoints = (IResourceWithEndpoints)Resource(resource);
@@ -179,13 +179,7 @@ public sealed class TicketSaleApp : IAsyncDisposable
 
     /// <summary>The process id Aspire reports for a replica (for a project, its <c>dotnet run</c>).</summary>
     public int? GetProcessId(string resource, int replica = 0) =>
-        Instance(resource, replica).Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value switch
-        {
-            int pid => pid,
-            long pid => (int)pid,
-            string text when int.TryParse(text, out var pid) => pid,
-            _ => null,
-        };
+        Snapshots.ProcessId(Instance(resource, replica).Snapshot);
 
     /// <summary>
     /// The service's own process: the one Aspire reports, or for a project its child (Aspire runs a project through
@@ -208,9 +202,8 @@ public sealed class TicketSaleApp : IAsyncDisposable
 
     /// <summary>The process ids of every process the application runs now, and of the processes those started.</summary>
     public IReadOnlyList<int> GetProcessIds() =>
-        _instances.Keys.Select(id => _instances[id]).Where(e => e.Snapshot.State?.Text == KnownResourceStates.Running)
-            .Select(e => GetProcessId(e.Resource.Name, Instances(e.Resource.Name).IndexOf(e.ResourceId)))
-            .OfType<int>().ToList();
+        _instances.Values.Where(e => e.Snapshot.State?.Text == KnownResourceStates.Running)
+            .Select(e => Snapshots.ProcessId(e.Snapshot)).OfType<int>().ToList();
 
     public string GetState(string resource, int replica = 0) => Instance(resource, replica).Snapshot.State?.Text ?? "";
 
