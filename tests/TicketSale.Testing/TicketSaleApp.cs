@@ -43,6 +43,13 @@ public sealed class TicketSaleApp : IAsyncDisposable
             : throw new InvalidOperationException("The application runs without its dashboard.");
 
     /// <summary>Tests run without Aspire's dashboard unless TICKETSALE_TEST_DASHBOARD=1 (to watch a test run).</summary>
+    private static readonly string[] s_dashboardTelemetrySettings =
+    [
+        "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_METRICS_EXEMPLAR_FILTER", "OTEL_TRACES_SAMPLER", "OTEL_METRIC_EXPORT_INTERVAL",
+        "OTEL_BSP_SCHEDULE_DELAY", "OTEL_BLRP_SCHEDULE_DELAY",
+    ];
+
     private static bool WithDashboard => Environment.GetEnvironmentVariable("TICKETSALE_TEST_DASHBOARD") == "1";
 
     public string StateDirectory { get; }
@@ -82,10 +89,18 @@ public sealed class TicketSaleApp : IAsyncDisposable
         if (!dashboard)
         {
             // No dashboard to receive the services' telemetry: without an endpoint they export none (a service
-            // exporting to nobody spends its 8-second shutdown budget trying to flush). A test may set its own.
+            // exporting to nobody spends its 8-second shutdown budget trying to flush), and the settings Aspire adds
+            // for its dashboard (exemplars on every histogram, always-on sampling, 1-s exports) go with it, so the
+            // services run with production's telemetry. A test may set its own.
             foreach (var project in builder.Resources.OfType<ProjectResource>())
             {
-                builder.CreateResourceBuilder(project).WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
+                builder.CreateResourceBuilder(project).WithEnvironment(context =>
+                {
+                    foreach (var name in s_dashboardTelemetrySettings)
+                    {
+                        context.EnvironmentVariables.Remove(name);
+                    }
+                });
             }
         }
 
