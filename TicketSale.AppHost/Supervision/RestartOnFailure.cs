@@ -41,12 +41,14 @@ internal sealed class RestartOnFailure(
                             async context =>
                             {
                                 supervisor.Get(context.ResourceName).StopRequested = true;
-                                if (resource is ProjectResource)
+                                if (resource is not ProjectResource)
                                 {
-                                    supervisor.Terminate(context.ResourceName);
+                                    return await command.ExecuteCommand(context).ConfigureAwait(false);
                                 }
 
-                                return await command.ExecuteCommand(context).ConfigureAwait(false);
+                                supervisor.Terminate(context.ResourceName);
+                                var result = await command.ExecuteCommand(context).ConfigureAwait(false);
+                                return result.Success ? result : await supervisor.AfterTerminatedAsync(context.ResourceName, name, result, context.CancellationToken).ConfigureAwait(false);
                             },
                             command.DisplayDescription, command.Arguments, command.ConfirmationMessage, command.IconName, command.IconVariant,
                             command.IsHighlighted, command.Visibility, command.ValidateArguments));
@@ -160,6 +162,29 @@ internal sealed class RestartOnFailure(
 
     private string NameOf(string resourceId) =>
         notifications.TryGetCurrentState(resourceId, out var current) ? current.Resource.Name : resourceId;
+
+    /// <summary>
+    /// The orchestrator's stop fails when the process it was to stop has already exited — which the SIGTERM sent
+    /// before it may well have made happen. A stop is then done all the same once the instance is seen exited, and a
+    /// restart is completed by starting it.
+    /// </summary>
+    private async Task<ExecuteCommandResult> AfterTerminatedAsync(string resourceId, string command, ExecuteCommandResult failed, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Get(resourceId).State is not { } state || !KnownResourceStates.TerminalStates.Contains(state))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return failed;
+            }
+
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+
+        return command == KnownResourceCommands.StopCommand
+            ? CommandResults.Success()
+            : await commands.ExecuteCommandAsync(resourceId, KnownResourceCommands.StartCommand, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Sends SIGTERM to a project's <c>dotnet run</c>, which passes it to the service. The orchestrator's own stop sends

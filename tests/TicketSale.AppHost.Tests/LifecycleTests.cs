@@ -28,11 +28,11 @@ public sealed class LifecycleTests
     public async Task Ending_the_apphost_leaves_no_process_it_started(string signal)
     {
         var stateDirectory = Path.Combine(Path.GetTempPath(), "ticketsale-test-" + Guid.NewGuid().ToString("N")[..12]);
-        var (apphost, _, ready) = StartAppHostProcess(stateDirectory);
+        var (apphost, output, ready) = StartAppHostProcess(stateDirectory);
         using var process = apphost;
         try
         {
-            await ready.WaitAsync(TimeSpan.FromMinutes(3));
+            await WhenReadyAsync(apphost, output, ready);
             var started = ProcessTree.DescendantsOf([apphost.Id]);
             started.UnionWith(ProcessTree.DescendantsOf(ProcessTree.WithCommandLineContaining(stateDirectory)));
             started.ExceptWith([apphost.Id]);
@@ -94,7 +94,7 @@ public sealed class LifecycleTests
         using var process = apphost;
         try
         {
-            await ready.WaitAsync(TimeSpan.FromMinutes(3));
+            await WhenReadyAsync(apphost, output, ready);
             // The table's row: resource id, state, pid, restarts, endpoint.
             string[] WorkerRow() => output.Last(l => l.TrimStart().StartsWith("worker-", StringComparison.Ordinal))
                 .Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -177,6 +177,14 @@ public sealed class LifecycleTests
         }
     }
 
+    /// <summary>Waits for the AppHost to say every resource is healthy; failing, says what it printed last.</summary>
+    private static async Task WhenReadyAsync(Process apphost, System.Collections.Concurrent.ConcurrentQueue<string> output, Task ready)
+    {
+        var finished = await Task.WhenAny(ready, apphost.WaitForExitAsync(), Task.Delay(TimeSpan.FromMinutes(3)));
+        Assert.True(finished == ready, $"The AppHost {(apphost.HasExited ? $"exited ({apphost.ExitCode})" : "did not get ready in 3 minutes")}; its last lines:\n"
+            + string.Join('\n', output.TakeLast(40)));
+    }
+
     /// <summary>The AppHost as ./run.sh runs it, in a process of its own: its console lines, and when it says it is ready.</summary>
     private static (Process AppHost, System.Collections.Concurrent.ConcurrentQueue<string> Output, Task Ready) StartAppHostProcess(string stateDirectory)
     {
@@ -206,6 +214,13 @@ public sealed class LifecycleTests
                 {
                     ready.TrySetResult();
                 }
+            }
+        };
+        apphost.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                output.Enqueue("stderr: " + line);
             }
         };
         apphost.BeginOutputReadLine();
