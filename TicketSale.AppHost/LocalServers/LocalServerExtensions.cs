@@ -12,8 +12,14 @@ namespace TicketSale.AppHost.LocalServers;
 /// </summary>
 public static class LocalServerExtensions
 {
+    /// <summary>
+    /// Redis with a memory ceiling (<c>TicketSale:RedisMaxMemory</c>, 1gb by default) and <c>noeviction</c>: holds, stock
+    /// and pins must never be evicted to make room, so at the ceiling writes fail instead, and the Api's readiness
+    /// report warns well before (its <c>cache-memory</c> check).
+    /// </summary>
     public static IResourceBuilder<LocalRedisResource> AddLocalRedis(this IDistributedApplicationBuilder builder, string name, LocalServerContext local, int nice = 0)
     {
+        var maxMemory = builder.Configuration["TicketSale:RedisMaxMemory"] ?? "1gb";
         var password = local.SecretParameter(builder, $"{name}-password");
         var folder = local.State.For(name);
         var server = local.Binaries.Find("redis-server", "redis-server");
@@ -40,6 +46,7 @@ public static class LocalServerExtensions
                     // A rewrite forks and dumps the whole dataset; at the default 64 MB threshold a sale's stream of holds
                     // set one off every few seconds, each taking a core from the sale. A rewrite waits for a gigabyte.
                     "--auto-aof-rewrite-min-size", "1gb", "--save", "",
+                    "--maxmemory", maxMemory, "--maxmemory-policy", "noeviction",
                 })
                 {
                     context.Args.Add(arg);
@@ -134,8 +141,7 @@ public static class LocalServerExtensions
                 .AppendLine("log.file = false")
                 .ToString();
             var configPath = Path.Combine(folder, "rabbitmq.conf");
-            await File.WriteAllTextAsync(configPath, config, ct).ConfigureAwait(false);
-            File.SetUnixFileMode(configPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            StateFolder.WriteOwnerOnly(configPath, config);
             await File.WriteAllTextAsync(Path.Combine(folder, "enabled_plugins"), "[rabbitmq_management].", ct).ConfigureAwait(false);
         });
 

@@ -80,10 +80,9 @@ internal sealed class PostgresCluster
         }
 
         var passwordFile = Path.Combine(SocketDirectory, "initial-password");
-        await File.WriteAllTextAsync(passwordFile, password, cancellationToken).ConfigureAwait(false);
+        StateFolder.WriteOwnerOnly(passwordFile, password);
         try
         {
-            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             if (RunsAsServiceUser)
             {
                 await RunAsync("chown", ["-R", $"{ServiceUser}:{ServiceUser}", Path.GetFullPath(Path.Combine(DataDirectory, ".."))], cancellationToken).ConfigureAwait(false);
@@ -101,7 +100,27 @@ internal sealed class PostgresCluster
         }
     }
 
+    /// <summary>
+    /// Creates the databases the server lacks. Ready means the health probe got in once; a server still finishing its
+    /// start-up (or a busy machine) can refuse the next connection, so this tries for a while before giving up.
+    /// </summary>
     public static async Task CreateDatabasesAsync(string connectionString, IEnumerable<string> databases, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await CreateMissingAsync(connectionString, databases, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (NpgsqlException) when (attempt < 20 && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task CreateMissingAsync(string connectionString, IEnumerable<string> databases, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(connectionString + ";Database=postgres;Pooling=false");
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);

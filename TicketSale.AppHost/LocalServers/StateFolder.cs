@@ -65,6 +65,28 @@ public sealed class StateFolder
         return path;
     }
 
+    /// <summary>
+    /// Writes a file that holds a secret: readable by its owner only from the moment it exists (a file written first and
+    /// restricted after would be readable by others in between), and replaced whole, so a reader never sees half of it.
+    /// </summary>
+    public static void WriteOwnerOnly(string path, string content)
+    {
+        var temporary = path + ".new";
+        File.Delete(temporary);
+        using (var stream = new FileStream(temporary, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(content);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
+
     /// <summary>A generated secret, stable across runs of this state folder.</summary>
     public string Secret(string key)
     {
@@ -77,8 +99,7 @@ public sealed class StateFolder
                 // Letters and digits only: the value goes into URIs and connection strings unescaped.
                 value = RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 32);
                 _secrets[key] = value;
-                File.WriteAllText(path, JsonSerializer.Serialize(_secrets));
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                WriteOwnerOnly(path, JsonSerializer.Serialize(_secrets));
             }
 
             return value;
