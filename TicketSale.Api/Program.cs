@@ -21,6 +21,8 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     // Nothing the API accepts comes near this; a bigger body is refused before it is read.
     kestrel.Limits.MaxRequestBodySize = 64 * 1024;
     kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+    // Behind the gateway an Api replica needs few connections; the bench's stress ramp opens 1,024 straight to it.
+    kestrel.Limits.MaxConcurrentConnections = builder.Configuration.GetValue<long?>("Kestrel:Limits:MaxConcurrentConnections") ?? 10_000;
 });
 
 builder.Services.AddProblemDetails();
@@ -55,8 +57,10 @@ builder.Services.AddScoped<CampaignLifecycle>();
 builder.Services.AddSingleton<PurchaseAcceptance>();
 builder.Services.AddSingleton<PurchasePublisher>();
 builder.Services.AddSingleton<PurchaseStatusStore>();
-builder.Services.AddHealthChecks().AddCheck<PurchaseConsumersHealthCheck>(PurchaseConsumersHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag]);
-builder.Services.AddHttpClient<PaymentGatewayClient>(http => http.BaseAddress = new Uri(PaymentGatewayClient.BaseAddress));
+builder.Services.AddHealthChecks()
+    .AddCheck<PurchaseConsumersHealthCheck>(PurchaseConsumersHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag])
+    .AddCheck<CacheMemoryHealthCheck>(CacheMemoryHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag]);
+PaymentGatewayClient.AddPaymentGatewayClient(builder.Services);
 
 var app = builder.Build();
 
@@ -73,6 +77,7 @@ app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapInstanceApi();
 app.MapAdminApi();
+app.MapUsersApi();
 // What buyers call is bounded in flight per replica; operators' and probes' requests are not held back by a sale.
 var buyers = InFlightLimitPolicy.AppliesTo(app.MapGroup(""));
 buyers.MapAuthApi();

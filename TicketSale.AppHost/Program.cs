@@ -35,11 +35,14 @@ IResourceBuilder<IResourceWithConnectionString> messaging = local is null
 var jwtSigningKey = Secret("jwt-signing-key");
 var adminPassword = Secret("admin-password");
 var admissionKey = Secret("waiting-room-key");
+// The payment gateway's callers prove themselves with it (a real gateway's API key).
+var paymentsKey = Secret("payments-key");
 
 // Like a real gateway, the simulator's ledger survives its restarts: it is what proves nobody was charged twice or
 // charged without a ticket.
 var payments = builder.AddProject<Projects.TicketSale_PaymentSimulator>("payments")
-    .WithHttpEndpoint();
+    .WithHttpEndpoint()
+    .WithEnvironment("Payments__ApiKey", paymentsKey);
 if (state is not null)
 {
     payments.WithEnvironment("Ledger__Directory", state.For("payments"));
@@ -51,6 +54,7 @@ var api = builder.AddProject<Projects.TicketSale_Api>("api")
     .WithReference(tickets).WaitFor(tickets)
     .WithReference(messaging).WaitFor(messaging)
     .WithReference(payments)
+    .WithEnvironment("Payments__ApiKey", paymentsKey)
     .WithEnvironment("Auth__SigningKey", jwtSigningKey)
     .WithEnvironment("Auth__AdminEmail", "admin@ticketsale.local")
     .WithEnvironment("Auth__AdminPassword", adminPassword)
@@ -74,6 +78,7 @@ builder.AddProject<Projects.TicketSale_Worker>("worker")
     .WithReference(tickets).WaitFor(tickets)
     .WithReference(messaging).WaitFor(messaging)
     .WithReference(payments).WaitFor(payments)
+    .WithEnvironment("Payments__ApiKey", paymentsKey)
     .WithEnvironment("Process__Nice", "10")
     .WithHttpHealthCheck("/health");
 
@@ -90,6 +95,14 @@ var web = builder.AddProject<Projects.TicketSale_Web>("web")
 ReplicaEndpoints.WithReplicaEndpoints(web, api);
 
 payments.WithHttpHealthCheck("/health");
+
+// Every service's metrics, detailed readiness report and /internal routes need it (ServiceDefaults' OperatorAccess):
+// the public gateway serves those paths too.
+var managementKey = Secret("management-key");
+foreach (var project in builder.Resources.OfType<ProjectResource>())
+{
+    builder.CreateResourceBuilder(project).WithEnvironment("Management__Key", managementKey);
+}
 
 // The services run in the AppHost's environment (Development from its launch profile; the bench runs Production).
 if (builder.ExecutionContext.IsRunMode)

@@ -149,4 +149,6 @@ public sealed record ChargeRecord(string ChargeId, Guid PaymentKey, long AmountC
     public const string Voided = "voided";
 }
 
-public sealed record SimulatorSettings(int LatencyMs, double FailureRate, bool Outage);
+/// <summary>How the simulator misbehaves: latency, random failures, an outage, and overcharging (a gateway charging
+/// more than asked, which its callers must notice).</summary>
+public sealed record SimulatorSettings(int LatencyMs, double FailureRate, bool Outage, long OverchargeCents = 0);

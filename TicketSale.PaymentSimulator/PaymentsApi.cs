@@ -7,7 +7,7 @@ public static class PaymentsApi
 {
     public static IEndpointRouteBuilder MapPaymentsApi(this IEndpointRouteBuilder app)
     {
-        var payments = app.MapGroup("/payments").AddEndpointFilter(Misbehave);
+        var payments = app.MapGroup("/payments").RequireCallerKey().AddEndpointFilter(Misbehave);
         payments.MapPost("/", Charge);
         payments.MapPost("/{paymentKey:guid}/refund", Refund);
         payments.MapGet("/{paymentKey:guid}", (Guid paymentKey, Ledger ledger) =>
@@ -17,13 +17,13 @@ public static class PaymentsApi
 
     public static IEndpointRouteBuilder MapSimulatorApi(this IEndpointRouteBuilder app)
     {
-        var simulator = app.MapGroup("/simulator");
+        var simulator = app.MapGroup("/simulator").RequireCallerKey();
         simulator.MapGet("/", (Ledger ledger) => TypedResults.Ok(ledger.Settings));
         simulator.MapPut("/", (SimulatorSettings settings, Ledger ledger) =>
         {
-            if (settings.FailureRate is < 0 or > 1 || settings.LatencyMs is < 0 or > 60_000)
+            if (settings.FailureRate is < 0 or > 1 || settings.LatencyMs is < 0 or > 60_000 || settings.OverchargeCents < 0)
             {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { ["settings"] = ["failureRate must be 0..1, latencyMs 0..60000."] });
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["settings"] = ["failureRate must be 0..1, latencyMs 0..60000, overchargeCents 0 or more."] });
             }
 
             ledger.Settings = settings;
@@ -41,13 +41,14 @@ public static class PaymentsApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["amountCents"] = ["Must be positive."] });
         }
 
-        var (charge, created) = ledger.Charge(body.PaymentKey, body.AmountCents, time.GetUtcNow());
+        var amount = body.AmountCents + ledger.Settings.OverchargeCents;
+        var (charge, created) = ledger.Charge(body.PaymentKey, amount, time.GetUtcNow());
         if (charge is null)
         {
             return TypedResults.Problem("This payment key was voided: it can no longer be charged.", statusCode: StatusCodes.Status402PaymentRequired);
         }
 
-        if (charge.AmountCents != body.AmountCents)
+        if (charge.AmountCents != amount)
         {
             return TypedResults.Conflict("This payment key was used for a different amount.");
         }

@@ -81,7 +81,8 @@ public static class ServiceDefaultsExtensions
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        // Readiness: every check, including the service's own dependencies.
+        app.RequireOperatorFor(MetricsEndpointPath, OperatorAccess.InternalPath);
+        // Readiness: every check, including the service's own dependencies (which ones fail: operators only).
         app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
         // Liveness: only the process itself; a dependency outage must not get the process restarted.
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });

@@ -4,11 +4,20 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>Writes the readiness report as JSON so an operator sees which dependency is failing.</summary>
+/// <summary>
+/// Writes the readiness report as JSON so an operator sees which dependency is failing; anyone else (a probe, a
+/// visitor at the public gateway) gets the overall status only.
+/// </summary>
 internal static class HealthResponseWriter
 {
     public static Task WriteAsync(HttpContext context, HealthReport report)
     {
+        if (!OperatorAccess.IsOperator(context))
+        {
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            return context.Response.WriteAsync(report.Status.ToString(), context.RequestAborted);
+        }
+
         context.Response.ContentType = "application/json; charset=utf-8";
         var body = new
         {

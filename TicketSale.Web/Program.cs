@@ -15,6 +15,9 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     kestrel.Limits.MaxRequestBodySize = 64 * 1024;
     kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
     kestrel.Limits.MaxRequestLineSize = 8 * 1024;
+    // A bound on open connections (idle ones and event streams included), so that a flood of them ends in refused
+    // connections rather than in a process out of memory and file descriptors. Kestrel:Limits:MaxConcurrentConnections.
+    kestrel.Limits.MaxConcurrentConnections = builder.Configuration.GetValue<long?>("Kestrel:Limits:MaxConcurrentConnections") ?? 20_000;
 });
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<TransientFailureExceptionHandler>();

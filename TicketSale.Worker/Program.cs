@@ -21,6 +21,7 @@ builder.Services.AddSingleton<SeatInventory>();
 builder.Services.AddSingleton<TicketSale.Core.WaitingRoom.WaitingRoom>();
 builder.Services.AddScoped<InventoryLoader>();
 builder.Services.AddScoped<PurchaseProcessor>();
+builder.Services.AddSingleton<TicketSale.Core.Security.SecurityEvents>();
 builder.Services.AddSingleton<WorkerMetrics>();
 builder.Services.Configure<InventoryJobOptions>(builder.Configuration.GetSection("Inventory"));
 
@@ -28,7 +29,7 @@ builder.Services.Configure<InventoryJobOptions>(builder.Configuration.GetSection
 // the default pipeline from ServiceDefaults is shared by every client. Retries are safe because every call is
 // idempotent on the purchase id.
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is the documented way to replace the default pipeline.
-builder.Services.AddHttpClient<PaymentGatewayClient>(http => http.BaseAddress = new Uri(PaymentGatewayClient.BaseAddress))
+PaymentGatewayClient.AddPaymentGatewayClient(builder.Services)
     .RemoveAllResilienceHandlers()
     .AddStandardResilienceHandler(options =>
     {

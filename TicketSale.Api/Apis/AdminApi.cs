@@ -16,7 +16,7 @@ public static class AdminApi
 
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(TokenValidation.AdminPolicy);
+        var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(TokenValidation.AdminPolicy).FromAllowedNetworks().Audited();
         admin.MapPost("/venues", CreateVenueAsync);
         admin.MapGet("/venues/{id:guid}", GetVenueAsync);
         admin.MapGet("/campaigns", async (TicketSaleDbContext db) => TypedResults.Ok(await db.Campaigns.AsNoTracking()
@@ -358,7 +358,8 @@ public sealed record CampaignRequest(
     bool CancellationAllowed,
     [property: Required, MaxLength(20)] IReadOnlyList<PriceSpec> Prices,
     [property: Required, MaxLength(20)] IReadOnlyList<GeneralAdmissionSpec> GeneralAdmission,
-    [property: Range(2, 3600)] int? HoldSeconds = null,
+    // Long enough to pay, short enough that hoarding seats in holds is no way to keep them from the sale.
+    [property: Range(2, 1200)] int? HoldSeconds = null,
     bool WaitingRoomEnabled = false,
     [property: Range(0.1, 100_000)] double AdmissionsPerSecond = 50,
     bool PaceAdmissionsByStock = true,

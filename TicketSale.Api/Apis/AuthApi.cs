@@ -2,9 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using TicketSale.Api.Auth;
-using TicketSale.Api.RateLimiting;
 using TicketSale.Core.Data;
 
 namespace TicketSale.Api.Apis;
@@ -14,18 +12,27 @@ public static class AuthApi
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("/api/auth").WithTags("Accounts")
-            .WithRateLimitClass(RateLimitClasses.Auth);
+            .WithRateLimitClass(RateLimitClasses.Auth)
+            // Tokens are never kept by a cache or a browser's history.
+            .AddEndpointFilter(async (context, next) =>
+            {
+                context.HttpContext.Response.Headers.CacheControl = "no-store";
+                context.HttpContext.Response.Headers.Pragma = "no-cache";
+                return await next(context);
+            });
         auth.MapPost("/register", RegisterAsync);
         auth.MapPost("/login", LoginAsync);
         auth.MapPost("/refresh", RefreshAsync);
         auth.MapPost("/logout", LogoutAsync);
+        auth.MapPost("/password", ChangePasswordAsync);
+        auth.MapPost("/second-factor", EnrollSecondFactorAsync);
         return app;
     }
 
     private static async Task<Results<Created<UserResponse>, ProblemHttpResult>> RegisterAsync(
         RegisterRequest request, TicketSaleDbContext db, IPasswordHasher<User> hasher, TimeProvider time)
     {
-        var email = request.Email.Trim().ToLowerInvariant();
+        var email = Normalize(request.Email);
         var user = new User { Id = Guid.CreateVersion7(), Email = email, PasswordHash = "", Role = Roles.Customer, CreatedAt = time.GetUtcNow() };
         user.PasswordHash = hasher.HashPassword(user, request.Password);
         db.Users.Add(user);
@@ -42,81 +49,161 @@ public static class AuthApi
     }
 
     /// <summary>
-    /// Wrong passwords count against the account; past the limit it is locked for a while, whatever the password.
-    /// The answer for an unknown e-mail and a wrong password is the same.
+    /// Tokens for the right password (and, where required, a one-time code). An unknown e-mail address and a wrong
+    /// password get the same answer in the same time, and both make the address wait (<see cref="SignInThrottle"/>):
+    /// no account is locked by others' guesses. A password given rather than chosen must be changed first.
     /// </summary>
-    private static async Task<IResult> LoginAsync(
-        LoginRequest request, TicketSaleDbContext db, IPasswordHasher<User> hasher, TokenService tokens, IOptions<AuthOptions> options, TimeProvider time,
-        TokenBuckets buckets, HttpContext context)
+    private static async Task<IResult> LoginAsync(LoginRequest request, Credentials credentials, SecondFactor secondFactor, TokenService tokens, HttpContext context)
     {
-        var email = request.Email.Trim().ToLowerInvariant();
-        var throttle = await buckets.TakeAsync(RateLimitExtensions.SignInBuckets(context, email));
-        HttpRateLimits.Apply(context.Response, throttle);
-        if (!throttle.Allowed)
+        var address = HttpRateLimits.ClientAddress(context);
+        var check = await credentials.CheckAsync(Normalize(request.Email), request.Password, address);
+        if (Refusal(check, context.Response) is { } refusal)
         {
-            return HttpRateLimits.TooManyRequests(throttle);
+            return refusal;
         }
 
-        var user = await db.Users.FirstOrDefaultAsync(u => u.Email == email);
-        var now = time.GetUtcNow();
-        if (user?.LockedUntil is { } lockedUntil && lockedUntil > now)
+        var user = check.User!;
+        if (user.PasswordChangeRequired)
         {
-            return Locked(lockedUntil - now);
+            return MustChangePassword();
         }
 
-        var verdict = user is null ? PasswordVerificationResult.Failed : hasher.VerifyHashedPassword(user, user.PasswordHash, request.Password);
-        if (user is null || verdict == PasswordVerificationResult.Failed)
+        if (SecondFactor.IsRequired(user))
         {
-            if (user is not null)
+            if (user.TotpSecret is null)
             {
-                user.FailedSignIns++;
-                if (user.FailedSignIns >= options.Value.MaxFailedSignIns)
-                {
-                    user.FailedSignIns = 0;
-                    user.LockedUntil = now + options.Value.LockoutDuration;
-                    await db.SaveChangesAsync();
-                    return Locked(options.Value.LockoutDuration);
-                }
-
-                await db.SaveChangesAsync();
+                return Forbidden("second-factor-enrollment-required", "Admins sign in with a one-time code: enrol an authenticator app first (POST /api/auth/second-factor).");
             }
 
-            return TypedResults.Problem("Wrong e-mail address or password.", statusCode: StatusCodes.Status401Unauthorized);
+            if (!await secondFactor.VerifyAsync(user, request.TotpCode))
+            {
+                await credentials.SecondFactorFailedAsync(user, address);
+                return TypedResults.Problem("A valid one-time code from the authenticator app is required (totpCode).", statusCode: StatusCodes.Status401Unauthorized,
+                    type: ProblemType("second-factor-required"));
+            }
         }
 
-        if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
-        {
-            user.PasswordHash = hasher.HashPassword(user, request.Password);
-        }
-
-        user.FailedSignIns = 0;
-        user.LockedUntil = null;
-        await db.SaveChangesAsync();
+        await credentials.SucceededAsync(user, address);
         return TypedResults.Ok(await tokens.IssueAsync(user));
     }
 
-    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RefreshAsync(RefreshRequest request, TokenService tokens, TicketSaleDbContext db)
+    /// <summary>Changes the password (the current one proves who asks); every session of the account ends.</summary>
+    private static async Task<IResult> ChangePasswordAsync(
+        ChangePasswordRequest request, Credentials credentials, TokenService tokens, HttpContext context, SecurityEvents events)
     {
-        if (await tokens.RedeemAsync(request.RefreshToken) is not { } userId
-            || await db.Users.FindAsync(userId) is not { } user)
+        if (request.NewPassword == request.Password)
+        {
+            return Problems.Invalid("newPassword", "The new password must differ from the current one.");
+        }
+
+        var address = HttpRateLimits.ClientAddress(context);
+        var check = await credentials.CheckAsync(Normalize(request.Email), request.Password, address);
+        if (Refusal(check, context.Response) is { } refusal)
+        {
+            return refusal;
+        }
+
+        await credentials.ChangePasswordAsync(check.User!, request.NewPassword);
+        await tokens.RevokeAllAsync(check.User!.Id);
+        events.PasswordChanged(check.User.Id, address);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// Gives the account an authenticator app's secret, once: from then on it signs in with the app's codes. Changing
+    /// it later is an admin's job, as losing the phone is.
+    /// </summary>
+    private static async Task<IResult> EnrollSecondFactorAsync(
+        EnrollSecondFactorRequest request, Credentials credentials, TicketSaleDbContext db, HttpContext context, SecurityEvents events)
+    {
+        var address = HttpRateLimits.ClientAddress(context);
+        var check = await credentials.CheckAsync(Normalize(request.Email), request.Password, address);
+        if (Refusal(check, context.Response) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var user = check.User!;
+        if (user.PasswordChangeRequired)
+        {
+            return MustChangePassword();
+        }
+
+        if (user.TotpSecret is not null)
+        {
+            return Problems.Conflict("An authenticator app is enrolled already.", "second-factor-enrolled");
+        }
+
+        user.TotpSecret = SecondFactor.NewSecret();
+        await db.SaveChangesAsync();
+        await credentials.SucceededAsync(user, address);
+        events.SecondFactorEnrolled(user.Id, address);
+        return TypedResults.Ok(new SecondFactorResponse(user.TotpSecret, SecondFactor.SetupUri(user.TotpSecret, user.Email)));
+    }
+
+    /// <summary>The answer for credentials that did not check out; null when they did.</summary>
+    private static ProblemHttpResult? Refusal(CredentialCheck check, HttpResponse response) => check.Outcome switch
+    {
+        CredentialOutcome.Waiting => TooManyWrongPasswords(response, check.Wait),
+        CredentialOutcome.Wrong => TypedResults.Problem("Wrong e-mail address or password.", statusCode: StatusCodes.Status401Unauthorized),
+        CredentialOutcome.Disabled => TypedResults.Problem("This account is disabled.", statusCode: StatusCodes.Status403Forbidden),
+        _ => null,
+    };
+
+    private static ProblemHttpResult MustChangePassword() =>
+        Forbidden("password-change-required", "This password was given, not chosen: change it first (POST /api/auth/password).");
+
+    private static ProblemHttpResult Forbidden(string type, string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, type: ProblemType(type));
+
+    private static string ProblemType(string name) => "https://ticketsale.example/problems/" + name;
+
+    private static string Normalize(string email) => email.Trim().ToLowerInvariant();
+
+    /// <summary>
+    /// The next tokens of a session. A refresh token used before ends its session; a disabled account's session ends
+    /// at its next refresh (its access token lives a few minutes more at most).
+    /// </summary>
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RefreshAsync(
+        RefreshRequest request, TokenService tokens, TicketSaleDbContext db, TimeProvider time, HttpContext context, SecurityEvents events)
+    {
+        var redemption = await tokens.RedeemAsync(request.RefreshToken);
+        if (redemption.Result == RedemptionResult.Reused)
+        {
+            events.RefreshTokenReused(redemption.UserId, HttpRateLimits.ClientAddress(context));
+        }
+
+        if (redemption.Result != RedemptionResult.Redeemed || tokens.HasEnded(redemption.Session))
         {
             return TypedResults.Problem("The refresh token is unknown, used or revoked.", statusCode: StatusCodes.Status401Unauthorized);
         }
 
-        return TypedResults.Ok(await tokens.IssueAsync(user));
+        if (await db.Users.FindAsync(redemption.UserId) is not { } user || user.LockedUntil > time.GetUtcNow())
+        {
+            await tokens.EndSessionAsync(redemption.Session.Id);
+            return TypedResults.Problem("The account is disabled.", statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        return TypedResults.Ok(await tokens.RenewAsync(user, redemption));
     }
 
+    /// <summary>Ends the session the refresh token belongs to.</summary>
     private static async Task<NoContent> LogoutAsync(RefreshRequest request, TokenService tokens)
     {
         await tokens.RevokeAsync(request.RefreshToken);
         return TypedResults.NoContent();
     }
 
-    private static ProblemHttpResult Locked(TimeSpan retryAfter) =>
-        TypedResults.Problem(
-            "Too many wrong passwords: the account is locked for a while.",
-            statusCode: StatusCodes.Status423Locked,
-            extensions: new Dictionary<string, object?> { ["retryAfterSeconds"] = (int)Math.Ceiling(retryAfter.TotalSeconds) });
+    private static ProblemHttpResult TooManyWrongPasswords(HttpResponse response, TimeSpan wait)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            $"Too many wrong passwords for this account from this address; try again in {seconds} s.",
+            statusCode: StatusCodes.Status429TooManyRequests,
+            title: "Too many requests",
+            extensions: new Dictionary<string, object?> { ["retryAfterSeconds"] = seconds });
+    }
 }
 
 public sealed record RegisterRequest(
@@ -125,7 +212,20 @@ public sealed record RegisterRequest(
 
 public sealed record LoginRequest(
     [property: Required, MaxLength(254)] string Email,
+    [property: Required, MaxLength(128)] string Password,
+    [property: MaxLength(10)] string? TotpCode = null);
+
+public sealed record ChangePasswordRequest(
+    [property: Required, MaxLength(254)] string Email,
+    [property: Required, MaxLength(128)] string Password,
+    [property: Required, MinLength(10), MaxLength(128)] string NewPassword);
+
+public sealed record EnrollSecondFactorRequest(
+    [property: Required, MaxLength(254)] string Email,
     [property: Required, MaxLength(128)] string Password);
+
+/// <summary>The authenticator app's secret (base32) and the otpauth URI that carries it.</summary>
+public sealed record SecondFactorResponse(string Secret, string SetupUri);
 
 public sealed record RefreshRequest([property: Required, MaxLength(100)] string RefreshToken);
 

@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 using StackExchange.Redis;
+using TicketSale.Api.RateLimiting;
 using TicketSale.Api.Sales;
 using TicketSale.Core.Inventory;
 
@@ -18,10 +19,11 @@ public static class CampaignsApi
         campaigns.MapGet("/", ListAsync);
         campaigns.MapGet("/{id:guid}", GetAsync);
         campaigns.MapGet("/{id:guid}/seats", GetSeatsAsync);
-        campaigns.MapGet("/{id:guid}/seats/events", StreamSeatChangesAsync);
+        EventStreamLimits.Apply(campaigns.MapGet("/{id:guid}/seats/events", StreamSeatChangesAsync));
 
         // For the gateway, which answers the waiting room itself and has no database: whatever the campaign's status,
-        // and outside the clients' rate limits. The gateway routes /api only, so no client reaches it through there.
+        // and outside the clients' rate limits. The gateway routes /api only, and /internal needs the management key
+        // (ServiceDefaults' OperatorAccess).
         app.MapGet("/internal/campaigns/{id:guid}", async Task<Results<Ok<CampaignDetails>, ProblemHttpResult>> (Guid id, CampaignCatalog catalog, HttpContext context) =>
             await catalog.GetAsync(id, context.RequestAborted) is { } campaign ? TypedResults.Ok(campaign) : Problems.NotFound("No such campaign."))
             .ExcludeFromDescription();
@@ -79,7 +81,7 @@ public static class CampaignsApi
     /// "&lt;version&gt; ga &lt;category&gt; &lt;left&gt;".
     /// </summary>
     private static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> StreamSeatChangesAsync(
-        Guid id, CampaignCatalog catalog, SeatInventory inventory, IConnectionMultiplexer redis, HttpContext context)
+        Guid id, CampaignCatalog catalog, SeatInventory inventory, IConnectionMultiplexer redis, EventStreamLimits limits, HttpContext context)
     {
         if (await catalog.GetAsync(id, context.RequestAborted) is not { Status: "OnSale" or "Closed" } campaign)
         {
@@ -87,8 +89,8 @@ public static class CampaignsApi
         }
 
         return TypedResults.ServerSentEvents(
-            Subscribe(redis, SeatInventory.ChangesChannel(id),
-                async () => $"{await inventory.GetVersionAsync(id)} current", context.RequestAborted),
+            limits.EndWhenIdle(Subscribe(redis, SeatInventory.ChangesChannel(id),
+                async () => $"{await inventory.GetVersionAsync(id)} current", context.RequestAborted), context.RequestAborted),
             eventType: "availability");
     }
 

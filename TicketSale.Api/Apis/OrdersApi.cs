@@ -37,7 +37,7 @@ public static class OrdersApi
     /// </summary>
     private static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> CancelAsync(
         Guid id, ClaimsPrincipal user, TicketSaleDbContext db, CampaignCatalog catalog, PaymentGatewayClient payments,
-        SeatInventory inventory, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
+        SeatInventory inventory, TimeProvider time, SecurityEvents events, HttpContext context, CancellationToken cancellationToken)
     {
         var order = await db.Orders.Include(o => o.Tickets).FirstOrDefaultAsync(o => o.Id == id && o.UserId == user.UserId(), cancellationToken);
         if (order is null)
@@ -70,7 +70,8 @@ public static class OrdersApi
 
         try
         {
-            await payments.RefundAsync(order.Id, cancellationToken);
+            var refunded = await payments.RefundAsync(order.Id, cancellationToken);
+            events.Refund(order.Id, refunded ? "refunded" : "nothing was charged", "the buyer cancelled the order");
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException or Polly.CircuitBreaker.BrokenCircuitException
             or TaskCanceledException { InnerException: TimeoutException })

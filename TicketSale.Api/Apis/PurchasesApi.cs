@@ -8,6 +8,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client.Exceptions;
 using StackExchange.Redis;
+using TicketSale.Api.RateLimiting;
 using TicketSale.Api.Sales;
 using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;
@@ -26,7 +27,7 @@ public static partial class PurchasesApi
         // campaign's hash slot; the status reads have the class's buckets of their own.
         purchases.MapPost("/", PurchaseAsync);
         purchases.MapGet("/{id:guid}", GetAsync).WithRateLimitClass(RateLimitClasses.Purchases);
-        purchases.MapGet("/{id:guid}/events", StreamAsync).WithRateLimitClass(RateLimitClasses.Purchases);
+        EventStreamLimits.Apply(purchases.MapGet("/{id:guid}/events", StreamAsync).WithRateLimitClass(RateLimitClasses.Purchases));
         return app;
     }
 
@@ -48,7 +49,8 @@ public static partial class PurchasesApi
         try
         {
             accepted = await acceptance.AcceptAsync(principal.UserId(), key, request.CampaignId, request.HoldId,
-                HttpRateLimits.Buckets(context, RateLimitClasses.Purchases, keyPrefix: RateLimitClasses.Purchases + ":"), context.RequestAborted);
+                HttpRateLimits.Buckets(context, RateLimitClasses.Purchases, keyPrefix: RateLimitClasses.Purchases + ":"),
+                HttpRateLimits.Buckets(context, RateLimitClasses.Lookups, keyPrefix: RateLimitClasses.Lookups + ":"), context.RequestAborted);
         }
         catch (Exception ex) when (ex is BrokerUnreachableException or AlreadyClosedException or OperationInterruptedException
             or RabbitMQ.Client.Exceptions.PublishException or OperationCanceledException or TimeoutException)
@@ -89,7 +91,7 @@ public static partial class PurchasesApi
 
     /// <summary>The purchase's status now, then its outcome as soon as the Worker decides it: no polling.</summary>
     private static async Task<Results<ServerSentEventsResult<PurchaseResponse>, ProblemHttpResult>> StreamAsync(
-        Guid id, ClaimsPrincipal principal, PurchaseStatusStore statuses, HttpContext context)
+        Guid id, ClaimsPrincipal principal, PurchaseStatusStore statuses, EventStreamLimits limits, HttpContext context)
     {
         var userId = principal.UserId();
         if (await statuses.GetAsync(id, userId) is null)
@@ -97,7 +99,7 @@ public static partial class PurchasesApi
             return Problems.NotFound("No such purchase.");
         }
 
-        return TypedResults.ServerSentEvents(statuses.WatchAsync(id, userId, context.RequestAborted), eventType: "purchase");
+        return TypedResults.ServerSentEvents(limits.EndWhenIdle(statuses.WatchAsync(id, userId, context.RequestAborted), context.RequestAborted), eventType: "purchase");
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{8,64}$")]

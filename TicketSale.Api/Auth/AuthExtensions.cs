@@ -11,11 +11,18 @@ public static class AuthExtensions
     {
         builder.Services.AddTicketSaleTokenValidation(defaultScheme: true);
         builder.Services.AddSingleton<TokenService>();
+        builder.Services.AddSingleton<SignInThrottle>();
+        builder.Services.AddScoped<Credentials>();
+        builder.Services.AddSingleton<SecondFactor>();
+        builder.Services.AddSingleton<SecurityEvents>();
         builder.Services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         return builder;
     }
 
-    /// <summary>Creates the first admin from configuration when no account has that e-mail yet.</summary>
+    /// <summary>
+    /// Creates the first admin from configuration when no account has that e-mail yet. Its password was given, not
+    /// chosen: it must be changed, and an authenticator app enrolled, before the admin can sign in.
+    /// </summary>
     public static async Task SeedAdminAsync(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
@@ -32,7 +39,7 @@ public static class AuthExtensions
             return;
         }
 
-        var admin = new User { Id = Guid.CreateVersion7(), Email = email, PasswordHash = "", Role = Roles.Admin, CreatedAt = DateTimeOffset.UtcNow };
+        var admin = new User { Id = Guid.CreateVersion7(), Email = email, PasswordHash = "", Role = Roles.Admin, CreatedAt = DateTimeOffset.UtcNow, PasswordChangeRequired = true };
         admin.PasswordHash = scope.ServiceProvider.GetRequiredService<IPasswordHasher<User>>().HashPassword(admin, options.AdminPassword);
         db.Users.Add(admin);
         try

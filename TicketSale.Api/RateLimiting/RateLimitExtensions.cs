@@ -9,6 +9,7 @@ public static class RateLimitExtensions
     {
         services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection(RateLimitOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<TokenBuckets>();
+        services.AddSingleton<EventStreamLimits>();
 
         // The cheap first line, per replica and in memory: a flood from one address is cut before it costs a Redis call.
         services.AddRateLimiter(limiter =>
@@ -34,14 +35,5 @@ public static class RateLimitExtensions
             limiter.AddPolicy<string, InFlightLimitPolicy>(InFlightLimitPolicy.Name);
         });
         return services;
-    }
-
-    /// <summary>The sign-in bucket of one account, keyed by a hash of the e-mail address.</summary>
-    public static IReadOnlyList<TokenBucket> SignInBuckets(HttpContext context, string email)
-    {
-        var options = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
-        return options.Classes.TryGetValue(RateLimitClasses.SignIn, out var limits) && limits.PerUser is { } perAccount
-            ? [new TokenBucket($"{RateLimitClasses.SignIn}:u:{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(email)))[..24]}", perAccount.Capacity, perAccount.PerSecond)]
-            : [];
     }
 }

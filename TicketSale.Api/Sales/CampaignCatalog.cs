@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Caching.Memory;
 using StackExchange.Redis;
 using TicketSale.Core.Data;
 using TicketSale.Core.Messaging;
@@ -12,23 +13,56 @@ namespace TicketSale.Api.Sales;
 /// not send each request to PostgreSQL. HybridCache removes an entry from Redis and from this replica's memory
 /// only, so an admin change is also announced (<see cref="CampaignChanges"/>).
 /// </summary>
-public sealed class CampaignCatalog(HybridCache cache, IServiceScopeFactory scopes, IConnectionMultiplexer redis)
+public sealed class CampaignCatalog(HybridCache cache, IServiceScopeFactory scopes, IConnectionMultiplexer redis) : IDisposable
 {
     private static readonly HybridCacheEntryOptions s_entry = new() { Expiration = TimeSpan.FromMinutes(5), LocalCacheExpiration = TimeSpan.FromMinutes(1) };
     private const string ListKey = "ts:catalog:list";
 
-    public async Task<CampaignDetails?> GetAsync(Guid campaignId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// "No such campaign" is remembered on this replica only, briefly, and for a bounded number of ids: a flood of one
+    /// bogus id stays off PostgreSQL, and a flood of random ones fills neither Redis nor this replica's memory.
+    /// </summary>
+    private readonly MemoryCache _missing = new(new MemoryCacheOptions { SizeLimit = 10_000 });
+    private static readonly MemoryCacheEntryOptions s_missingEntry = new() { Size = 1, AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(30) };
+
+    /// <summary>
+    /// The campaign, from memory, Redis or PostgreSQL. <paramref name="beforeDatabase"/>, when given, is asked before
+    /// PostgreSQL is (only when no cache knows the campaign): false refuses the lookup with
+    /// <see cref="CatalogLookupRefusedException"/> (a caller's rate limit).
+    /// </summary>
+    public Task<CampaignDetails?> GetAsync(Guid campaignId, CancellationToken cancellationToken = default) => GetAsync(campaignId, beforeDatabase: null, cancellationToken);
+
+    public async Task<CampaignDetails?> GetAsync(Guid campaignId, Func<Task<bool>>? beforeDatabase, CancellationToken cancellationToken)
     {
-        var cached = await cache.GetOrCreateAsync($"ts:catalog:campaign:{campaignId:N}", async ct =>
+        if (_missing.TryGetValue(campaignId, out _))
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<TicketSaleDbContext>();
-            var campaign = await db.Campaigns.AsNoTracking()
-                .Include(c => c.Prices).Include(c => c.GeneralAdmission).Include(c => c.Venue!.Sections)
-                .FirstOrDefaultAsync(c => c.Id == campaignId, ct);
-            return campaign is null ? new CachedCampaign(null) : new CachedCampaign(CampaignDetails.From(campaign));
-        }, s_entry, cancellationToken: cancellationToken);
-        return cached.Campaign;
+            return null;
+        }
+
+        try
+        {
+            var cached = await cache.GetOrCreateAsync($"ts:catalog:campaign:{campaignId:N}", (Scopes: scopes, Id: campaignId, Admit: beforeDatabase), static async (state, ct) =>
+            {
+                if (state.Admit is not null && !await state.Admit())
+                {
+                    throw new CatalogLookupRefusedException();
+                }
+
+                await using var scope = state.Scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<TicketSaleDbContext>();
+                var campaign = await db.Campaigns.AsNoTracking()
+                    .Include(c => c.Prices).Include(c => c.GeneralAdmission).Include(c => c.Venue!.Sections)
+                    .FirstOrDefaultAsync(c => c.Id == state.Id, ct);
+                // Thrown, not cached: HybridCache would keep "missing" in Redis for minutes.
+                return campaign is null ? throw new CampaignMissingException() : new CachedCampaign(CampaignDetails.From(campaign));
+            }, s_entry, cancellationToken: cancellationToken);
+            return cached.Campaign;
+        }
+        catch (CampaignMissingException)
+        {
+            _missing.Set(campaignId, true, s_missingEntry);
+            return null;
+        }
     }
 
     /// <summary>Published, on-sale and closed campaigns (drafts are the admin's business).</summary>
@@ -45,6 +79,8 @@ public sealed class CampaignCatalog(HybridCache cache, IServiceScopeFactory scop
                 .ToListAsync(ct);
         }, s_entry, cancellationToken: cancellationToken);
 
+    public void Dispose() => _missing.Dispose();
+
     public async Task InvalidateAsync(Guid campaignId)
     {
         await RemoveLocalAsync(campaignId);
@@ -54,16 +90,21 @@ public sealed class CampaignCatalog(HybridCache cache, IServiceScopeFactory scop
     // The list first: whoever sees a campaign's new version on a replica then sees it in that replica's list too.
     internal async Task RemoveLocalAsync(Guid campaignId)
     {
+        _missing.Remove(campaignId);
         await cache.RemoveAsync(ListKey);
         await cache.RemoveAsync($"ts:catalog:campaign:{campaignId:N}");
     }
 
-    // A wrapper so that "no such campaign" is cached too: a flood of requests for a bogus id stays off PostgreSQL.
     // Sealed and immutable, so HybridCache hands out the one instance it holds: otherwise it deserializes a fresh
     // copy on every hit, and every hold, poll and seat map would pay for a JSON read of the campaign.
     [ImmutableObject(true)]
     public sealed record CachedCampaign(CampaignDetails? Campaign);
 }
+
+/// <summary>A lookup refused by its caller's <c>beforeDatabase</c> check.</summary>
+public sealed class CatalogLookupRefusedException() : Exception("The campaign lookup was refused by its caller's limit.");
+
+internal sealed class CampaignMissingException() : Exception("No such campaign.");
 
 public sealed record CampaignSummary(Guid Id, string Name, string Status, DateTimeOffset EventAt, DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt, int Version);
 

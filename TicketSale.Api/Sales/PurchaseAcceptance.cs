@@ -33,7 +33,7 @@ public sealed record Acceptance(AcceptanceOutcome Outcome, Guid PurchaseId, bool
 /// replays its outcome: never a second purchase, never a "not found" for a purchase that exists.
 /// </summary>
 public sealed class PurchaseAcceptance(CampaignCatalog catalog, SeatInventory inventory, PurchasePublisher publisher,
-    PurchaseStatusStore statuses, IConnectionMultiplexer redis, IOptions<SalesOptions> options, TimeProvider time)
+    PurchaseStatusStore statuses, IConnectionMultiplexer redis, TokenBuckets rateLimits, IOptions<SalesOptions> options, TimeProvider time)
 {
     /// <summary>
     /// Pins the hold so it cannot expire in the queue, records the purchase as pending, publishes it and waits for the
@@ -41,10 +41,22 @@ public sealed class PurchaseAcceptance(CampaignCatalog catalog, SeatInventory in
     /// then (an earlier attempt's pin and status stay: its message may be in the queue).
     /// </summary>
     public async Task<Acceptance> AcceptAsync(Guid userId, string idempotencyKey, Guid campaignId, Guid holdId,
-        IReadOnlyList<TokenBucket> buckets, CancellationToken cancellationToken)
+        IReadOnlyList<TokenBucket> buckets, IReadOnlyList<TokenBucket> lookupBuckets, CancellationToken cancellationToken)
     {
         var purchaseId = PurchaseIds.For(userId, idempotencyKey);
-        if (await catalog.GetAsync(campaignId, cancellationToken) is not { Status: not "Draft" } campaign)
+        RateDecision? lookupRate = null;
+        CampaignDetails? campaign;
+        try
+        {
+            campaign = await catalog.GetAsync(campaignId,
+                beforeDatabase: async () => (lookupRate = await rateLimits.TakeAsync(lookupBuckets)).Allowed, cancellationToken);
+        }
+        catch (CatalogLookupRefusedException)
+        {
+            return new(AcceptanceOutcome.RateLimited, purchaseId) { Rate = lookupRate };
+        }
+
+        if (campaign is not { Status: not "Draft" })
         {
             return new(AcceptanceOutcome.CampaignNotFound, purchaseId);
         }

@@ -7,7 +7,7 @@ public sealed class SalesOptions
     public const string Section = "Sales";
 
     /// <summary>How long a hold keeps its seats before they return to sale, for campaigns that do not say.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    [Range(typeof(TimeSpan), "00:00:01", "00:20:00")]
     public TimeSpan HoldDuration { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>How long an accepted purchase may take; past it, it fails and its seats return to sale.</summary>

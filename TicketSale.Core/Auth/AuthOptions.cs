@@ -26,11 +26,36 @@ public sealed class AuthOptions
     [MinLength(12)]
     public string? AdminPassword { get; set; }
 
-    [Range(1, 100)]
-    public int MaxFailedSignIns { get; set; } = 5;
+    /// <summary>
+    /// How long a session lasts at most from its sign-in, however often it is refreshed: then its owner signs in again.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:10", "365.00:00:00")]
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// A rotated refresh token presented again this soon after its rotation is a browser's parallel requests, not a
+    /// copy: it is redeemed again instead of ending the session.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan RefreshReuseLeeway { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Wrong passwords from one address for one account before that address has to wait (see SignInThrottle).</summary>
+    [Range(0, 100)]
+    public int FreeFailedSignIns { get; set; } = 3;
 
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
-    public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
+    public TimeSpan MaxSignInDelay { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Wrong passwords for one account, from all addresses, before addresses new to it have to wait.</summary>
+    [Range(0, 10_000)]
+    public int AccountFreeFailedSignIns { get; set; } = 20;
+
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan MaxAccountSignInDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long wrong passwords are remembered after the last one.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    public TimeSpan FailedSignInMemory { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
     /// Validated access tokens each replica remembers (<see cref="ValidatedTokenCache"/>, about 160 bytes each, 16 MB full): room

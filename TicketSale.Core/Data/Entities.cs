@@ -16,9 +16,17 @@ public sealed class User
 
     public required string Role { get; set; }
 
-    public int FailedSignIns { get; set; }
-
+    /// <summary>Set by an admin: until then the account can neither sign in nor refresh a session.</summary>
     public DateTimeOffset? LockedUntil { get; set; }
+
+    /// <summary>
+    /// Set when the owner did not choose the password (the seeded admin's comes from configuration): nothing but
+    /// changing it is allowed until it is changed.
+    /// </summary>
+    public bool PasswordChangeRequired { get; set; }
+
+    /// <summary>The shared secret of the owner's authenticator app (TOTP, base32): admins sign in with its codes too.</summary>
+    public string? TotpSecret { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
 }

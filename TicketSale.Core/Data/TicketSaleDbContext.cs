@@ -33,6 +33,7 @@ public sealed class TicketSaleDbContext(DbContextOptions<TicketSaleDbContext> op
         {
             user.Property(u => u.Email).HasMaxLength(254);
             user.Property(u => u.Role).HasMaxLength(16);
+            user.Property(u => u.TotpSecret).HasMaxLength(64);
             user.HasIndex(u => u.Email).IsUnique();
         });
 

@@ -1,5 +1,8 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace TicketSale.Core.Payments;
 
@@ -11,6 +14,20 @@ public sealed class PaymentGatewayClient(HttpClient http)
 {
     /// <summary>The service-discovery name of the gateway.</summary>
     public const string BaseAddress = "http://payments";
+
+    /// <summary>Where the gateway's API key is configured (the AppHost's generated <c>payments-key</c>).</summary>
+    public const string ApiKeySetting = "Payments:ApiKey";
+
+    /// <summary>The client's address and credentials; its resilience is the caller's to choose.</summary>
+    public static IHttpClientBuilder AddPaymentGatewayClient(IServiceCollection services) =>
+        services.AddHttpClient<PaymentGatewayClient>((provider, http) =>
+        {
+            http.BaseAddress = new Uri(BaseAddress);
+            if (provider.GetRequiredService<IConfiguration>()[ApiKeySetting] is { Length: > 0 } key)
+            {
+                http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            }
+        });
 
     public async Task<Charge> ChargeAsync(Guid paymentKey, long amountCents, CancellationToken cancellationToken)
     {

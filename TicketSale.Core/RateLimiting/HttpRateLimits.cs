@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -74,6 +76,22 @@ public static class HttpRateLimits
             statusCode: StatusCodes.Status429TooManyRequests,
             title: "Too many requests");
 
-    /// <summary>The client's address, as the forwarded-headers middleware resolved it behind a proxy.</summary>
-    public static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    /// <summary>
+    /// The client's address, as the forwarded-headers middleware resolved it behind a proxy. An IPv6 client counts as
+    /// its /64: one subscriber is commonly given a whole /64, and would otherwise have 2^64 buckets.
+    /// </summary>
+    public static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress switch
+    {
+        null => "unknown",
+        { AddressFamily: AddressFamily.InterNetworkV6, IsIPv4MappedToIPv6: false } v6 => Prefix64(v6),
+        var address => address.ToString(),
+    };
+
+    private static string Prefix64(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes) + "/64";
+    }
 }

@@ -10,11 +10,11 @@ public sealed class RateLimitOptions
     public Dictionary<string, ClassLimits> Classes { get; set; } = new(StringComparer.OrdinalIgnoreCase)
     {
         [RateLimitClasses.Auth] = new() { PerIp = new() { Capacity = 20, PerSecond = 0.5 } },
-        // Per account being signed into (PerUser is keyed by the e-mail address here): slows a guessing run on
-        // one account down before the lockout stops it, without throttling everyone behind the same address.
-        [RateLimitClasses.SignIn] = new() { PerUser = new() { Capacity = 5, PerSecond = 0.2 } },
         [RateLimitClasses.Holds] = new() { PerUser = new() { Capacity = 10, PerSecond = 2 }, PerIp = new() { Capacity = 300, PerSecond = 100 } },
         [RateLimitClasses.Purchases] = new() { PerUser = new() { Capacity = 5, PerSecond = 1 }, PerIp = new() { Capacity = 200, PerSecond = 50 } },
+        // A purchase naming a campaign no cache knows costs a database lookup: checked per user and address first,
+        // so that random campaign ids cannot be used to load PostgreSQL.
+        [RateLimitClasses.Lookups] = new() { PerUser = new() { Capacity = 10, PerSecond = 1 }, PerIp = new() { Capacity = 100, PerSecond = 20 } },
         [RateLimitClasses.Reads] = new() { PerIp = new() { Capacity = 600, PerSecond = 200 } },
         // Joins and polls of one campaign's waiting room, per client address: a budget apart from other reads, so
         // that the visitors waiting behind one address do not use up the seat maps of those buying behind it.
@@ -39,6 +39,18 @@ public sealed class RateLimitOptions
     /// </summary>
     [Range(0, 100_000)]
     public int InFlightQueue { get; set; } = 1024;
+
+    /// <summary>Event streams one client address holds open at once on each replica (a campus behind one NAT).</summary>
+    [Range(1, 100_000)]
+    public int EventStreamsPerAddress { get; set; } = 200;
+
+    /// <summary>Event streams one user holds open at once on each replica: a few tabs, a seat map and a purchase each.</summary>
+    [Range(1, 1_000)]
+    public int EventStreamsPerUser { get; set; } = 10;
+
+    /// <summary>An event stream with nothing to send for this long ends; its reader reconnects if still there.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan EventStreamIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 public sealed class ClassLimits
@@ -60,9 +72,9 @@ public sealed class BucketLimits
 public static class RateLimitClasses
 {
     public const string Auth = "auth";
-    public const string SignIn = "signin";
     public const string Holds = "holds";
     public const string Purchases = "purchases";
     public const string Reads = "reads";
+    public const string Lookups = "lookups";
     public const string WaitingRoom = "waitingroom";
 }

@@ -55,6 +55,7 @@ internal static class ApiGateway
                 },
             ]);
         services.AddWaitingRoomAdmission();
+        services.AddAddressLimits();
         services.AddSingleton<IDestinationResolver, ServiceDiscoveryDestinationResolver>();
         // YARP keeps a passively failed destination out for at least the failure-rate detection window (default
         // one minute); a restarted replica should be back within seconds.

@@ -50,6 +50,20 @@ internal static class WaitingRoomAdmission
             limiter.OnRejected = async (rejected, cancellationToken) =>
             {
                 var context = rejected.HttpContext;
+                // A token bucket (the per-address limits) tells when its next token comes; the gate does not.
+                if (rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+                {
+                    var wait = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+                    context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                    context.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
+                    await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                    {
+                        HttpContext = context,
+                        ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests", Detail = $"Too many requests from this address; try again in {wait} s." },
+                    });
+                    return;
+                }
+
                 var options = context.RequestServices.GetRequiredService<IOptions<WaitingRoomAdmissionOptions>>().Value;
 #pragma warning disable CA5394 // Spreading retries needs no cryptographic randomness.
                 var seconds = Random.Shared.Next(1, (2 * options.RetryAfterSeconds) + 1);

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
+using Microsoft.Extensions.Http.Resilience;
 using StackExchange.Redis;
 using TicketSale.Web.Gateway;
 
@@ -52,7 +53,13 @@ public static class BrowserSessions
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             o.Cookie.SameSite = SameSiteMode.Strict;
         });
-        builder.Services.AddHttpClient(ApiClientName, http => http.BaseAddress = new Uri(ApiGateway.ApiAddress));
+        // Sign-ins and refreshes are not repeated by the client: a repeated wrong password counts twice, and a repeated
+        // refresh presents a token the first attempt may already have rotated.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is the documented way to replace the default pipeline.
+        builder.Services.AddHttpClient(ApiClientName, http => http.BaseAddress = new Uri(ApiGateway.ApiAddress))
+            .RemoveAllResilienceHandlers()
+            .AddStandardResilienceHandler(o => o.Retry.DisableForUnsafeHttpMethods());
+#pragma warning restore EXTEXP0001
         return builder;
     }
 
@@ -60,31 +67,23 @@ public static class BrowserSessions
     {
         var bff = app.MapGroup("/bff").WithTags("Browser sessions");
         bff.MapPost("/login", LoginAsync);
-        bff.MapPost("/logout", async (HttpContext context, IAntiforgery antiforgery) =>
-        {
-            if (!await antiforgery.IsRequestValidAsync(context))
-            {
-                return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Antiforgery token missing or invalid");
-            }
-
-            await context.SignOutAsync();
-            return Results.NoContent();
-        });
+        bff.MapPost("/logout", LogoutAsync);
         bff.MapGet("/session", (ClaimsPrincipal user, HttpContext context, IAntiforgery antiforgery) =>
         {
             var tokens = antiforgery.GetAndStoreTokens(context);
+            context.Response.Headers.CacheControl = "no-store";
             return TypedResults.Ok(new SessionResponse(user.Identity?.IsAuthenticated == true, user.FindFirstValue("email"), user.FindFirstValue("role"), tokens.RequestToken));
         });
         return app;
     }
 
     /// <summary>Signs in at the Api and keeps its tokens in the session cookie; answers like the Api when it refuses.</summary>
-    private static async Task<IResult> LoginAsync(LoginBody body, HttpContext context, IHttpClientFactory clients, IAntiforgery antiforgery)
+    private static async Task<IResult> LoginAsync(LoginBody body, HttpContext context, IAntiforgery antiforgery)
     {
-        using var api = clients.CreateClient(ApiClientName);
-        using var response = await api.PostAsJsonAsync("/api/auth/login", body, context.RequestAborted);
+        using var response = await PostToApiAsync(context, "/api/auth/login", body);
         if (!response.IsSuccessStatusCode)
         {
+            CopyRetryAfter(response, context.Response);
             return Results.Problem(statusCode: (int)response.StatusCode, title: "Sign-in failed",
                 detail: (await response.Content.ReadFromJsonAsync<JsonObject>(context.RequestAborted))?["detail"]?.GetValue<string>());
         }
@@ -102,7 +101,80 @@ public static class BrowserSessions
         context.User = new ClaimsPrincipal(identity);
         // A fresh antiforgery token bound to the new identity.
         var xsrf = antiforgery.GetAndStoreTokens(context);
+        context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(new SessionResponse(true, body.Email, (string)tokens["role"]!, xsrf.RequestToken));
+    }
+
+    /// <summary>Ends the session at the Api (its refresh token stops working everywhere) and deletes the cookie.</summary>
+    private static async Task<IResult> LogoutAsync(HttpContext context, IAntiforgery antiforgery, ILoggerFactory loggers)
+    {
+        if (!await antiforgery.IsRequestValidAsync(context))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Antiforgery token missing or invalid");
+        }
+
+        if ((await context.AuthenticateAsync()).Properties?.GetTokenValue("refresh_token") is { } refreshToken)
+        {
+            try
+            {
+                using var revoked = await PostToApiAsync(context, "/api/auth/logout", new { refreshToken });
+                if (revoked.StatusCode == System.Net.HttpStatusCode.TooManyRequests || (int)revoked.StatusCode >= 500)
+                {
+                    return Unavailable(context, revoked, "The session could not be ended; try again.");
+                }
+            }
+            catch (Exception ex) when (IsTransient(ex, context))
+            {
+                // The cookie stays: signing out again must be able to end the session at the Api.
+                loggers.CreateLogger(typeof(BrowserSessions)).LogWarning(ex, "Signing out failed: the Api did not answer");
+                return Unavailable(context, null, "The session could not be ended; try again.");
+            }
+        }
+
+        await context.SignOutAsync();
+        return Results.NoContent();
+    }
+
+    /// <summary>
+    /// A call from the Web to the Api on behalf of a browser, saying whose address it comes from (as the proxied
+    /// requests do): the Api's per-address limits then count each browser, not the Web.
+    /// </summary>
+    private static async Task<HttpResponseMessage> PostToApiAsync(HttpContext context, string path, object body)
+    {
+        using var api = context.RequestServices.GetRequiredService<IHttpClientFactory>().CreateClient(ApiClientName);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        if (context.Connection.RemoteIpAddress is { } client)
+        {
+            request.Headers.Add("X-Forwarded-For", client.ToString());
+        }
+
+        request.Headers.Add("X-Forwarded-Proto", context.Request.Scheme);
+        return await api.SendAsync(request, context.RequestAborted);
+    }
+
+    private static void CopyRetryAfter(HttpResponseMessage from, HttpResponse to)
+    {
+        if (from.Headers.RetryAfter?.Delta is { } delta)
+        {
+            to.Headers.RetryAfter = ((int)Math.Ceiling(delta.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    private static bool IsTransient(Exception ex, HttpContext context) =>
+        ex is HttpRequestException || (ex is TaskCanceledException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
+        || ex is Polly.CircuitBreaker.BrokenCircuitException or Polly.Timeout.TimeoutRejectedException;
+
+    /// <summary>The Api could not answer for the session now (busy, limited or down): 503, or its 429, with when to retry.</summary>
+    private static IResult Unavailable(HttpContext context, HttpResponseMessage? answer, string detail)
+    {
+        var status = answer?.StatusCode == System.Net.HttpStatusCode.TooManyRequests ? StatusCodes.Status429TooManyRequests : StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.RetryAfter = "2";
+        if (answer is not null)
+        {
+            CopyRetryAfter(answer, context.Response);
+        }
+
+        return Results.Problem(statusCode: status, title: status == StatusCodes.Status429TooManyRequests ? "Too many requests" : "Service unavailable", detail: detail);
     }
 
     /// <summary>
@@ -129,7 +201,15 @@ public static class BrowserSessions
                 }
             }
 
-            if (await CurrentAccessTokenAsync(context) is not { } access)
+            var session = await CurrentAccessTokenAsync(context);
+            if (session.Unavailable is { } unavailable)
+            {
+                // Refreshing failed for now (the Api busy, limiting or down): the session is kept for the next try.
+                await unavailable.ExecuteAsync(context);
+                return;
+            }
+
+            if (session.AccessToken is not { } access)
             {
                 await context.SignOutAsync();
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -144,9 +224,10 @@ public static class BrowserSessions
 
     /// <summary>
     /// The session's access token, refreshed through the Api (which rotates the refresh token) when it is about to
-    /// expire; null when the Api no longer accepts the session (revoked, or the account was locked).
+    /// expire. No token when the Api ended the session (revoked, expired, or the account disabled); an answer to give
+    /// instead when the Api could not refresh it now.
     /// </summary>
-    private static async Task<string?> CurrentAccessTokenAsync(HttpContext context)
+    private static async Task<(string? AccessToken, IResult? Unavailable)> CurrentAccessTokenAsync(HttpContext context)
     {
         var result = await context.AuthenticateAsync();
         var properties = result.Properties!;
@@ -154,21 +235,37 @@ public static class BrowserSessions
         // Refreshed once less than a third of its life is left, so it never expires between here and the Api.
         if (access is not null && Lifetime(access) is var (issued, expires) && expires - DateTimeOffset.UtcNow > (expires - issued) / 3)
         {
-            return access;
+            return (access, null);
         }
 
-        using var api = context.RequestServices.GetRequiredService<IHttpClientFactory>().CreateClient(ApiClientName);
-        using var response = await api.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = properties.GetTokenValue("refresh_token") }, context.RequestAborted);
-        if (!response.IsSuccessStatusCode)
+        HttpResponseMessage response;
+        try
         {
-            return null;
+            response = await PostToApiAsync(context, "/api/auth/refresh", new { refreshToken = properties.GetTokenValue("refresh_token") });
+        }
+        catch (Exception ex) when (IsTransient(ex, context))
+        {
+            return (null, Unavailable(context, null, "The session could not be renewed just now; try again."));
         }
 
-        var tokens = (await response.Content.ReadFromJsonAsync<JsonObject>(context.RequestAborted))!;
-        properties.UpdateTokenValue("access_token", (string)tokens["accessToken"]!);
-        properties.UpdateTokenValue("refresh_token", (string)tokens["refreshToken"]!);
-        await context.SignInAsync(result.Principal!, properties);
-        return (string)tokens["accessToken"]!;
+        using (response)
+        {
+            if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+            {
+                return (null, null);
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                return (null, Unavailable(context, response, "The session could not be renewed just now; try again."));
+            }
+
+            var tokens = (await response.Content.ReadFromJsonAsync<JsonObject>(context.RequestAborted))!;
+            properties.UpdateTokenValue("access_token", (string)tokens["accessToken"]!);
+            properties.UpdateTokenValue("refresh_token", (string)tokens["refreshToken"]!);
+            await context.SignInAsync(result.Principal!, properties);
+            return ((string)tokens["accessToken"]!, null);
+        }
     }
 
     /// <summary>

@@ -16,7 +16,7 @@ namespace TicketSale.Web.WaitingRoom;
 /// at once when the Api announces it. When no Api answers, the room goes on with what was last read of a campaign:
 /// its visitors keep their places and learn when they are admitted, and holds wait for the Api anyway.
 /// </summary>
-public sealed partial class CampaignLookup(HybridCache cache, IHttpClientFactory clients, ILogger<CampaignLookup> logger)
+public sealed partial class CampaignLookup(HybridCache cache, IHttpClientFactory clients, IConfiguration configuration, ILogger<CampaignLookup> logger)
 {
     private static readonly HybridCacheEntryOptions s_entry = new()
     {
@@ -51,7 +51,9 @@ public sealed partial class CampaignLookup(HybridCache cache, IHttpClientFactory
         try
         {
             using var api = clients.CreateClient(BrowserSessions.ApiClientName);
-            using var response = await api.GetAsync(new Uri($"/internal/campaigns/{campaignId}", UriKind.Relative), timeout.Token);
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/internal/campaigns/{campaignId}");
+            OperatorAccess.Authorize(request, configuration);
+            using var response = await api.SendAsync(request, timeout.Token);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
                 _lastRead.TryRemove(campaignId, out _);

@@ -163,7 +163,7 @@ public sealed class RefundRetrier(IServiceScopeFactory scopes, Microsoft.Extensi
                     .OrderBy(p => p.ChargedAt).Select(p => p.PurchaseId).Take(100).ToListAsync(stoppingToken);
                 foreach (var purchaseId in pending)
                 {
-                    if (!await processor.TryRefundAsync(purchaseId, stoppingToken))
+                    if (!await processor.TryRefundAsync(purchaseId, "a refund deferred while the payment gateway was unavailable", stoppingToken))
                     {
                         break;
                     }

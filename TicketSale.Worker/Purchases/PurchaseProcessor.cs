@@ -5,6 +5,7 @@ using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;
 using TicketSale.Core.Messaging;
 using TicketSale.Core.Payments;
+using TicketSale.Core.Security;
 
 namespace TicketSale.Worker.Purchases;
 
@@ -34,6 +35,7 @@ public sealed class PurchaseProcessor(
     IConnectionMultiplexer redis,
     TimeProvider time,
     WorkerMetrics metrics,
+    SecurityEvents events,
     ILogger<PurchaseProcessor> logger)
 {
     /// <param name="purchase">The accepted purchase.</param>
@@ -60,9 +62,10 @@ public sealed class PurchaseProcessor(
             return ProcessingResult.Done;
         }
 
+        Charge charge;
         try
         {
-            await payments.ChargeAsync(purchase.PurchaseId, purchase.AmountCents, cancellationToken);
+            charge = await payments.ChargeAsync(purchase.PurchaseId, purchase.AmountCents, cancellationToken);
         }
         catch (PaymentDeclinedException ex)
         {
@@ -74,6 +77,15 @@ public sealed class PurchaseProcessor(
             logger.LogWarning("Payment gateway unavailable for purchase {PurchaseId}: {Reason}", purchase.PurchaseId, ex.Message);
             metrics.PaymentDeferred();
             return ProcessingResult.RetryLater;
+        }
+
+        // The order is what the buyer agreed to pay: a gateway that took another amount is refunded, not believed.
+        if (charge.AmountCents != purchase.AmountCents)
+        {
+            logger.LogError("The payment gateway charged {ChargedCents} for purchase {PurchaseId} of {AmountCents}: refunding it",
+                charge.AmountCents, purchase.PurchaseId, purchase.AmountCents);
+            await FailAsync(purchase, $"The payment gateway charged {charge.AmountCents} cents instead of {purchase.AmountCents}; the charge is refunded.", cancellationToken);
+            return ProcessingResult.Done;
         }
 
         switch (await orders.WriteAsync(purchase, cancellationToken))
@@ -142,17 +154,18 @@ public sealed class PurchaseProcessor(
             return;
         }
 
-        await TryRefundAsync(purchase.PurchaseId, cancellationToken);
+        await TryRefundAsync(purchase.PurchaseId, reason, cancellationToken);
         await ApplyOutcomeToRedisAsync(purchase, PurchaseStatus.Failed, reason);
         metrics.PurchaseFailed();
     }
 
     /// <summary>Refunds a pending refund; false when the gateway is unavailable (the refund retrier tries again).</summary>
-    public async Task<bool> TryRefundAsync(Guid purchaseId, CancellationToken cancellationToken)
+    public async Task<bool> TryRefundAsync(Guid purchaseId, string reason, CancellationToken cancellationToken)
     {
         try
         {
             var refunded = await payments.RefundAsync(purchaseId, cancellationToken);
+            events.Refund(purchaseId, refunded ? "refunded" : "key voided, nothing was charged", reason);
             await db.Payments.Where(p => p.PurchaseId == purchaseId && p.Status == PaymentStatus.RefundPending)
                 .ExecuteUpdateAsync(u => u
                     .SetProperty(p => p.Status, refunded ? PaymentStatus.Refunded : PaymentStatus.NeverCharged)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
@@ -34,7 +35,7 @@ public sealed class BackingServicesTests(AppFixture fixture) : IClassFixture<App
     [InlineData("web", 0, new[] { "api" })]
     public async Task Services_report_ready_only_with_their_dependencies_checked(string resource, int replica, string[] dependencies)
     {
-        using var client = App.CreateHttpClient(resource, replica);
+        using var client = App.CreateOperatorClient(resource, replica);
 
         using var response = await client.GetAsync(new Uri("/health", UriKind.Relative));
         using var report = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -84,12 +85,36 @@ public sealed class BackingServicesTests(AppFixture fixture) : IClassFixture<App
     [Fact]
     public async Task Services_expose_a_prometheus_scrape_endpoint()
     {
-        using var client = App.CreateHttpClient("api");
+        using var client = App.CreateOperatorClient("api");
         await client.GetAsync(new Uri("/api/instance", UriKind.Relative));
 
         var metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
 
         Assert.Contains("http_server_request_duration_seconds", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_seeded_admins_generated_password_opens_nothing_until_the_admin_changes_it()
+    {
+        using var web = App.CreateHttpClient("web");
+        using var response = await web.PostAsJsonAsync(new Uri("/api/auth/login", UriKind.Relative),
+            new { email = "admin@ticketsale.local", password = App.GetParameterValue("admin-password") });
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("password-change-required", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("accessToken", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Files_holding_secrets_are_readable_by_their_owner_only()
+    {
+        foreach (var file in new[] { "secrets.json", Path.Combine("messaging", "rabbitmq.conf") })
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(App.StateDirectory, file)));
+        }
+
+        Assert.Empty(Directory.EnumerateFiles(App.StateDirectory, "*.new", SearchOption.AllDirectories));
     }
 
     [Fact]

@@ -51,6 +51,8 @@ public sealed class ManifestTests
                 ("ConnectionStrings__messaging", "{messaging.connectionString}"),
                 ("services__payments__http__0", "{payments.bindings.http.url}"),
                 ("Auth__SigningKey", "{jwt-signing-key.value}"),
+                ("Payments__ApiKey", "{payments-key.value}"),
+                ("Management__Key", "{management-key.value}"),
             })
             {
                 Assert.Equal(value, (string?)api[variable]);
@@ -60,7 +62,7 @@ public sealed class ManifestTests
             Assert.True((bool)resources["web"]!["bindings"]!["http"]!["external"]!);
 
             // Secrets are inputs for the deployment to supply; no generated value or local path is published.
-            foreach (var secret in new[] { "jwt-signing-key", "admin-password", "waiting-room-key", "postgres-password", "cache-password", "messaging-password" })
+            foreach (var secret in new[] { "jwt-signing-key", "admin-password", "waiting-room-key", "payments-key", "management-key", "postgres-password", "cache-password", "messaging-password" })
             {
                 Assert.Equal("parameter.v0", Type(secret));
                 Assert.True((bool)resources[secret]!["inputs"]!["value"]!["secret"]!);

@@ -61,30 +61,22 @@ public sealed class AccountTests(SaleFixture fixture)
         Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
         var second = await refreshed.Content.ReadFromJsonAsync<JsonObject>();
 
-        using var reused = await http.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = (string)first["refreshToken"]! });
-        Assert.Equal(HttpStatusCode.Unauthorized, reused.StatusCode);
+        Assert.NotEqual((string)first["refreshToken"]!, (string)second!["refreshToken"]!);
 
-        (await http.PostAsJsonAsync("/api/auth/logout", new { refreshToken = (string)second!["refreshToken"]! })).EnsureSuccessStatusCode();
+        // Signing out ends the session: its current token and the older one (reused within the racing leeway, it would
+        // otherwise still be redeemed; SessionTests covers reuse itself).
+        (await http.PostAsJsonAsync("/api/auth/logout", new { refreshToken = (string)second["refreshToken"]! })).EnsureSuccessStatusCode();
         using var revoked = await http.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = (string)second["refreshToken"]! });
         Assert.Equal(HttpStatusCode.Unauthorized, revoked.StatusCode);
+        using var older = await http.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = (string)first["refreshToken"]! });
+        Assert.Equal(HttpStatusCode.Unauthorized, older.StatusCode);
     }
 
     [Fact]
-    public async Task Registering_twice_is_refused_and_repeated_wrong_passwords_lock_the_account()
+    public async Task Registering_twice_is_refused()
     {
         var customer = await fixture.NewCustomerAsync();
         var anonymous = fixture.Anonymous();
         Assert.Equal(HttpStatusCode.Conflict, (await anonymous.PostAsync("/api/auth/register", new { email = customer.Email, password = "another long password" })).Status);
-
-        var answers = new List<HttpStatusCode>();
-        for (var i = 0; i < 5; i++)
-        {
-            answers.Add((await anonymous.PostAsync("/api/auth/login", new { email = customer.Email, password = "wrong password " + i })).Status);
-        }
-
-        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Locked], answers);
-        var locked = await anonymous.PostAsync("/api/auth/login", new { email = customer.Email, password = "a long enough password" });
-        Assert.Equal(HttpStatusCode.Locked, locked.Status);
-        Assert.InRange((int)locked.Body!["retryAfterSeconds"]!, 1, 15 * 60);
     }
 }

@@ -175,7 +175,7 @@ public sealed class ConcurrencyTests(SaleFixture fixture)
         Assert.Equal(9, await fixture.ScalarAsync("SELECT \"Sold\" FROM \"GeneralAdmissionCategories\" WHERE \"Id\" = $1", campaign.GeneralAdmissionId!.Value));
 
         // The orders went in together (group commit), not one transaction each.
-        using var worker = fixture.App.CreateHttpClient("worker");
+        using var worker = fixture.App.CreateOperatorClient("worker");
         var metrics = await worker.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         Assert.True(SaleFixture.MetricSamples(metrics, "ticketsale_orders_batch_size_sum").Sum() > SaleFixture.MetricSamples(metrics, "ticketsale_orders_batch_size_count").Sum(),
             "No batch of more than one purchase was written.");

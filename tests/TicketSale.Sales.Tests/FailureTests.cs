@@ -387,7 +387,7 @@ public sealed class FailureTests(SaleFixture fixture)
     /// <summary>The Worker's drift metric shows the disagreement; the admin's reconcile repairs it and the metric returns to zero.</summary>
     private async Task DriftIsShownThenRepairedAsync(Guid campaign, string disagreement)
     {
-        using var worker = fixture.App.CreateHttpClient("worker");
+        using var worker = fixture.App.CreateOperatorClient("worker");
         await Eventually.HoldsAsync(async () => DriftIn(await worker.GetStringAsync(new Uri("/metrics", UriKind.Relative))) >= 1, $"the drift metric to show {disagreement}");
 
         Assert.Equal(HttpStatusCode.OK, (await fixture.Admin.PostAsync($"/api/admin/campaigns/{campaign}/reconcile", null)).Status);

@@ -70,6 +70,7 @@ public class SaleFixture : IAsyncLifetime
             ConfigureApp(builder);
         }, dashboard: WithDashboard, cancellationToken: timeout.Token);
         Web = App.GetEndpoint("web");
+        AdminSession = new AdminSession(_http, Web, App.GetParameterValue("admin-password"));
         // Signs in again when its token is close to expiry, as a long-running client would.
         Admin = new ApiClient(_http, Web, null, AdminTokenAsync);
     }
@@ -80,13 +81,18 @@ public class SaleFixture : IAsyncLifetime
     /// </summary>
     protected virtual void ConfigureRateLimits(IResourceBuilder<ProjectResource> service)
     {
-        foreach (var (limitClass, buckets) in new[] { ("auth", new[] { "PerIp" }), ("signin", new[] { "PerUser" }), ("holds", new[] { "PerUser", "PerIp" }), ("purchases", new[] { "PerUser", "PerIp" }), ("reads", new[] { "PerIp" }), ("waitingroom", new[] { "PerIp" }) })
+        foreach (var (limitClass, buckets) in new[] { ("auth", new[] { "PerIp" }), ("holds", new[] { "PerUser", "PerIp" }), ("purchases", new[] { "PerUser", "PerIp" }), ("reads", new[] { "PerIp" }), ("lookups", new[] { "PerUser", "PerIp" }), ("waitingroom", new[] { "PerIp" }) })
         {
             foreach (var bucket in buckets)
             {
                 service.WithEnvironment($"RateLimits__Classes__{limitClass}__{bucket}__Capacity", "1000000")
                     .WithEnvironment($"RateLimits__Classes__{limitClass}__{bucket}__PerSecond", "1000000");
             }
+        }
+
+        foreach (var setting in new[] { "SignInBurst", "SignInPerSecond", "WaitingRoomBurst", "WaitingRoomPerSecond" })
+        {
+            service.WithEnvironment($"Gateway__AddressLimits__{setting}", "1000000");
         }
     }
 
@@ -101,28 +107,16 @@ public class SaleFixture : IAsyncLifetime
     public virtual async Task DisposeAsync()
     {
         _http.Dispose();
+        AdminSession?.Dispose();
         await App.DisposeAsync();
     }
 
     public ApiClient Anonymous() => new(_http, Web, null);
 
-    private string? _adminToken;
-    private DateTimeOffset _adminTokenRenewAt;
+    /// <summary>The seeded admin, set up (password changed, authenticator enrolled) on first use.</summary>
+    public AdminSession AdminSession { get; private set; } = null!;
 
-    public async Task<string> AdminTokenAsync()
-    {
-        if (_adminToken is null || DateTimeOffset.UtcNow >= _adminTokenRenewAt)
-        {
-            var signedIn = DateTimeOffset.UtcNow;
-            using var response = await _http.PostAsJsonAsync(new Uri(Web, "/api/auth/login"), new { email = "admin@ticketsale.local", password = App.GetParameterValue("admin-password") });
-            response.EnsureSuccessStatusCode();
-            var tokens = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-            _adminToken = (string)tokens["accessToken"]!;
-            _adminTokenRenewAt = signedIn + (TimeSpan.FromSeconds((int)tokens["expiresIn"]!) / 2);
-        }
-
-        return _adminToken;
-    }
+    public Task<string> AdminTokenAsync() => AdminSession.AccessTokenAsync();
 
     public async Task<ApiClient> SignInAsync(string email, string password)
     {
@@ -348,7 +342,15 @@ public class SaleFixture : IAsyncLifetime
     public async Task<long> ScalarAsync(string sql, params object[] parameters) =>
         Convert.ToInt64((await QueryAsync(sql, r => r.GetValue(0), parameters))[0], System.Globalization.CultureInfo.InvariantCulture);
 
-    public PaymentSimulator Payments() => new(App.CreateHttpClient("payments"));
+    public PaymentSimulator Payments() => new(PaymentsClient());
+
+    /// <summary>A client of the payment gateway with its API key, as the Api and the Worker call it.</summary>
+    public HttpClient PaymentsClient()
+    {
+        var http = App.CreateHttpClient("payments");
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", App.GetParameterValue("payments-key"));
+        return http;
+    }
 
     /// <summary>The values of the samples named <paramref name="name"/> (any labels) in a Prometheus scrape.</summary>
     public static IEnumerable<double> MetricSamples(string scrape, string name) =>
@@ -458,9 +460,9 @@ public sealed record ApiResponse(HttpStatusCode Status, JsonNode? Body, string? 
 
 public sealed class PaymentSimulator(HttpClient http) : IDisposable
 {
-    public async Task SetAsync(int latencyMs = 0, double failureRate = 0, bool outage = false)
+    public async Task SetAsync(int latencyMs = 0, double failureRate = 0, bool outage = false, long overchargeCents = 0)
     {
-        using var response = await http.PutAsJsonAsync("/simulator", new { latencyMs, failureRate, outage });
+        using var response = await http.PutAsJsonAsync("/simulator", new { latencyMs, failureRate, outage, overchargeCents });
         response.EnsureSuccessStatusCode();
     }
 

@@ -296,7 +296,7 @@ public sealed class SelfHealingTests(SaleFixture fixture) : IAsyncLifetime
         await Eventually.HoldsAsync(async () => (await buyer.FreeSeatsAsync(campaign.Id)).Contains(6), "the seat to return to sale", TimeSpan.FromSeconds(60));
 
         // A charge for it that was still on its way is declined: the key was voided.
-        using var payments = fixture.App.CreateHttpClient("payments");
+        using var payments = fixture.PaymentsClient();
         using var late = await payments.PostAsJsonAsync("/payments", new { paymentKey = purchase, amountCents = 4200 });
         Assert.Equal(HttpStatusCode.PaymentRequired, late.StatusCode);
         await Invariants.AssertAllAsync(fixture, campaign, [purchase]);
@@ -319,7 +319,7 @@ public sealed class SelfHealingTests(SaleFixture fixture) : IAsyncLifetime
             VALUES ($1, $2, $3, $4, 'Pending', 4200, $5, $6, $7::jsonb) RETURNING 1) SELECT count(*) FROM inserted
             """,
             purchase, userId, campaign.Id, hold, request.AcceptedAt.UtcDateTime, request.Deadline.UtcDateTime, JsonSerializer.Serialize(request));
-        using var payments = fixture.App.CreateHttpClient("payments");
+        using var payments = fixture.PaymentsClient();
         using (var charge = await payments.PostAsJsonAsync("/payments", new { paymentKey = purchase, amountCents = 4200 }))
         {
             Assert.Equal(HttpStatusCode.Created, charge.StatusCode);
@@ -334,7 +334,7 @@ public sealed class SelfHealingTests(SaleFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task The_gateways_health_says_whether_a_purchase_can_be_accepted()
     {
-        using var web = fixture.App.CreateHttpClient("web");
+        using var web = fixture.App.CreateOperatorClient("web");
         await HealthBecomesAsync(web, HttpStatusCode.OK, "Healthy");
 
         // No Worker: purchases are still accepted (they queue), and the health says they wait.

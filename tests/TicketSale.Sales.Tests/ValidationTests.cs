@@ -46,6 +46,7 @@ public sealed class ValidationTests(SaleFixture fixture)
         { "admin", "POST /api/admin/campaigns", "{\"name\":\"Backwards\",\"eventAt\":\"2030-01-01T00:00:00Z\",\"saleOpensAt\":\"2030-01-01T00:00:00Z\",\"saleClosesAt\":\"2029-01-01T00:00:00Z\",\"perUserLimit\":4,\"prices\":[],\"generalAdmission\":[{\"name\":\"GA\",\"capacity\":10,\"priceCents\":1}]}", null, 400 },
         { "admin", "POST /api/admin/campaigns", "{\"name\":\"NoVenue\",\"venueId\":\"" + s_unknown + "\",\"eventAt\":\"2030-01-01T00:00:00Z\",\"saleOpensAt\":\"2029-01-01T00:00:00Z\",\"saleClosesAt\":\"2030-01-01T00:00:00Z\",\"perUserLimit\":4,\"prices\":[],\"generalAdmission\":[]}", null, 400 },
         { "admin", "POST /api/admin/campaigns", "{\"name\":\"Limit\",\"eventAt\":\"2030-01-01T00:00:00Z\",\"saleOpensAt\":\"2029-01-01T00:00:00Z\",\"saleClosesAt\":\"2030-01-01T00:00:00Z\",\"perUserLimit\":0,\"prices\":[],\"generalAdmission\":[{\"name\":\"GA\",\"capacity\":-5,\"priceCents\":1}]}", null, 400 },
+        { "admin", "POST /api/admin/campaigns", "{\"name\":\"Hoarding\",\"eventAt\":\"2030-01-01T00:00:00Z\",\"saleOpensAt\":\"2029-01-01T00:00:00Z\",\"saleClosesAt\":\"2030-01-01T00:00:00Z\",\"perUserLimit\":4,\"holdSeconds\":3600,\"prices\":[],\"generalAdmission\":[{\"name\":\"GA\",\"capacity\":10,\"priceCents\":1}]}", null, 400 },
         { "admin", "POST /api/admin/campaigns/" + s_unknown + "/open", "", null, 404 },
     };
 

@@ -192,6 +192,14 @@ public sealed class TicketSaleApp : IAsyncDisposable
 
     public HttpClient CreateHttpClient(string resource, int replica = 0) => new() { BaseAddress = GetEndpoint(resource, replica) };
 
+    /// <summary>A client bearing the management key: metrics, the detailed readiness report, <c>/internal</c> routes.</summary>
+    public HttpClient CreateOperatorClient(string resource, int replica = 0)
+    {
+        var http = CreateHttpClient(resource, replica);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", GetParameterValue("management-key"));
+        return http;
+    }
+
     /// <summary>The process id Aspire reports for a replica (for a project, its <c>dotnet run</c>).</summary>
     public int? GetProcessId(string resource, int replica = 0) =>
         Snapshots.ProcessId(Instance(resource, replica).Snapshot);

@@ -179,7 +179,7 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
     }
 
     /// <summary>The Api replica the hot path loads (the others take their share only through the gateway).</summary>
-    private GcMeter ApiGc { get; } = new(target.Http, target.Apis[0]);
+    private GcMeter ApiGc { get; } = new(target.OperatorHttp, target.Apis[0]);
 }
 
 /// <summary>Samples the resident memory of each service process from /proc, for the peak and the soak's drift.</summary>

@@ -19,18 +19,18 @@ namespace TicketSale.Bench;
 public sealed class BenchTarget : IAsyncDisposable
 {
     private static readonly (string Class, string[] Buckets)[] s_rateLimitBuckets =
-        [("auth", ["PerIp"]), ("signin", ["PerUser"]), ("holds", ["PerUser", "PerIp"]), ("purchases", ["PerUser", "PerIp"]), ("reads", ["PerIp"]), ("waitingroom", ["PerIp"])];
+        [("auth", ["PerIp"]), ("holds", ["PerUser", "PerIp"]), ("purchases", ["PerUser", "PerIp"]), ("reads", ["PerIp"]), ("lookups", ["PerUser", "PerIp"]), ("waitingroom", ["PerIp"])];
+
+    private static readonly string[] s_gatewayAddressLimits = ["SignInBurst", "SignInPerSecond", "WaitingRoomBurst", "WaitingRoomPerSecond"];
 
     /// <summary>The Api, and the gateway, which answers the waiting room.</summary>
     private static readonly string[] s_rateLimitedServices = ["api", "web"];
 
     private readonly TicketSaleApp _app;
     private readonly string _stateDirectory;
-    private string? _adminToken;
-    private DateTimeOffset _adminTokenRenewAt;
 
     private BenchTarget(TicketSaleApp app, string stateDirectory, Uri web, IReadOnlyList<Uri> apis, Uri worker, Uri payments,
-        string postgres, string redis, string adminPassword, string jwtKey)
+        string postgres, string redis, string adminPassword, string jwtKey, string paymentsKey, string managementKey)
     {
         _app = app;
         _stateDirectory = stateDirectory;
@@ -40,9 +40,15 @@ public sealed class BenchTarget : IAsyncDisposable
         Payments = payments;
         Postgres = postgres;
         Redis = redis;
-        AdminPassword = adminPassword;
         JwtKey = jwtKey;
+        PaymentsKey = paymentsKey;
         Http = NewClient(256);
+        Admin = new AdminSession(Http, web, adminPassword);
+        PaymentsHttp = NewClient(16);
+        PaymentsHttp.BaseAddress = payments;
+        PaymentsHttp.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", paymentsKey);
+        OperatorHttp = NewClient(16);
+        OperatorHttp.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", managementKey);
     }
 
     /// <summary>The gateway: the front door buyers use.</summary>
@@ -60,9 +66,19 @@ public sealed class BenchTarget : IAsyncDisposable
 
     public string Redis { get; }
 
-    public string AdminPassword { get; }
+    /// <summary>The seeded admin, set up (password changed, authenticator enrolled) on first use.</summary>
+    public AdminSession Admin { get; }
 
     public string JwtKey { get; }
+
+    /// <summary>The payment gateway's API key: the baseline server charges with it too.</summary>
+    public string PaymentsKey { get; }
+
+    /// <summary>The payment gateway's own API (the ledger and its settings), with the key.</summary>
+    public HttpClient PaymentsHttp { get; }
+
+    /// <summary>For the services' <c>/metrics</c>: bears the management key.</summary>
+    public HttpClient OperatorHttp { get; }
 
     /// <summary>For set-up and checks; the load has clients of its own, sized to their concurrency.</summary>
     public HttpClient Http { get; }
@@ -74,6 +90,12 @@ public sealed class BenchTarget : IAsyncDisposable
         var app = await TicketSaleApp.StartAsync(builder =>
         {
             builder.CreateResourceBuilder<ProjectResource>("api").WithEnvironment("RateLimits__LocalPerIpPerSecond", "1000000");
+            var web = builder.CreateResourceBuilder<ProjectResource>("web");
+            foreach (var setting in s_gatewayAddressLimits)
+            {
+                web.WithEnvironment($"Gateway__AddressLimits__{setting}", "1000000");
+            }
+
             foreach (var service in s_rateLimitedServices.Select(builder.CreateResourceBuilder<ProjectResource>))
             {
                 foreach (var (limitClass, buckets) in s_rateLimitBuckets)
@@ -91,7 +113,8 @@ public sealed class BenchTarget : IAsyncDisposable
         environment: "Production", cancellationToken: cancellationToken);
         var apis = Enumerable.Range(0, app.ReplicaCount("api")).Select(i => app.GetEndpoint("api", i)).ToList();
         return new BenchTarget(app, app.StateDirectory, app.GetEndpoint("web"), apis, app.GetEndpoint("worker"), app.GetEndpoint("payments"),
-            app.GetConnectionString("tickets"), app.GetConnectionString("cache"), app.GetParameterValue("admin-password"), app.GetParameterValue("jwt-signing-key"));
+            app.GetConnectionString("tickets"), app.GetConnectionString("cache"), app.GetParameterValue("admin-password"), app.GetParameterValue("jwt-signing-key"),
+            app.GetParameterValue("payments-key"), app.GetParameterValue("management-key"));
     }
 
     /// <summary>A client for one load run: as many connections as the run has workers, none of them recycled mid-run.</summary>
@@ -159,7 +182,7 @@ public sealed class BenchTarget : IAsyncDisposable
     /// <summary>Takes the payment gateway down (every call answers 503), or brings it back.</summary>
     public async Task SetPaymentOutageAsync(bool outage)
     {
-        using var response = await Http.PutAsJsonAsync(new Uri(Payments, "/simulator"), new { latencyMs = 0, failureRate = 0.0, outage });
+        using var response = await PaymentsHttp.PutAsJsonAsync("/simulator", new { latencyMs = 0, failureRate = 0.0, outage });
         response.EnsureSuccessStatusCode();
     }
 
@@ -204,18 +227,9 @@ public sealed class BenchTarget : IAsyncDisposable
 
     public async Task<JsonNode> AdminAsync(HttpMethod method, string path, object? body)
     {
-        if (_adminToken is null || DateTimeOffset.UtcNow >= _adminTokenRenewAt)
-        {
-            var signedIn = DateTimeOffset.UtcNow;
-            using var login = await Http.PostAsJsonAsync(new Uri(Web, "/api/auth/login"), new { email = "admin@ticketsale.local", password = AdminPassword });
-            login.EnsureSuccessStatusCode();
-            var tokens = (await login.Content.ReadFromJsonAsync<JsonObject>())!;
-            _adminToken = (string)tokens["accessToken"]!;
-            _adminTokenRenewAt = signedIn + (TimeSpan.FromSeconds((int)tokens["expiresIn"]!) / 2);
-        }
-
+        var token = await Admin.AccessTokenAsync();
         using var request = new HttpRequestMessage(method, new Uri(Web, path)) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Authorization = new("Bearer", _adminToken);
+        request.Headers.Authorization = new("Bearer", token);
         using var response = await Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode)
@@ -325,6 +339,9 @@ public sealed class BenchTarget : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        PaymentsHttp.Dispose();
+        OperatorHttp.Dispose();
+        Admin.Dispose();
         await _app.DisposeAsync();
     }
 }

@@ -105,7 +105,7 @@ public static class Invariants
             violations.Add($"{pending} refunds still pending after 2 minutes");
         }
 
-        var charges = (await target.Http.GetFromJsonAsync<JsonArray>(new Uri(target.Payments, "/simulator/charges")))!
+        var charges = (await target.PaymentsHttp.GetFromJsonAsync<JsonArray>("/simulator/charges"))!
             .Select(c => c!).ToDictionary(c => Guid.Parse((string)c["paymentKey"]!));
         var chargedTwice = 0;
         var chargedWithoutTicket = 0;

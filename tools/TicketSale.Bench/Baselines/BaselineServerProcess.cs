@@ -36,6 +36,7 @@ public sealed class BaselineServerProcess : IAsyncDisposable
 
         // The services' GC (Directory.Build.props: Workstation, background), not the load client's (Server): an empty
         // endpoint measured under another GC than the Api's would be a ceiling the Api never had.
+        start.Environment["Payments__ApiKey"] = target.PaymentsKey;
         start.Environment["DOTNET_gcServer"] = "0";
         start.Environment["DOTNET_gcConcurrent"] = "1";
         var process = Process.Start(start)!;

@@ -38,7 +38,11 @@ public static class ForUpdateServer
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Services.AddSingleton(new NpgsqlDataSourceBuilder(postgres + ";Maximum Pool Size=64").Build());
-        builder.Services.AddHttpClient("payments", c => c.BaseAddress = payments);
+        builder.Services.AddHttpClient("payments", c =>
+        {
+            c.BaseAddress = payments;
+            c.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Environment.GetEnvironmentVariable("Payments__ApiKey"));
+        });
         var app = builder.Build();
         app.MapPost("/empty", () => TypedResults.Ok());
         app.MapPost("/baseline/campaigns/{campaignId:guid}/purchases", PurchaseAsync);

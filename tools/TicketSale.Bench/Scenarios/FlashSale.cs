@@ -40,8 +40,8 @@ public static class FlashSale
         using var http = new BuyerConnections();
         var stats = new SaleStats();
         var web = target.Web;
-        var serverBefore = await ServerLatency.ScrapeAsync(target.Http, target.Apis, "POST", HoldRoute);
-        var gatewayBefore = await ServerLatency.ScrapeAsync(target.Http, [web], "POST", GatewayRoute);
+        var serverBefore = await ServerLatency.ScrapeAsync(target.OperatorHttp, target.Apis, "POST", HoldRoute);
+        var gatewayBefore = await ServerLatency.ScrapeAsync(target.OperatorHttp, [web], "POST", GatewayRoute);
         var bar = run.Phase($"flash sale: {options.Buyers:N0} buyers, {campaign.Seats:N0} seats + {campaign.GeneralAdmissionCapacity:N0} GA", options.Buyers);
         await UntilBurstAsync(opensAt, options.Burst);
         var cpu = run.Cpu.Snapshot();
@@ -56,8 +56,8 @@ public static class FlashSale
         await SellAsync(run, http, campaign, buyers, options.Burst, stats, bar);
 
         var buyersDone = clock.Elapsed;
-        var server = (await ServerLatency.ScrapeAsync(target.Http, target.Apis, "POST", HoldRoute)).Since(serverBefore);
-        var gateway = (await ServerLatency.ScrapeAsync(target.Http, [web], "POST", GatewayRoute)).Since(gatewayBefore);
+        var server = (await ServerLatency.ScrapeAsync(target.OperatorHttp, target.Apis, "POST", HoldRoute)).Since(serverBefore);
+        var gateway = (await ServerLatency.ScrapeAsync(target.OperatorHttp, [web], "POST", GatewayRoute)).Since(gatewayBefore);
         var sellOut = await soldOut.WaitAsync(TimeSpan.FromSeconds(120)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null, TaskScheduler.Default);
         await soldOutWatch.CancelAsync();
         var points = await timeline;
@@ -128,7 +128,7 @@ public static class FlashSale
         var buyers = Math.Min(run.Options.Buyers, 4_000);
         var burst = TimeSpan.FromSeconds(4);
         var round = 0;
-        return await JitWarmUp.RunAsync(run.Target.Http, [run.Target.Web, .. run.Target.Apis], async () =>
+        return await JitWarmUp.RunAsync(run.Target.OperatorHttp, [run.Target.Web, .. run.Target.Apis], async () =>
         {
             round++;
             var opensAt = OpeningTime(run.Options, burst);

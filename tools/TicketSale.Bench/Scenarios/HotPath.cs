@@ -103,12 +103,12 @@ public static class HotPath
                 // until the Api has compiled them; the Worker and the payment gateway compile their part of the
                 // purchases in the same rounds (cold, a third of their CPU in the first measured purchases was JIT).
                 await LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), Empty);
-                warmUp["api"] = JitWarmUp.Figure(await JitWarmUp.RunAsync(target.Http, [api], async () =>
+                warmUp["api"] = JitWarmUp.Figure(await JitWarmUp.RunAsync(target.OperatorHttp, [api], async () =>
                 {
                     await LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), Hold);
                     await LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), Purchase);
                 }));
-                warmUp["baseline"] = JitWarmUp.Figure(await JitWarmUp.RunAsync(target.Http, [server.Address],
+                warmUp["baseline"] = JitWarmUp.Figure(await JitWarmUp.RunAsync(target.OperatorHttp, [server.Address],
                     () => LoadRunner.RunAsync("warm-up", connections, TimeSpan.FromSeconds(3), BaselinePurchase)));
                 first = false;
             }
@@ -275,7 +275,7 @@ public static class HotPath
             next = first - 1;
         }
 
-        var warmUp = await JitWarmUp.RunAsync(target.Http, [target.Worker, target.Payments], async () =>
+        var warmUp = await JitWarmUp.RunAsync(target.OperatorHttp, [target.Worker, target.Payments], async () =>
         {
             Buyers(warmUpPurchases);
             await LoadRunner.RunAsync("warm-up", 256, TimeSpan.FromMinutes(1), Accept);
