@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-
 namespace TicketSale.PaymentSimulator;
 
 /// <summary>
@@ -13,8 +10,7 @@ internal static class CallerKey
         builder.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
-            var expected = http.RequestServices.GetRequiredService<IConfiguration>()["Payments:ApiKey"];
-            if (IsValid(expected, http.Request.Headers.Authorization.ToString()))
+            if (OperatorAccess.BearsKey(http.Request, http.RequestServices.GetRequiredService<IConfiguration>()["Payments:ApiKey"]))
             {
                 return await next(context);
             }
@@ -22,9 +18,4 @@ internal static class CallerKey
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return TypedResults.Problem("The payment gateway's API key is missing or wrong.", statusCode: StatusCodes.Status401Unauthorized);
         });
-
-    private static bool IsValid(string? expected, string authorization) =>
-        expected is { Length: > 0 }
-        && authorization.StartsWith("Bearer ", StringComparison.Ordinal)
-        && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(authorization["Bearer ".Length..]), Encoding.UTF8.GetBytes(expected));
 }

@@ -19,10 +19,16 @@ public static class OperatorAccess
     public const string InternalPath = "/internal";
 
     /// <summary>Whether the request bears the management key (never when none is configured).</summary>
-    public static bool IsOperator(HttpContext context)
+    public static bool IsOperator(HttpContext context) =>
+        BearsKey(context.Request, context.RequestServices.GetRequiredService<IConfiguration>()[KeySetting]);
+
+    /// <summary>
+    /// Whether the request's <c>Authorization: Bearer</c> is <paramref name="expected"/>, compared in constant time;
+    /// never when no key is configured.
+    /// </summary>
+    public static bool BearsKey(HttpRequest request, string? expected)
     {
-        var expected = context.RequestServices.GetRequiredService<IConfiguration>()[KeySetting];
-        var given = context.Request.Headers.Authorization.ToString();
+        var given = request.Headers.Authorization.ToString();
         return expected is { Length: > 0 }
             && given.StartsWith("Bearer ", StringComparison.Ordinal)
             && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given["Bearer ".Length..]), Encoding.UTF8.GetBytes(expected));

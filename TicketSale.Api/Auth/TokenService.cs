@@ -117,10 +117,9 @@ public sealed class TokenService(IOptions<AuthOptions> options, IConnectionMulti
             return new Redemption(RedemptionResult.Unknown, default, default, hash);
         }
 
-        var used = reply[1];
-        var parts = ((string)used!).Split(':');
-        var (reusedBy, reusedSession) = Parse(string.Join(':', parts[..3]));
-        var rotatedAt = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(parts[3], CultureInfo.InvariantCulture));
+        var used = (string)reply[1]!;
+        var (reusedBy, reusedSession) = Parse(used);
+        var rotatedAt = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(used.Split(':')[3], CultureInfo.InvariantCulture));
         if (now - rotatedAt <= _options.RefreshReuseLeeway && await db.KeyExistsAsync(SessionKey(reusedSession.Id)))
         {
             return new Redemption(RedemptionResult.Redeemed, reusedBy, reusedSession, hash);
@@ -143,7 +142,7 @@ public sealed class TokenService(IOptions<AuthOptions> options, IConnectionMulti
 
         if (value.HasValue)
         {
-            await EndSessionAsync(Parse(string.Join(':', ((string)value!).Split(':')[..3])).Session.Id);
+            await EndSessionAsync(Parse((string)value!).Session.Id);
         }
     }
 
@@ -170,6 +169,7 @@ public sealed class TokenService(IOptions<AuthOptions> options, IConnectionMulti
     private static string Describe(Guid userId, SessionId session) =>
         $"{userId:N}:{session.Id:N}:{session.Started.ToUnixTimeMilliseconds()}";
 
+    /// <summary>The user and session of a live token's record, or of a used one's (which adds when it was rotated).</summary>
     private static (Guid UserId, SessionId Session) Parse(string value)
     {
         var parts = value.Split(':');
