@@ -38,7 +38,7 @@ public static class HotPath
             var holds = new ConcurrentQueue<(Buyer Buyer, Guid Hold)>();
             async Task NewCampaignAsync(string name)
             {
-                campaign = await target.NewCampaignAsync(name, rows: 0, generalAdmission: 1_000_000, perUserLimit: 50, holdSeconds: 3600);
+                campaign = await target.NewCampaignAsync(name, rows: 0, generalAdmission: 1_000_000, perUserLimit: 50, holdSeconds: 1200);
                 run.Campaigns.Add(campaign);
                 holdPath = $"/api/campaigns/{campaign.Id}/holds";
                 holdBody = SaleRequests.GeneralAdmissionHoldBody(campaign.GeneralAdmissionId!.Value, 1);
@@ -218,7 +218,7 @@ public static class HotPath
         var warmUpPurchases = Math.Min(2_000, run.Options.ConfirmationPurchases);
         var target = run.Target;
         await Invariants.WaitForOutcomesAsync(run, TimeSpan.FromMinutes(10));
-        var campaign = await target.NewCampaignAsync("Confirmations", rows: 0, generalAdmission: 1_000_000, perUserLimit: 50, holdSeconds: 3600);
+        var campaign = await target.NewCampaignAsync("Confirmations", rows: 0, generalAdmission: 1_000_000, perUserLimit: 50, holdSeconds: 1200);
         run.Campaigns.Add(campaign);
         var buyers = new BuyerPool(target, run.Options.ConfirmationPurchases + (MaxWarmUpRounds * warmUpPurchases), TimeSpan.FromHours(3));
         var api = target.Apis[0];

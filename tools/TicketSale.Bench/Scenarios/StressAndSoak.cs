@@ -54,7 +54,7 @@ public static class StressAndSoak
     /// </summary>
     public static async Task StressAsync(BenchRun run)
     {
-        var campaign = await run.Target.NewCampaignAsync("Stress", rows: 0, generalAdmission: 1_000_000, perUserLimit: 50, holdSeconds: 3600);
+        var campaign = await run.Target.NewCampaignAsync("Stress", rows: 0, generalAdmission: 1_000_000, perUserLimit: 50, holdSeconds: 1200);
         run.Campaigns.Add(campaign);
         var buyers = new BuyerPool(run.Target, 50_000, TimeSpan.FromHours(3));
         var steps = new List<(LoadResult Load, TimeSpan Backlog)>();
@@ -98,7 +98,7 @@ public static class StressAndSoak
     /// <summary>Steady load for a long time: latency and resident memory at the start and at the end.</summary>
     public static async Task SoakAsync(BenchRun run, double perSecond)
     {
-        var campaign = await run.Target.NewCampaignAsync("Soak", rows: 0, generalAdmission: 1_000_000, perUserLimit: 50, holdSeconds: 3600);
+        var campaign = await run.Target.NewCampaignAsync("Soak", rows: 0, generalAdmission: 1_000_000, perUserLimit: 50, holdSeconds: 1200);
         run.Campaigns.Add(campaign);
         var buyers = new BuyerPool(run.Target, 50_000, TimeSpan.FromHours(3));
         using var pace = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
