@@ -76,6 +76,7 @@ app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapInstanceApi();
+app.MapKeysApi();
 app.MapAdminApi();
 app.MapUsersApi();
 // What buyers call is bounded in flight per replica; operators' and probes' requests are not held back by a sale.
@@ -86,8 +87,8 @@ buyers.MapHoldsApi();
 buyers.MapPurchasesApi();
 buyers.MapOrdersApi();
 
-// The schema is current and the first admin exists before the first request is served.
-await app.MigrateDatabaseAsync();
+// The first admin exists before the first request is served (the schema is current: the AppHost starts the Api once
+// the migration service has completed).
 await app.SeedAdminAsync();
 
 app.Run();

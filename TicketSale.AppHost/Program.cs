@@ -18,13 +18,21 @@ var local = state is not null && builder.Configuration["TicketSale:BackingServic
 // Redis runs one command at a time for every replica: descheduled mid-script on a busy machine, it held up every
 // request for 5-80 ms at a time in the bench's flash sale (`./bench.sh --scenarios flash`). It runs first, as it would
 // on cores of its own; it needs about a quarter of a core, so the others lose little.
-IResourceBuilder<IResourceWithConnectionString> cache = local is null
-    ? builder.AddRedis("cache")
-    : builder.AddLocalRedis("cache", local, nice: -10);
+var localCache = local is null ? null : builder.AddLocalRedis("cache", local, nice: -10);
+IResourceBuilder<IResourceWithConnectionString> cache = localCache is null ? builder.AddRedis("cache").WithMemoryCeiling() : localCache;
 
-IResourceBuilder<IResourceWithConnectionString> tickets = local is null
-    ? builder.AddPostgres("postgres").AddDatabase("tickets")
-    : builder.AddLocalPostgres("postgres", local).AddDatabase("tickets");
+IResourceBuilder<IResourceWithConnectionString> tickets;
+EndpointReference postgresEndpoint;
+if (local is null)
+{
+    var postgres = builder.AddPostgres("postgres");
+    (tickets, postgresEndpoint) = (postgres.AddDatabase("tickets"), postgres.Resource.PrimaryEndpoint);
+}
+else
+{
+    var postgres = builder.AddLocalPostgres("postgres", local);
+    (tickets, postgresEndpoint) = (postgres.AddDatabase("tickets"), postgres.Resource.PrimaryEndpoint);
+}
 
 IResourceBuilder<IResourceWithConnectionString> messaging = local is null
     ? builder.AddRabbitMQ("messaging").WithManagementPlugin()
@@ -32,7 +40,12 @@ IResourceBuilder<IResourceWithConnectionString> messaging = local is null
 
 // Generated on first start and kept in the state folder (.state/secrets.json), unless configuration (user secrets)
 // gives them; never in the repository.
-var jwtSigningKey = Secret("jwt-signing-key");
+// The Api's ECDSA P-256 key for access tokens (base64 PKCS#8); the gateway gets only the public half, from the Api.
+var tokenSigningKey = Secret("token-signing-key", () =>
+{
+    using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+    return Convert.ToBase64String(key.ExportPkcs8PrivateKey());
+});
 var adminPassword = Secret("admin-password");
 var admissionKey = Secret("waiting-room-key");
 // The payment gateway's callers prove themselves with it (a real gateway's API key).
@@ -48,14 +61,26 @@ if (state is not null)
     payments.WithEnvironment("Ledger__Directory", state.For("payments"));
 }
 
+// Each service connects to PostgreSQL as a role of its own that may read and write rows, nothing more; the schema
+// belongs to an owner role that only the migration service uses, and the server's admin login stays with the
+// migration service, which creates the roles, migrates and exits before the services start.
+var ticketsOwner = DatabaseLogin("ticketsale_owner", Secret("tickets-owner-password"));
+var ticketsApi = DatabaseLogin("ticketsale_api", Secret("tickets-api-password"));
+var ticketsWorker = DatabaseLogin("ticketsale_worker", Secret("tickets-worker-password"));
+var migrations = builder.AddProject<Projects.TicketSale_MigrationService>("migrations")
+    .WithReference(tickets).WaitFor(tickets)
+    .WithEnvironment("ConnectionStrings__tickets-owner", ticketsOwner)
+    .WithEnvironment("ConnectionStrings__tickets-api", ticketsApi)
+    .WithEnvironment("ConnectionStrings__tickets-worker", ticketsWorker);
+
 var api = builder.AddProject<Projects.TicketSale_Api>("api")
     .WithHttpEndpoint()
-    .WithReference(cache).WaitFor(cache)
-    .WithReference(tickets).WaitFor(tickets)
+    .WithEnvironment(CacheLogin("api", ["ts:*"])).WaitFor(cache)
+    .WithEnvironment("ConnectionStrings__tickets", ticketsApi).WaitForCompletion(migrations)
     .WithReference(messaging).WaitFor(messaging)
     .WithReference(payments)
     .WithEnvironment("Payments__ApiKey", paymentsKey)
-    .WithEnvironment("Auth__SigningKey", jwtSigningKey)
+    .WithEnvironment("Auth__SigningKey", tokenSigningKey)
     .WithEnvironment("Auth__AdminEmail", "admin@ticketsale.local")
     .WithEnvironment("Auth__AdminPassword", adminPassword)
     .WithEnvironment("WaitingRoom__SigningKey", admissionKey)
@@ -74,25 +99,46 @@ var api = builder.AddProject<Projects.TicketSale_Api>("api")
 // halved the rate at which they were accepted: `./bench.sh --scenarios confirm`).
 builder.AddProject<Projects.TicketSale_Worker>("worker")
     .WithHttpEndpoint()
-    .WithReference(cache).WaitFor(cache)
-    .WithReference(tickets).WaitFor(tickets)
+    // Inventory and waiting rooms (a campaign's hash slot), the active sets, purchase outcomes; not sessions or sign-ins.
+    .WithEnvironment(CacheLogin("worker", ["ts:{*", "ts:wr:*", "ts:campaigns:*", "ts:purchase:*", "ts:catalog:*"])).WaitFor(cache)
+    .WithEnvironment("ConnectionStrings__tickets", ticketsWorker).WaitForCompletion(migrations)
     .WithReference(messaging).WaitFor(messaging)
     .WithReference(payments).WaitFor(payments)
     .WithEnvironment("Payments__ApiKey", paymentsKey)
     .WithEnvironment("Process__Nice", "10")
     .WithHttpHealthCheck("/health");
 
-// The gateway answers the waiting room itself (checking access tokens, issuing admission tokens): it shares both keys.
+// The gateway's session keys are encrypted in Redis with this certificate (base64 PKCS#12, self-signed).
+var dataProtectionCertificate = Secret("dataprotection-certificate", () =>
+{
+    using var rsa = System.Security.Cryptography.RSA.Create(3072);
+    var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=TicketSale data protection", rsa,
+        System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+    using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(10));
+    return Convert.ToBase64String(certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12));
+});
+
+// The gateway answers the waiting room itself (checking access tokens with the key set the Api publishes, issuing
+// admission tokens with the key it shares with the Api).
 // It balances the Api's replicas itself, with active health checks, each listed by its own address.
 var web = builder.AddProject<Projects.TicketSale_Web>("web")
     .WithHttpEndpoint(port: int.TryParse(builder.Configuration["TicketSale:WebPort"], out var webPort) ? webPort : 5080, name: "http")
     .WithExternalHttpEndpoints()
-    .WithReference(cache).WaitFor(cache)
+    // The waiting room (in a campaign's hash slot), rate limits, its campaign cache, its data-protection keys; not the
+    // Api's sessions, sign-in records or purchase outcomes.
+    .WithEnvironment(CacheLogin("web", ["ts:{*", "ts:wr:*", "ts:campaigns:*", "ts:rl:*", "ts:web:*", "ts:dataprotection:*"])).WaitFor(cache)
     .WithReference(api).WaitFor(api)
-    .WithEnvironment("Auth__SigningKey", jwtSigningKey)
     .WithEnvironment("WaitingRoom__SigningKey", admissionKey)
+    .WithEnvironment("DataProtection__Certificate", dataProtectionCertificate)
     .WithHttpHealthCheck("/health");
 ReplicaEndpoints.WithReplicaEndpoints(web, api);
+// The Api mails links to the public site (e-mail confirmation); in a run, mail is written to the state folder's mail/
+// instead of being sent (a deployment sets Mail:SmtpHost).
+api.WithEnvironment("Mail__PublicBaseUrl", web.GetEndpoint("http"));
+if (state is not null)
+{
+    api.WithEnvironment("Mail__PickupDirectory", state.For("mail"));
+}
 
 payments.WithHttpHealthCheck("/health");
 
@@ -128,11 +174,27 @@ RestartOnFailure.WatchStopCommands(builder);
 
 builder.Build().Run();
 
-IResourceBuilder<ParameterResource> Secret(string name)
+// A service's Redis connection: on the local server as an ACL user of its own, limited to its keys and to the commands a
+// service needs (AddLocalRedis); the container resource has only its default user, which the deployment may tighten.
+Action<EnvironmentCallbackContext> CacheLogin(string service, string[] keyPatterns)
+{
+    object connection = localCache is null
+        ? cache.Resource
+        : localCache.WithAclUser($"ticketsale-{service}", Secret($"cache-{service}-password"), keyPatterns, ["ts:*"]);
+    return context => context.EnvironmentVariables["ConnectionStrings__cache"] = connection;
+}
+
+// A login to the tickets database as a role of its own: the server's address, never the admin's credentials. The local
+// server listens on 127.0.0.1 only (its endpoint's host is "localhost", which may resolve to ::1 first).
+ReferenceExpression DatabaseLogin(string role, IResourceBuilder<ParameterResource> password) => local is null
+    ? ReferenceExpression.Create($"Host={postgresEndpoint.Property(EndpointProperty.Host)};Port={postgresEndpoint.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database=tickets")
+    : ReferenceExpression.Create($"Host=127.0.0.1;Port={postgresEndpoint.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database=tickets");
+
+IResourceBuilder<ParameterResource> Secret(string name, Func<string>? generate = null)
 {
     if (state is not null)
     {
-        builder.Configuration[$"Parameters:{name}"] ??= state.Secret(name);
+        builder.Configuration[$"Parameters:{name}"] ??= state.Secret(name, generate);
     }
 
     return builder.AddParameter(name, secret: true);

@@ -63,6 +63,4 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 
-await app.MigrateDatabaseAsync();
-
 app.Run();

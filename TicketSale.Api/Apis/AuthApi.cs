@@ -26,11 +26,14 @@ public static class AuthApi
         auth.MapPost("/logout", LogoutAsync);
         auth.MapPost("/password", ChangePasswordAsync);
         auth.MapPost("/second-factor", EnrollSecondFactorAsync);
+        auth.MapPost("/verify-email", VerifyEmailAsync);
+        auth.MapPost("/verify-email/resend", ResendVerificationAsync);
         return app;
     }
 
+    /// <summary>Creates a customer account and sends the link that confirms its e-mail address (needed before buying).</summary>
     private static async Task<Results<Created<UserResponse>, ProblemHttpResult>> RegisterAsync(
-        RegisterRequest request, TicketSaleDbContext db, IPasswordHasher<User> hasher, TimeProvider time)
+        RegisterRequest request, TicketSaleDbContext db, IPasswordHasher<User> hasher, TimeProvider time, EmailVerification verification, HttpContext context)
     {
         var email = Normalize(request.Email);
         var user = new User { Id = Guid.CreateVersion7(), Email = email, PasswordHash = "", Role = Roles.Customer, CreatedAt = time.GetUtcNow() };
@@ -45,7 +48,38 @@ public static class AuthApi
             return TypedResults.Problem("An account with this e-mail address exists.", statusCode: StatusCodes.Status409Conflict);
         }
 
+        await verification.SendAsync(user, context.RequestAborted);
         return TypedResults.Created($"/api/users/{user.Id}", new UserResponse(user.Id, user.Email, user.Role));
+    }
+
+    /// <summary>Confirms the address the link was sent to; the next access token (sign-in or refresh) says so.</summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> VerifyEmailAsync(
+        VerifyEmailRequest request, EmailVerification verification, TicketSaleDbContext db, TimeProvider time)
+    {
+        if (await verification.ReadAsync(request.Token) is not { } confirmed
+            || await db.Users.FindAsync(confirmed.User) is not { } user
+            || user.Email != confirmed.Email)
+        {
+            return TypedResults.Problem("This confirmation link is not valid, or has expired: ask for another.",
+                statusCode: StatusCodes.Status400BadRequest, title: "Invalid confirmation link", type: "https://ticketsale.example/problems/invalid-verification");
+        }
+
+        user.EmailVerifiedAt ??= time.GetUtcNow();
+        await db.SaveChangesAsync();
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Sends another link to an account not yet confirmed. Answers alike whether the address has an account.</summary>
+    private static async Task<Accepted> ResendVerificationAsync(
+        ResendVerificationRequest request, EmailVerification verification, TicketSaleDbContext db, HttpContext context)
+    {
+        var email = Normalize(request.Email);
+        if (await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Email == email) is { EmailVerifiedAt: null } user)
+        {
+            await verification.SendAsync(user, context.RequestAborted);
+        }
+
+        return TypedResults.Accepted((string?)null);
     }
 
     /// <summary>
@@ -226,6 +260,10 @@ public sealed record EnrollSecondFactorRequest(
 
 /// <summary>The authenticator app's secret (base32) and the otpauth URI that carries it.</summary>
 public sealed record SecondFactorResponse(string Secret, string SetupUri);
+
+public sealed record VerifyEmailRequest([property: Required, MaxLength(2048)] string Token);
+
+public sealed record ResendVerificationRequest([property: Required, EmailAddress, MaxLength(254)] string Email);
 
 public sealed record RefreshRequest([property: Required, MaxLength(100)] string RefreshToken);
 

@@ -31,6 +31,11 @@ public static class HoldsApi
         IServiceProvider services, IOptions<SalesOptions> options, TimeProvider time, HttpContext context, AdmissionTokens admissions,
         CancellationToken cancellationToken)
     {
+        if (!user.HasVerifiedEmail())
+        {
+            return Problems.EmailNotVerified();
+        }
+
         var seats = request.Seats ?? [];
         var isGeneralAdmission = request.GeneralAdmissionCategoryId is not null;
         if (isGeneralAdmission == seats.Count > 0)
@@ -63,11 +68,11 @@ public static class HoldsApi
             return Problems.Conflict("The campaign is not on sale.", "not-on-sale");
         }
 
+        // The token is checked here without Redis; the hold script checks that the admission still runs (not left).
         if (campaign.WaitingRoomEnabled
             && !admissions.IsValid(context.Request.Headers[AdmissionTokens.Header], campaignId, user.UserId(), time.GetUtcNow()))
         {
-            return TypedResults.Problem("Holding seats needs a valid admission token from this campaign's waiting room.",
-                statusCode: StatusCodes.Status403Forbidden, title: "Admission required", type: "https://ticketsale.example/problems/admission-required");
+            return AdmissionRequired();
         }
 
         foreach (var seat in seats)
@@ -88,13 +93,13 @@ public static class HoldsApi
         // The rate limit is checked inside the hold script, its buckets in the campaign's hash slot.
         var buckets = HttpRateLimits.Buckets(context, RateLimitClasses.Holds, keyPrefix: "");
         var result = await inventory.HoldAsync(campaignId, holdId, user.UserId(), TimeSpan.FromSeconds(campaign.HoldSeconds), campaign.PerUserLimit,
-            request.GeneralAdmissionCategoryId, quantity, seats, buckets);
+            request.GeneralAdmissionCategoryId, quantity, seats, buckets, campaign.WaitingRoomEnabled);
         if (result.Status == HoldStatus.NotLoaded)
         {
             await using var scope = services.CreateAsyncScope();
             await scope.ServiceProvider.GetRequiredService<InventoryLoader>().EnsureLoadedAsync(campaignId, cancellationToken);
             result = await inventory.HoldAsync(campaignId, holdId, user.UserId(), TimeSpan.FromSeconds(campaign.HoldSeconds), campaign.PerUserLimit,
-                request.GeneralAdmissionCategoryId, quantity, seats, []);
+                request.GeneralAdmissionCategoryId, quantity, seats, [], campaign.WaitingRoomEnabled);
         }
 
         if (result.Rate is { } rate)
@@ -114,9 +119,14 @@ public static class HoldsApi
             HoldStatus.SoldOut => Problems.Conflict($"Only {result.Remaining} tickets left in this category.", "sold-out",
                 new Dictionary<string, object?> { ["left"] = result.Remaining }),
             HoldStatus.UnknownCategory => Problems.NotFound("No such general-admission category in this campaign."),
+            HoldStatus.NotAdmitted => AdmissionRequired(),
             _ => Problems.Unavailable(context, "Availability is being rebuilt; try again.", 1),
         };
     }
+
+    private static ProblemHttpResult AdmissionRequired() =>
+        TypedResults.Problem("Holding seats needs a valid admission token from this campaign's waiting room, and an admission that still runs.",
+            statusCode: StatusCodes.Status403Forbidden, title: "Admission required", type: "https://ticketsale.example/problems/admission-required");
 
     private static async Task<Results<Ok<HoldResponse>, ProblemHttpResult>> GetAsync(Guid campaignId, Guid holdId, ClaimsPrincipal user, SeatInventory inventory)
     {

@@ -39,6 +39,11 @@ public static partial class PurchasesApi
     private static async Task<IResult> PurchaseAsync(
         PurchaseRequest request, HttpContext context, ClaimsPrincipal principal, PurchaseAcceptance acceptance, ILogger<PurchaseRequest> logger)
     {
+        if (!principal.HasVerifiedEmail())
+        {
+            return Problems.EmailNotVerified();
+        }
+
         var key = context.Request.Headers[IdempotencyKeyHeader].ToString();
         if (!IdempotencyKeyFormat().IsMatch(key))
         {

@@ -9,11 +9,14 @@ public static class AuthExtensions
 {
     public static IHostApplicationBuilder AddTicketSaleAuthentication(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddTicketSaleTokenValidation(defaultScheme: true);
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddScoped<Credentials>();
         builder.Services.AddSingleton<SecondFactor>();
+        builder.Services.AddSingleton<EmailVerification>();
+        builder.Services.AddOptions<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<SecurityEvents>();
         builder.Services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         return builder;
@@ -39,7 +42,17 @@ public static class AuthExtensions
             return;
         }
 
-        var admin = new User { Id = Guid.CreateVersion7(), Email = email, PasswordHash = "", Role = Roles.Admin, CreatedAt = DateTimeOffset.UtcNow, PasswordChangeRequired = true };
+        // Its address is the operator's own configuration: confirmed by being given.
+        var admin = new User
+        {
+            Id = Guid.CreateVersion7(),
+            Email = email,
+            PasswordHash = "",
+            Role = Roles.Admin,
+            CreatedAt = DateTimeOffset.UtcNow,
+            PasswordChangeRequired = true,
+            EmailVerifiedAt = DateTimeOffset.UtcNow,
+        };
         admin.PasswordHash = scope.ServiceProvider.GetRequiredService<IPasswordHasher<User>>().HashPassword(admin, options.AdminPassword);
         db.Users.Add(admin);
         try

@@ -24,7 +24,7 @@ namespace TicketSale.Api.Auth;
 /// <c>ts:session:used:{hash}</c> a rotated one → the same and when it was rotated;
 /// <c>ts:sessions:{session}</c> the live token hashes of a session; <c>ts:user-sessions:{user}</c> a user's sessions.
 /// </remarks>
-public sealed class TokenService(IOptions<AuthOptions> options, IConnectionMultiplexer redis, TimeProvider time)
+public sealed class TokenService(IOptions<AuthOptions> options, SigningKeys keys, IConnectionMultiplexer redis, TimeProvider time)
 {
     /// <summary>
     /// Redeems a live token, remembering it as used in the same step (so that a racing second redemption always finds
@@ -68,11 +68,12 @@ public sealed class TokenService(IOptions<AuthOptions> options, IConnectionMulti
                 new Claim(JwtRegisteredClaimNames.Sub, user.Id.ToString()),
                 new Claim(JwtRegisteredClaimNames.Email, user.Email),
                 new Claim("role", user.Role),
+                new Claim(TokenValidation.EmailVerifiedClaim, user.EmailVerifiedAt is null ? "false" : "true", ClaimValueTypes.Boolean),
             ]),
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = (now + _options.AccessTokenLifetime).UtcDateTime,
-            SigningCredentials = new SigningCredentials(TokenValidation.SigningKey(_options), SecurityAlgorithms.HmacSha256),
+            SigningCredentials = new SigningCredentials(keys.Current, SecurityAlgorithms.EcdsaSha256),
         });
 
         var refresh = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));

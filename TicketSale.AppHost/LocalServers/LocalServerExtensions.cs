@@ -19,12 +19,26 @@ public static class LocalServerExtensions
     /// </summary>
     public static IResourceBuilder<LocalRedisResource> AddLocalRedis(this IDistributedApplicationBuilder builder, string name, LocalServerContext local, int nice = 0)
     {
-        var maxMemory = builder.Configuration["TicketSale:RedisMaxMemory"] ?? "1gb";
+        var maxMemory = RedisMaxMemory(builder);
         var password = local.SecretParameter(builder, $"{name}-password");
         var folder = local.State.For(name);
         var server = local.Binaries.Find("redis-server", "redis-server");
         var port = FreePort.Next();
         var redis = new LocalRedisResource(name, nice == 0 ? server : "nice", folder, password.Resource);
+        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(redis, async (_, ct) =>
+        {
+            // Only password hashes are written; the file is the server's alone.
+            var acl = new StringBuilder().AppendLine(CultureInfo.InvariantCulture,
+                $"user default on #{await PasswordHashAsync(password.Resource, ct).ConfigureAwait(false)} ~* &* +@all");
+            foreach (var user in redis.AclUsers)
+            {
+                acl.Append(CultureInfo.InvariantCulture, $"user {user.Name} on #{await PasswordHashAsync(user.Password, ct).ConfigureAwait(false)} resetkeys");
+                acl.AppendJoin("", user.KeyPatterns.Select(k => " ~" + k)).Append(" resetchannels").AppendJoin("", user.ChannelPatterns.Select(c => " &" + c));
+                acl.AppendLine(" " + RedisServiceCommands);
+            }
+
+            StateFolder.WriteOwnerOnly(Path.Combine(folder, AclFile), acl.ToString());
+        });
         return builder.AddResource(redis)
             .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: "tcp", isProxied: false)
             .WithArgs(context =>
@@ -40,7 +54,7 @@ public static class LocalServerExtensions
                 foreach (var arg in new object[]
                 {
                     "--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--protected-mode", "yes",
-                    "--requirepass", password.Resource, "--dir", folder, "--daemonize", "no", "--logfile", "",
+                    "--aclfile", Path.Combine(folder, AclFile), "--dir", folder, "--daemonize", "no", "--logfile", "",
                     // Holds and stock live here between snapshots of the truth in PostgreSQL: keep them across restarts.
                     "--appendonly", "yes", "--appendfsync", "everysec",
                     // A rewrite forks and dumps the whole dataset; at the default 64 MB threshold a sale's stream of holds
@@ -55,6 +69,55 @@ public static class LocalServerExtensions
             .WithHealthCheck(AddCheck(builder, name, redis, static (cs, ct) => HealthProbes.RedisAsync(cs, ct)))
             .WithIconName("Memory");
     }
+
+    /// <summary>
+    /// The same ceiling and policy for Aspire's Redis container (publishing, or with Docker). Aspire starts it through a
+    /// shell: in a run its arguments follow <c>redis-server</c>; when published they are one <c>-c</c> command line.
+    /// </summary>
+    public static IResourceBuilder<RedisResource> WithMemoryCeiling(this IResourceBuilder<RedisResource> redis)
+    {
+        var settings = $"--maxmemory {RedisMaxMemory(redis.ApplicationBuilder)} --maxmemory-policy noeviction";
+        return redis.WithArgs(context =>
+        {
+            if (context.Args.Count > 0 && context.Args[^1] is string commandLine && commandLine.StartsWith("redis-server", StringComparison.Ordinal))
+            {
+                context.Args[^1] = commandLine + " " + settings;
+            }
+            else
+            {
+                foreach (var arg in settings.Split(' '))
+                {
+                    context.Args.Add(arg);
+                }
+            }
+        });
+    }
+
+    private static string RedisMaxMemory(IDistributedApplicationBuilder builder) => builder.Configuration["TicketSale:RedisMaxMemory"] ?? "1gb";
+
+    /// <summary>
+    /// Adds a service's own user and returns its connection string. The user may run reads, writes, scripts, pub/sub and
+    /// transactions on the keys and channels given; never an admin or dangerous command (FLUSHALL, CONFIG, KEYS, DEBUG,
+    /// ACL, SHUTDOWN, MONITOR …) except INFO, which the client's handshake and the memory check read.
+    /// </summary>
+    public static ReferenceExpression WithAclUser(this IResourceBuilder<LocalRedisResource> redis, string user, IResourceBuilder<ParameterResource> password,
+        IReadOnlyList<string> keyPatterns, IReadOnlyList<string> channelPatterns)
+    {
+        redis.Resource.AclUsers.Add(new RedisAclUser(user, password.Resource, keyPatterns, channelPatterns));
+        // The server's address and the user's credentials, never the default user's. The client's tie-breaker key and
+        // configuration channel (for switching primaries) are not the service's to touch: off.
+        return ReferenceExpression.Create(
+            $"127.0.0.1:{redis.Resource.PrimaryEndpoint.Property(EndpointProperty.Port)},user={user},password={password.Resource},tiebreaker=,configChannel=");
+    }
+
+    private const string AclFile = "users.acl";
+
+    // Categories, then the dangerous and admin commands out again (and emptying the script cache, which every replica
+    // relies on); INFO for the client's handshake and the memory check, TIME for the rate-limit script.
+    private const string RedisServiceCommands = "-@all +@read +@write +@keyspace +@scripting +@pubsub +@connection +@transaction -@dangerous -@admin -script|flush +info +time";
+
+    private static async Task<string> PasswordHashAsync(ParameterResource password, CancellationToken cancellationToken) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(await password.GetValueAsync(cancellationToken).ConfigureAwait(false) ?? "")));
 
     public static IResourceBuilder<LocalPostgresResource> AddLocalPostgres(this IDistributedApplicationBuilder builder, string name, LocalServerContext local)
     {

@@ -1,10 +1,15 @@
 namespace TicketSale.AppHost.LocalServers;
 
-/// <summary>A Redis server from the machine's <c>redis-server</c>: password-protected, with an append-only file.</summary>
+/// <summary>
+/// A Redis server from the machine's <c>redis-server</c>, with an append-only file. Its connection string is the
+/// <c>default</c> user's, for operators and tests; services connect as ACL users of their own (<see cref="AclUsers"/>).
+/// </summary>
 public sealed class LocalRedisResource(string name, string command, string workingDirectory, ParameterResource password)
     : ExecutableResource(name, command, workingDirectory), IResourceWithConnectionString
 {
     public ParameterResource PasswordParameter { get; } = password;
+
+    internal List<RedisAclUser> AclUsers { get; } = [];
 
     public EndpointReference PrimaryEndpoint => new(this, "tcp");
 
@@ -61,3 +66,6 @@ public sealed class LocalRabbitMQResource(string name, string command, string wo
     public ReferenceExpression ConnectionStringExpression =>
         ReferenceExpression.Create($"amqp://{UserName}:{PasswordParameter}@127.0.0.1:{PrimaryEndpoint.Property(EndpointProperty.Port)}/");
 }
+
+/// <summary>A Redis ACL user: the commands it may run, the keys and the pub/sub channels it may touch.</summary>
+internal sealed record RedisAclUser(string Name, ParameterResource Password, IReadOnlyList<string> KeyPatterns, IReadOnlyList<string> ChannelPatterns);

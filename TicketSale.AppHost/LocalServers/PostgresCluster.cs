@@ -138,33 +138,11 @@ internal sealed class PostgresCluster
     }
 
     /// <summary>
-    /// The cluster's folder inside the state folder, unless the service user cannot reach it there (a checkout under
-    /// a private home folder): then a folder of its own under /var/tmp, keyed by the state folder.
+    /// The cluster's folder inside the state folder, unless the server runs as the service user, who cannot enter the
+    /// state folder (it is its owner's alone): then the folder <see cref="StateFolder.ServiceUserFolder"/> keeps for it.
     /// </summary>
-    private static string PickDataDirectory(StateFolder state, string name)
-    {
-        var preferred = Path.Combine(state.For(name), "data");
-        if (!RunsAsServiceUser || ServiceUserCanTraverse(state.Path))
-        {
-            return preferred;
-        }
-
-        var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(state.Path)))[..12];
-        return Path.Combine("/var/tmp", $"ticketsale-{key}", name, "data");
-    }
-
-    private static bool ServiceUserCanTraverse(string path)
-    {
-        for (var dir = new DirectoryInfo(path); dir is not null; dir = dir.Parent)
-        {
-            if (dir.Exists && (dir.UnixFileMode & UnixFileMode.OtherExecute) == 0)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    private static string PickDataDirectory(StateFolder state, string name) =>
+        RunsAsServiceUser ? Path.Combine(state.ServiceUserFolder, name, "data") : Path.Combine(state.For(name), "data");
 
     private static async Task RunAsync(string file, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {

@@ -44,18 +44,47 @@ public sealed class StateFolder
         return (path, fresh);
     }
 
-    /// <summary>Opens the state folder, discarding what it held first when asked for a fresh start.</summary>
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>
+    /// Opens the state folder, discarding what it held first when asked for a fresh start. It is its owner's alone
+    /// (0700) from the moment it exists: data, logs and secrets inside are out of other users' reach whatever their
+    /// own modes.
+    /// </summary>
     public static StateFolder Open(string path, bool fresh)
     {
         path = System.IO.Path.GetFullPath(path);
-        if (fresh && Directory.Exists(path))
+        if (fresh)
         {
-            Directory.Delete(path, recursive: true);
+            Discard(path);
         }
 
-        Directory.CreateDirectory(path);
+        Directory.CreateDirectory(path, OwnerOnly);
+        File.SetUnixFileMode(path, OwnerOnly);
         return new StateFolder(path);
     }
+
+    /// <summary>Deletes a state folder and the service user's folder that goes with it.</summary>
+    public static void Discard(string path)
+    {
+        path = System.IO.Path.GetFullPath(path);
+        foreach (var folder in new[] { path, ServiceUserFolderFor(path) })
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Where a server that runs as another user (PostgreSQL as <c>postgres</c> when the AppHost runs as root) keeps its
+    /// data: that user cannot enter the state folder. Keyed by the state folder, so each has its own.
+    /// </summary>
+    public string ServiceUserFolder => ServiceUserFolderFor(Path);
+
+    public static string ServiceUserFolderFor(string path) =>
+        System.IO.Path.Combine("/var/tmp", "ticketsale-" + Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(path)))[..12]);
 
     /// <summary>The folder of one resource's data, created on first use.</summary>
     public string For(string resource)
@@ -88,7 +117,7 @@ public sealed class StateFolder
     }
 
     /// <summary>A generated secret, stable across runs of this state folder.</summary>
-    public string Secret(string key)
+    public string Secret(string key, Func<string>? generate = null)
     {
         lock (_gate)
         {
@@ -97,7 +126,7 @@ public sealed class StateFolder
             if (!_secrets.TryGetValue(key, out var value))
             {
                 // Letters and digits only: the value goes into URIs and connection strings unescaped.
-                value = RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 32);
+                value = generate?.Invoke() ?? RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 32);
                 _secrets[key] = value;
                 WriteOwnerOnly(path, JsonSerializer.Serialize(_secrets));
             }

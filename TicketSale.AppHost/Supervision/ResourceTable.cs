@@ -22,8 +22,7 @@ internal sealed class ResourceTable(
         _ = WatchAsync(stoppingToken);
         try
         {
-            await Task.WhenAll(model.Resources.Where(r => r is not ParameterResource && !r.HasAnnotationOfType<ExplicitStartupAnnotation>())
-                .Select(r => notifications.WaitForResourceHealthyAsync(r.Name, stoppingToken))).ConfigureAwait(false);
+            await StartupResources.WaitUntilReadyAsync(model, notifications, stoppingToken).ConfigureAwait(false);
             Console.WriteLine(Render("All resources healthy. Ctrl+C stops everything."));
             restarts.Restarted += id => Console.WriteLine(Render($"{id} crashed and was restarted (restart {restarts.RestartCount(id)}); all resources:"));
         }

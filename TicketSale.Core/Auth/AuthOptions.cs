@@ -8,8 +8,27 @@ public sealed class AuthOptions
 {
     public const string Section = "Auth";
 
-    [Required, MinLength(32)]
-    public string SigningKey { get; set; } = "";
+    /// <summary>
+    /// The Api's private key for access tokens (ECDSA P-256, PEM or base64 PKCS#8; see <see cref="SigningKeys"/>).
+    /// Only the Api has it: the gateway validates with the public keys the Api publishes.
+    /// </summary>
+    public string? SigningKey { get; set; }
+
+    /// <summary>
+    /// Other keys whose tokens are accepted and which the key set publishes: the next signing key announced ahead of
+    /// its use, and retired ones until the last token they signed has expired. Public keys suffice.
+    /// </summary>
+    public string[] ValidationKeys { get; set; } = [];
+
+    /// <summary>
+    /// Where a service without the signing key (the gateway) finds the Api's OpenID configuration, and from it the
+    /// key set: <c>http://api/.well-known/openid-configuration</c> through service discovery.
+    /// </summary>
+    public string? KeysMetadataAddress { get; set; }
+
+    /// <summary>How often a validator fetches the key set again, so that it knows a newly announced key before it signs.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan KeysRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     [Required]
     public string Issuer { get; set; } = "ticketsale";

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,7 +19,8 @@ public static class TokenValidation
     public const string AdminPolicy = "admin";
     public const string CustomerPolicy = "customer";
 
-    public static SymmetricSecurityKey SigningKey(AuthOptions options) => new(Encoding.UTF8.GetBytes(options.SigningKey));
+    /// <summary>The HTTP client (service discovery and resilience from ServiceDefaults) a validator fetches the Api's key set with.</summary>
+    public const string KeysHttpClient = "token-keys";
 
     /// <summary>
     /// The JWT bearer scheme and the role policies. Where bearer tokens are the <paramref name="defaultScheme"/> (the
@@ -36,7 +36,7 @@ public static class TokenValidation
         var authentication = defaultScheme ? services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme) : services.AddAuthentication();
         authentication.AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<AuthOptions>, ValidatedTokenCache>((jwt, auth, cache) =>
+            .Configure<IOptions<AuthOptions>, ValidatedTokenCache, IServiceProvider>((jwt, auth, cache, services) =>
             {
                 jwt.MapInboundClaims = false;
                 // Nothing reads the token back from the authentication properties.
@@ -80,18 +80,41 @@ public static class TokenValidation
                 {
                     ValidIssuer = auth.Value.Issuer,
                     ValidAudience = auth.Value.Issuer,
-                    IssuerSigningKey = SigningKey(auth.Value),
+                    // ES256 only: a token claiming HS256 (keyed with the public key) or "none" is refused whatever it holds.
+                    ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
                     NameClaimType = "sub",
                     RoleClaimType = "role",
                     // Replicas keep time with NTP; a long skew would only stretch every token.
                     ClockSkew = TimeSpan.FromSeconds(5),
                 };
+                if (services.GetService<SigningKeys>() is { } keys)
+                {
+                    // The issuer checks its tokens with its own keys.
+                    jwt.TokenValidationParameters.IssuerSigningKeys = keys.Published;
+                }
+                else if (auth.Value.KeysMetadataAddress is { Length: > 0 } metadata)
+                {
+                    // Everyone else fetches the public keys the Api publishes, and again when a token names a key it
+                    // does not know yet (at most every RefreshInterval).
+                    jwt.MetadataAddress = metadata;
+                    // Plain HTTP only inside the deployment (a service-discovery name or loopback).
+                    jwt.RequireHttpsMetadata = !IsInternal(new Uri(metadata));
+                    jwt.Backchannel = services.GetRequiredService<IHttpClientFactory>().CreateClient(KeysHttpClient);
+                    jwt.AutomaticRefreshInterval = auth.Value.KeysRefreshInterval;
+                    jwt.RefreshInterval = TimeSpan.FromSeconds(Math.Min(30, auth.Value.KeysRefreshInterval.TotalSeconds));
+                }
+                else
+                {
+                    throw new InvalidOperationException("Access tokens cannot be checked: configure Auth:SigningKey (the Api) or Auth:KeysMetadataAddress.");
+                }
             });
         string[] policySchemes = defaultScheme ? [] : [JwtBearerDefaults.AuthenticationScheme];
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, p => p.AddAuthenticationSchemes(policySchemes).RequireRole(Roles.Admin))
             .AddPolicy(CustomerPolicy, p => p.AddAuthenticationSchemes(policySchemes).RequireRole(Roles.Customer));
         services.AddSingleton<ValidatedTokenCache>();
+        services.AddHttpClient(KeysHttpClient);
+        services.AddHostedService<SigningKeysWarmUp>();
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }
@@ -100,5 +123,14 @@ public static class TokenValidation
     private static ReadOnlySpan<char> BearerToken(string authorization) =>
         authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization.AsSpan("Bearer ".Length).Trim() : default;
 
+    /// <summary>A service-discovery name (no dot: "http://api") or a loopback address: traffic that stays inside the deployment.</summary>
+    private static bool IsInternal(Uri address) => address.IsLoopback || !address.Host.Contains('.', StringComparison.Ordinal);
+
     public static Guid UserId(this ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue("sub")!);
+
+    /// <summary>The access token's claim that the account's e-mail address is confirmed (set when it was issued).</summary>
+    public const string EmailVerifiedClaim = "email_verified";
+
+    public static bool HasVerifiedEmail(this ClaimsPrincipal user) =>
+        string.Equals(user.FindFirstValue(EmailVerifiedClaim), "true", StringComparison.OrdinalIgnoreCase);
 }

@@ -15,8 +15,8 @@ namespace TicketSale.Core.Auth;
 /// <para>
 /// The key is a SHA-256 of the whole token, not the token (about 700 bytes per buyer) nor its signature alone (a
 /// forged payload beside a genuine signature must not find an entry). An entry keeps only what the Api reads of a
-/// user — subject and role — and a freshly validated principal is cut down to the same, so a request sees the same
-/// user whether its token was cached or not. About 160 bytes an entry, counted from its fields (the subject as a
+/// user — subject, role and whether the e-mail address is confirmed — and a freshly validated principal is cut down to
+/// the same, so a request sees the same user whether its token was cached or not. About 160 bytes an entry, counted from its fields (the subject as a
 /// Guid, the role one shared string; about 450 with subject, e-mail and role as strings): a full cache of 100,000 is
 /// about 16 MB, which a replica carries at its peak. Bounded: when full, expired entries are swept, and a token that
 /// still finds no room is simply validated every time.
@@ -61,7 +61,7 @@ public sealed class ValidatedTokenCache(TimeProvider time, IOptions<AuthOptions>
         var subject = identity.FindFirst("sub")?.Value;
         var isGuid = Guid.TryParse(subject, out var id) && id.ToString() == subject;
         var entry = new Entry(isGuid ? id : null, isGuid ? null : subject,
-            Shared(identity.FindFirst("role")?.Value), identity.AuthenticationType, identity.NameClaimType, identity.RoleClaimType, expires);
+            Shared(identity.FindFirst("role")?.Value), validated.HasVerifiedEmail(), identity.AuthenticationType, identity.NameClaimType, identity.RoleClaimType, expires);
         if (Count >= _capacity)
         {
             SweepExpired();
@@ -126,8 +126,8 @@ public sealed class ValidatedTokenCache(TimeProvider time, IOptions<AuthOptions>
 
     /// <param name="SubjectId">The subject when it is a Guid, as the Api's always are (16 bytes rather than a 36-character string).</param>
     /// <param name="Subject">Any other subject.</param>
-    private sealed record Entry(Guid? SubjectId, string? Subject, string? Role, string? AuthenticationType, string NameClaimType, string RoleClaimType,
-        DateTimeOffset Expires)
+    private sealed record Entry(Guid? SubjectId, string? Subject, string? Role, bool EmailVerified, string? AuthenticationType, string NameClaimType,
+        string RoleClaimType, DateTimeOffset Expires)
     {
         // A principal of its own per request: nothing downstream can change another request's user.
         public ClaimsPrincipal ToPrincipal()
@@ -141,6 +141,11 @@ public sealed class ValidatedTokenCache(TimeProvider time, IOptions<AuthOptions>
             if (Role is not null)
             {
                 identity.AddClaim(new Claim("role", Role));
+            }
+
+            if (EmailVerified)
+            {
+                identity.AddClaim(new Claim(TokenValidation.EmailVerifiedClaim, "true"));
             }
 
             return new ClaimsPrincipal(identity);

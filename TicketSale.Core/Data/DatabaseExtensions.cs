@@ -28,17 +28,6 @@ public static class DatabaseExtensions
     }
 
     /// <summary>
-    /// Applies pending migrations before the service takes traffic. Every service calls this at start-up, so replicas
-    /// migrate together: see <see cref="MigrateAsync"/>.
-    /// </summary>
-    public static async Task MigrateDatabaseAsync(this IHost host, CancellationToken cancellationToken = default)
-    {
-        await using var scope = host.Services.CreateAsyncScope();
-        await MigrateAsync(scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>(), scope.ServiceProvider.GetRequiredService<TicketSaleDbContext>(),
-            cancellationToken);
-    }
-
-    /// <summary>
     /// Applies pending migrations, one process at a time. EF Core's own migration lock on PostgreSQL lasts one
     /// migration's transaction only: with two migrations pending, a replica that read the history before another
     /// applied the second applied it again ("relation … already exists") and crashed at start-up. A session advisory

@@ -28,6 +28,9 @@ public sealed class User
     /// <summary>The shared secret of the owner's authenticator app (TOTP, base32): admins sign in with its codes too.</summary>
     public string? TotpSecret { get; set; }
 
+    /// <summary>When the owner proved the e-mail address is theirs (the link sent at registration); until then no buying.</summary>
+    public DateTimeOffset? EmailVerifiedAt { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 }
 

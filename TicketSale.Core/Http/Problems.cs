@@ -9,6 +9,11 @@ namespace TicketSale.Core.Http;
 /// </summary>
 public static class Problems
 {
+    /// <summary>Buying (holds, purchases, a waiting room's queue) needs an e-mail address the account has confirmed.</summary>
+    public static ProblemHttpResult EmailNotVerified() =>
+        TypedResults.Problem("Confirm your e-mail address first: follow the link sent to it (POST /api/auth/verify-email/resend sends another), then sign in again.",
+            statusCode: StatusCodes.Status403Forbidden, title: "E-mail address not confirmed", type: "https://ticketsale.example/problems/email-not-verified");
+
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 

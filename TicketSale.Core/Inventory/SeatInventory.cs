@@ -33,20 +33,22 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
     /// Takes a token from each rate-limit bucket (keys under the campaign), then places the hold: one round trip.
     /// </summary>
     public async Task<HoldResult> HoldAsync(Guid campaignId, Guid holdId, Guid userId, TimeSpan ttl, int perUserLimit,
-        Guid? generalAdmissionCategoryId, int quantity, IReadOnlyCollection<int> seats, IReadOnlyList<RateLimiting.TokenBucket> buckets)
+        Guid? generalAdmissionCategoryId, int quantity, IReadOnlyCollection<int> seats, IReadOnlyList<RateLimiting.TokenBucket> buckets,
+        bool admissionRequired = false)
     {
         // One array, written once: a list copied into the array the client takes was about 6% of the bytes the Api
         // allocated per hold (an allocation profile of api-0 under `./bench.sh --scenarios hot --connections 256`).
         var bucketArguments = RateLimiting.TokenBuckets.ArgumentCount(buckets);
-        var args = new RedisValue[6 + bucketArguments + seats.Count];
+        var args = new RedisValue[7 + bucketArguments + seats.Count];
         args[0] = holdId.ToString("N");
         args[1] = userId.ToString("N");
         args[2] = (long)ttl.TotalMilliseconds;
         args[3] = perUserLimit;
         args[4] = generalAdmissionCategoryId?.ToString("N") ?? "";
         args[5] = quantity;
-        RateLimiting.TokenBuckets.WriteArguments(buckets, args.AsSpan(6, bucketArguments));
-        var next = 6 + bucketArguments;
+        args[6] = admissionRequired ? 1 : 0;
+        RateLimiting.TokenBuckets.WriteArguments(buckets, args.AsSpan(7, bucketArguments));
+        var next = 7 + bucketArguments;
         foreach (var seat in seats)
         {
             args[next++] = seat;
@@ -68,6 +70,7 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
             "LIMIT" => HoldResult.OverLimit((int)reply[1]),
             "SOLD_OUT" => HoldResult.SoldOut((int)reply[1]),
             "UNKNOWN_CATEGORY" => new HoldResult(HoldStatus.UnknownCategory),
+            "NOT_ADMITTED" => new HoldResult(HoldStatus.NotAdmitted),
             "NOT_LOADED" => new HoldResult(HoldStatus.NotLoaded),
             _ => throw new InvalidOperationException($"Unexpected reply from the hold script: {status}"),
         };
@@ -400,6 +403,9 @@ public enum HoldStatus
     SoldOut,
     UnknownCategory,
     NotLoaded,
+
+    /// <summary>Behind a waiting room, the visitor's admission has ended (they left, or it lapsed).</summary>
+    NotAdmitted,
 }
 
 public sealed record HoldResult(HoldStatus Status)

@@ -35,16 +35,15 @@ public sealed class WaitingRoomOptions
     public double VisitorsPerTicket { get; set; } = 1.0;
 
     /// <summary>
-    /// The pre-queue comes back after the opening when each visitor's turn is due, but no later than this many seconds
-    /// after it: a visitor far back learns their place, and whether tickets are left, within about a minute.
+    /// The pre-queue comes back after the opening spread over at most this many seconds, each visitor at a random
+    /// moment in them (see <see cref="OpeningPollsPerSecond"/>).
     /// </summary>
     [Range(1, 3600)]
     public int PreQueueComebackSeconds { get; set; } = 60;
 
     /// <summary>
-    /// How many of the pre-queue whose turn is further than <see cref="PreQueueComebackSeconds"/> away come back per
-    /// second from then on: each at that time plus their position beyond it divided by this. Told to come back all at
-    /// once, they would ask in the same second, in the middle of the sale.
+    /// How many of the pre-queue come back per second after the opening (within <see cref="PreQueueComebackSeconds"/>):
+    /// told to come back all at once, they would ask in the opening's first second.
     /// </summary>
     [Range(10, 1_000_000)]
     public int OpeningPollsPerSecond { get; set; } = 2000;

@@ -41,6 +41,7 @@ public static class WaitingRoomApi
         room.MapPost("/", JoinAsync).RequireRateLimiting(WaitingRoomAdmission.Policy);
         room.MapGet("/", StatusAsync).RequireRateLimiting(WaitingRoomAdmission.Policy);
         room.MapDelete("/", LeaveAsync).WithRateLimitClass(RateLimitClasses.Reads);
+        room.MapPost("/away", AwayAsync).WithRateLimitClass(RateLimitClasses.Reads);
         return app;
     }
 
@@ -49,6 +50,12 @@ public static class WaitingRoomApi
         Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup campaigns, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
         PreQueueDraws draws, IOptions<WaitingRoomOptions> options, TimeProvider time)
     {
+        // A place in line is for someone who may buy: an account that confirmed its e-mail address.
+        if (!user.HasVerifiedEmail())
+        {
+            return Problems.EmailNotVerified();
+        }
+
         if (await campaigns.GetAsync(campaignId, context.RequestAborted) is not { Status: "Published" or "OnSale" } campaign)
         {
             return Problems.NotFound("No such campaign open for sale.");
@@ -89,19 +96,30 @@ public static class WaitingRoomApi
         HttpRateLimits.Buckets(context, RateLimitClasses.WaitingRoom, keyPrefix: RateLimitClasses.WaitingRoom + ":");
 
     /// <summary>
-    /// The visitor is done — bought, gave up, or closed the page (the page sends this as it unloads): stock pacing
-    /// stops counting them at once instead of at the end of their shopping window, so the queue behind moves on to
-    /// the tickets left.
+    /// The visitor is done (bought, or gave up): stock pacing stops counting them at once instead of at the end of their
+    /// shopping window, so the queue behind moves on to the tickets left; a place still waiting is given up, and an
+    /// admission ends (its token holds nothing more).
     /// </summary>
-    private static async Task<Results<NoContent, ProblemHttpResult>> LeaveAsync(
-        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup campaigns, Core.WaitingRoom.WaitingRoom room)
+    private static Task<Results<NoContent, ProblemHttpResult>> LeaveAsync(
+        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup campaigns, Core.WaitingRoom.WaitingRoom room) =>
+        ForCampaignAsync(campaignId, context, campaigns, () => room.LeaveAsync(campaignId, user.UserId()));
+
+    /// <summary>
+    /// The visitor's page closed or reloaded (the page sends this as it goes): stock pacing stops counting them at once,
+    /// so the queue behind moves on; unlike leaving, their place and admission are kept for when they come back.
+    /// </summary>
+    private static Task<Results<NoContent, ProblemHttpResult>> AwayAsync(
+        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup campaigns, Core.WaitingRoom.WaitingRoom room) =>
+        ForCampaignAsync(campaignId, context, campaigns, () => room.AwayAsync(campaignId, user.UserId()));
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> ForCampaignAsync(Guid campaignId, HttpContext context, CampaignLookup campaigns, Func<Task> change)
     {
         if (await campaigns.GetAsync(campaignId, context.RequestAborted) is not { Status: not "Draft" })
         {
             return Problems.NotFound("No such campaign.");
         }
 
-        await room.LeaveAsync(campaignId, user.UserId());
+        await change();
         return TypedResults.NoContent();
     }
 
@@ -140,37 +158,31 @@ public static class WaitingRoomApi
     private static int PollAfter(double seconds) => (int)Math.Clamp(Math.Ceiling(seconds), 1, 30);
 
     /// <summary>
-    /// A pre-queue visitor sees when the sale opens, about where the draw put them (their position among the keys drawn
-    /// so far: visitors who join later can still draw ahead of them) and the wait that means.
+    /// A pre-queue visitor sees when the sale opens, and nothing of where the draw put them: shown their rank before
+    /// the opening, someone with many accounts could keep the best-drawn ones and drop the rest. So neither the
+    /// position, nor a wait, nor a time to come back derived from them is given before the opening.
     /// </summary>
-    private static WaitingRoomResponse DescribePreQueue(double untilOpening, VisitorStatus status, WaitingRoomOptions options)
-    {
-        var rank = status.Position!.Value;
-        var turn = status.RatePerSecond > 0 ? rank / status.RatePerSecond : (double?)null;
-        return new("PreQueue", null, rank, turn is { } seconds ? (int)Math.Ceiling(untilOpening + seconds) : null,
-            PreQueuePollAfter(untilOpening, rank, status.RatePerSecond, options), null, null, (int)Math.Ceiling(untilOpening));
-    }
+    private static WaitingRoomResponse DescribePreQueue(double untilOpening, VisitorStatus status, WaitingRoomOptions options) =>
+        new("PreQueue", null, null, null, PreQueuePollAfter(untilOpening, status.PreQueueSize, options, Random.Shared.NextDouble()),
+            null, null, (int)Math.Ceiling(untilOpening));
 
     /// <summary>
     /// Until the last half-minute before the opening, a pre-queue visitor asks at half the time left (at most 30 s
-    /// apart). Then they are told to come back when their turn is due: the opening plus their position among the draw
-    /// keys over the admission rate, so that the pre-queue comes back at the pace it is let in, the head at the
-    /// opening and the rest with the sale, instead of all in the opening's seconds. A turn further away than
-    /// <see cref="WaitingRoomOptions.PreQueueComebackSeconds"/> comes back then, spread at
-    /// <see cref="WaitingRoomOptions.OpeningPollsPerSecond"/>, to see their place, and whether tickets are left.
+    /// apart). Then they are told to come back at a moment <paramref name="draw"/> (0-1, random, unrelated to their
+    /// place) into the opening's first seconds, spread so that the pre-queue comes back at
+    /// <see cref="WaitingRoomOptions.OpeningPollsPerSecond"/>, within <see cref="WaitingRoomOptions.PreQueueComebackSeconds"/>:
+    /// not all in the opening's first second. Back after the opening, a visitor learns their place, their wait and
+    /// when their turn is due.
     /// </summary>
-    internal static int PreQueuePollAfter(double untilOpening, long rank, double ratePerSecond, WaitingRoomOptions options)
+    internal static int PreQueuePollAfter(double untilOpening, long preQueueSize, WaitingRoomOptions options, double draw)
     {
         if (untilOpening > 30)
         {
             return PollAfter(untilOpening / 2);
         }
 
-        var cap = options.PreQueueComebackSeconds;
-        var afterOpening = ratePerSecond > 0 && rank / ratePerSecond <= cap
-            ? rank / ratePerSecond
-            : cap + (Math.Max(0, rank - (Math.Max(0, ratePerSecond) * cap)) / options.OpeningPollsPerSecond);
-        return (int)Math.Max(1, Math.Ceiling(untilOpening + afterOpening));
+        var spread = Math.Min(options.PreQueueComebackSeconds, Math.Max(0, preQueueSize) / (double)options.OpeningPollsPerSecond);
+        return (int)Math.Max(1, Math.Ceiling(untilOpening + (Math.Clamp(draw, 0, 1) * spread)));
     }
 }
 

@@ -4,7 +4,7 @@
 
 let antiforgeryToken = null;
 let signedIn = false;
-// The waiting room this page was admitted through, until the purchase is done: closing the page leaves it.
+// The waiting room this page was admitted through, until the purchase is done.
 let admittedRoom = null;
 
 async function api(path, options = {}) {
@@ -102,9 +102,8 @@ async function waitForTurn(id) {
         admittedRoom = path;
         return room.admissionToken;
       case "PreQueue":
-        showQueue(`You are in the waiting room. The sale opens in ${room.opensInSeconds} s. Places in line are drawn at random, ` +
-          `whenever you arrived: you are about number ${room.position}` +
-          (room.estimatedWaitSeconds == null ? "." : ` (about ${room.estimatedWaitSeconds} s to wait).`));
+        showQueue(`You are in the waiting room. The sale opens in ${room.opensInSeconds} s. Places in line are drawn at random ` +
+          "among everyone who arrived before the opening; you will see yours once it opens.");
         break;
       case "Waiting":
         showQueue(room.estimatedWaitSeconds == null
@@ -218,15 +217,16 @@ function outcomeOf(purchaseId) {
   });
 }
 
-// Done shopping (bought, or closed the page once admitted): stock pacing lets the next in line in without waiting
-// for this visit's shopping window to end. A visitor still waiting keeps their place across a reload.
-function leaveRoom() {
+// Closing or reloading the page once admitted tells the room the visitor went away: stock pacing lets the next in line
+// in without waiting for this visit's shopping window to end. It is not leaving (which ends an admission): a reload
+// keeps the visitor's place and turn.
+function goAway() {
   const path = admittedRoom;
   admittedRoom = null;
-  return path ? api(path, { method: "DELETE", keepalive: true }) : Promise.resolve();
+  return path ? api(`${path}/away`, { method: "POST", keepalive: true }) : Promise.resolve();
 }
 
-window.addEventListener("pagehide", () => leaveRoom());
+window.addEventListener("pagehide", () => goAway());
 
 async function refreshSession() {
   const session = await api("/bff/session");
@@ -248,8 +248,19 @@ document.getElementById("sign-in").addEventListener("submit", async (event) => {
   await refreshSession();
 });
 
+// The confirmation link from the registration mail lands here: confirm the address, and take the token out of the
+// address bar (and so out of the history).
+async function confirmEmail() {
+  const token = new URLSearchParams(location.search).get("verify-email");
+  if (!token) return;
+  history.replaceState(null, "", location.pathname);
+  const result = await api("/api/auth/verify-email", { method: "POST", body: JSON.stringify({ token }) });
+  show(result.status === 204 ? "Your e-mail address is confirmed: sign in to buy tickets." : problem(result));
+}
+
 (async () => {
   await refreshSession();
+  await confirmEmail();
   const campaigns = await api("/api/campaigns");
   if (campaigns.status === 200) renderCampaigns(campaigns.body);
   else show("Campaigns are unavailable right now.");

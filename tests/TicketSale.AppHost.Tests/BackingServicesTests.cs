@@ -28,6 +28,21 @@ public sealed class BackingServicesTests(AppFixture fixture) : IClassFixture<App
         await App.App.ResourceNotifications.WaitForResourceHealthyAsync(resource).WaitAsync(TimeSpan.FromSeconds(5));
     }
 
+    [Fact]
+    public void The_state_folder_is_its_owners_alone_and_files_holding_secrets_were_made_so()
+    {
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, new DirectoryInfo(App.StateDirectory).UnixFileMode);
+        foreach (var file in new[] { "secrets.json", Path.Combine("cache", "users.acl") })
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(App.StateDirectory, file)));
+        }
+
+        // Redis's user file holds password hashes, never the passwords.
+        var acl = File.ReadAllText(Path.Combine(App.StateDirectory, "cache", "users.acl"));
+        Assert.DoesNotContain(App.GetParameterValue("cache-api-password"), acl, StringComparison.Ordinal);
+        Assert.Contains("user ticketsale-api on #", acl, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("api", 0, new[] { "cache", "tickets", "messaging" })]
     [InlineData("api", 1, new[] { "cache", "tickets", "messaging" })]

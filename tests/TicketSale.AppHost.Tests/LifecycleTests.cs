@@ -35,6 +35,9 @@ public sealed class LifecycleTests
             await WhenReadyAsync(apphost, output, ready);
             var started = ProcessTree.DescendantsOf([apphost.Id]);
             started.UnionWith(ProcessTree.DescendantsOf(ProcessTree.WithCommandLineContaining(stateDirectory)));
+            // PostgreSQL, run as its own user, keeps its data where that user can reach it.
+            started.UnionWith(ProcessTree.DescendantsOf(ProcessTree.WithCommandLineContaining(
+                TicketSale.AppHost.LocalServers.StateFolder.ServiceUserFolderFor(stateDirectory))));
             started.ExceptWith([apphost.Id]);
             Assert.True(started.Count >= 9, $"expected a process or more for each of 9 resources, saw {started.Count}");
 
@@ -58,7 +61,7 @@ public sealed class LifecycleTests
             }
 
             await Task.Delay(TimeSpan.FromSeconds(1));
-            Directory.Delete(stateDirectory, recursive: true);
+            TicketSale.AppHost.LocalServers.StateFolder.Discard(stateDirectory);
         }
     }
 
@@ -124,7 +127,7 @@ public sealed class LifecycleTests
             }
 
             await ProcessTree.WaitUntilAllGoneAsync(started, TimeSpan.FromSeconds(60));
-            Directory.Delete(stateDirectory, recursive: true);
+            TicketSale.AppHost.LocalServers.StateFolder.Discard(stateDirectory);
         }
     }
 
@@ -173,7 +176,7 @@ public sealed class LifecycleTests
         }
         finally
         {
-            Directory.Delete(stateDirectory, recursive: true);
+            TicketSale.AppHost.LocalServers.StateFolder.Discard(stateDirectory);
         }
     }
 

@@ -38,7 +38,9 @@ public sealed class ManifestTests
             }
 
             Assert.Equal("{postgres.connectionString};Database=tickets", (string)resources["tickets"]!["connectionString"]!);
-            foreach (var project in new[] { "api", "worker", "web", "payments" })
+            // The published Redis keeps the sale's state as the local one does: a memory ceiling, and never evicting.
+            Assert.Contains("--maxmemory-policy noeviction", resources["cache"]!["args"]!.ToJsonString(), StringComparison.Ordinal);
+            foreach (var project in new[] { "migrations", "api", "worker", "web", "payments" })
             {
                 Assert.Equal("project.v0", Type(project));
             }
@@ -47,10 +49,11 @@ public sealed class ManifestTests
             foreach (var (variable, value) in new[]
             {
                 ("ConnectionStrings__cache", "{cache.connectionString}"),
-                ("ConnectionStrings__tickets", "{tickets.connectionString}"),
+                // The Api's own database role, not the server's admin (which only the migration service gets).
+                ("ConnectionStrings__tickets", "Host={postgres.bindings.tcp.host};Port={postgres.bindings.tcp.port};Username=ticketsale_api;Password={tickets-api-password.value};Database=tickets"),
                 ("ConnectionStrings__messaging", "{messaging.connectionString}"),
                 ("services__payments__http__0", "{payments.bindings.http.url}"),
-                ("Auth__SigningKey", "{jwt-signing-key.value}"),
+                ("Auth__SigningKey", "{token-signing-key.value}"),
                 ("Payments__ApiKey", "{payments-key.value}"),
                 ("Management__Key", "{management-key.value}"),
             })
@@ -58,11 +61,16 @@ public sealed class ManifestTests
                 Assert.Equal(value, (string?)api[variable]);
             }
 
+            Assert.Equal("{tickets.connectionString}", (string?)resources["migrations"]!["env"]!["ConnectionStrings__tickets"]);
+            Assert.Equal("Host={postgres.bindings.tcp.host};Port={postgres.bindings.tcp.port};Username=ticketsale_worker;Password={tickets-worker-password.value};Database=tickets",
+                (string?)resources["worker"]!["env"]!["ConnectionStrings__tickets"]);
             Assert.Equal("{api.bindings.http.url}", (string?)resources["web"]!["env"]!["services__api__http__0"]);
+            // The gateway checks access tokens with the public keys the Api publishes: it is given no signing key.
+            Assert.Null(resources["web"]!["env"]!["Auth__SigningKey"]);
             Assert.True((bool)resources["web"]!["bindings"]!["http"]!["external"]!);
 
             // Secrets are inputs for the deployment to supply; no generated value or local path is published.
-            foreach (var secret in new[] { "jwt-signing-key", "admin-password", "waiting-room-key", "payments-key", "management-key", "postgres-password", "cache-password", "messaging-password" })
+            foreach (var secret in new[] { "token-signing-key", "admin-password", "waiting-room-key", "payments-key", "management-key", "tickets-owner-password", "tickets-api-password", "tickets-worker-password", "dataprotection-certificate", "postgres-password", "cache-password", "messaging-password" })
             {
                 Assert.Equal("parameter.v0", Type(secret));
                 Assert.True((bool)resources[secret]!["inputs"]!["value"]!["secret"]!);

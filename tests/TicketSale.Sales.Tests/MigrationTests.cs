@@ -4,7 +4,7 @@ using TicketSale.Core.Data;
 
 namespace TicketSale.Sales.Tests;
 
-/// <summary>Every replica migrates the database at start-up; starting together must not crash any of them.</summary>
+/// <summary>Migrations may run in several processes at once (a migration job restarted, two deployments rolling out): none may crash.</summary>
 [Collection(SaleCollection.Name)]
 public sealed class MigrationTests(SaleFixture fixture)
 {

@@ -134,6 +134,9 @@ public class SaleFixture : IAsyncLifetime
         var email = $"buyer-{Guid.NewGuid():N}@example.com";
         using var response = await _http.PostAsJsonAsync(new Uri(Web, "/api/auth/register"), new { email, password = CustomerPassword });
         response.EnsureSuccessStatusCode();
+        // As the buyer would: the link from the confirmation mail, then signing in.
+        using var verified = await _http.PostAsJsonAsync(new Uri(Web, "/api/auth/verify-email"), new { token = await Mailbox.VerificationTokenAsync(email) });
+        verified.EnsureSuccessStatusCode();
         var customer = await SignInAsync(email, CustomerPassword);
         customer.Email = email;
         return customer;
@@ -143,25 +146,11 @@ public class SaleFixture : IAsyncLifetime
     /// A customer whose access token the test signs itself with the generated key the AppHost gave the Api: many
     /// visitors without many password hashes. The Api cannot tell it from a token it issued.
     /// </summary>
-    public ApiClient MintCustomer(Guid userId, TimeSpan? lifetime = null)
-    {
-        static string Encode(byte[] bytes) => Base64Url.Encode(bytes);
-        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var header = Encode(JsonSerializer.SerializeToUtf8Bytes(new { alg = "HS256", typ = "JWT" }));
-        var payload = Encode(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
-        {
-            ["sub"] = userId.ToString(),
-            ["role"] = "customer",
-            ["iss"] = "ticketsale",
-            ["aud"] = "ticketsale",
-            ["iat"] = now,
-            ["nbf"] = now,
-            ["exp"] = now + (long)(lifetime ?? TimeSpan.FromMinutes(10)).TotalSeconds,
-        }));
-        var key = System.Text.Encoding.UTF8.GetBytes(App.GetParameterValue("jwt-signing-key"));
-        var signature = Encode(System.Security.Cryptography.HMACSHA256.HashData(key, System.Text.Encoding.UTF8.GetBytes(header + "." + payload)));
-        return new ApiClient(_http, Web, $"{header}.{payload}.{signature}");
-    }
+    /// <summary>The mail the Api sent (written to the state folder in a run).</summary>
+    public Mailbox Mailbox => new(Path.Combine(App.StateDirectory, "mail"));
+
+    public ApiClient MintCustomer(Guid userId, TimeSpan? lifetime = null) =>
+        new(_http, Web, AccessTokens.MintCustomer(App.GetParameterValue("token-signing-key"), userId, lifetime ?? TimeSpan.FromMinutes(10)));
 
     public async Task<IReadOnlyList<ApiClient>> NewCustomersAsync(int count)
     {
@@ -383,11 +372,6 @@ public abstract class ConfiguredLimitsFixture(params (string Name, string Value)
 }
 
 public sealed record Campaign(Guid Id, int Seats, Guid? GeneralAdmissionId);
-
-internal static class Base64Url
-{
-    public static string Encode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-}
 
 /// <summary>A signed-in (or anonymous) user of the API, through the Web gateway.</summary>
 public sealed class ApiClient(HttpClient http, Uri baseAddress, string? accessToken, Func<Task<string>>? tokenSource = null)

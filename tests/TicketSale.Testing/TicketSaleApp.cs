@@ -130,8 +130,7 @@ public sealed class TicketSaleApp : IAsyncDisposable
         await App.StartAsync(cancellationToken);
         var model = App.Services.GetRequiredService<DistributedApplicationModel>();
         // Every resource that starts with the application (not the dashboard's project rebuilders, started on request).
-        await Task.WhenAll(model.Resources.Where(r => r is not ParameterResource && !r.HasAnnotationOfType<ExplicitStartupAnnotation>())
-            .Select(r => App.ResourceNotifications.WaitForResourceHealthyAsync(r.Name, cancellationToken)));
+        await StartupResources.WaitUntilReadyAsync(model, App.ResourceNotifications, cancellationToken);
         StartupTime = clock.Elapsed;
         foreach (var resource in model.Resources.OfType<IResourceWithConnectionString>())
         {
@@ -216,6 +215,15 @@ public sealed class TicketSaleApp : IAsyncDisposable
         }
 
         return Resource(resource) is ProjectResource ? ProcessTree.DescendantsOf([pid]).Where(p => p != pid).DefaultIfEmpty(pid).Min() : pid;
+    }
+
+    /// <summary>The environment a service's process was started with, as the kernel keeps it: what the service was given.</summary>
+    public IReadOnlyDictionary<string, string> GetServiceEnvironment(string resource, int replica = 0)
+    {
+        var pid = GetServiceProcessId(resource, replica) ?? throw new InvalidOperationException($"{resource} {replica} is not running.");
+        return File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Select(v => v.Split('=', 2)).Where(v => v.Length == 2)
+            .GroupBy(v => v[0], StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last()[1], StringComparer.Ordinal);
     }
 
     /// <summary>Whether a replica is running and its health checks pass.</summary>
@@ -338,7 +346,9 @@ public sealed class TicketSaleApp : IAsyncDisposable
     /// <summary>Waits until every replica of every resource is running and healthy (after crashes, once restarted).</summary>
     public async Task WaitForAllRunningAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var resource in _instances.Values.Select(e => e.Resource).Where(r => r is ProjectResource or ExecutableResource && !r.HasAnnotationOfType<ExplicitStartupAnnotation>()).Distinct().ToList())
+        var completed = StartupResources.RunToCompletion(App.Services.GetRequiredService<DistributedApplicationModel>());
+        foreach (var resource in _instances.Values.Select(e => e.Resource)
+            .Where(r => r is ProjectResource or ExecutableResource && !r.HasAnnotationOfType<ExplicitStartupAnnotation>() && !completed.Contains(r)).Distinct().ToList())
         {
             for (var replica = 0; replica < ReplicaCount(resource.Name); replica++)
             {
@@ -362,9 +372,9 @@ public sealed class TicketSaleApp : IAsyncDisposable
             await App.DisposeAsync();
             await _watch;
             _watching.Dispose();
-            if (_discardState && Directory.Exists(StateDirectory))
+            if (_discardState)
             {
-                Directory.Delete(StateDirectory, recursive: true);
+                TicketSale.AppHost.LocalServers.StateFolder.Discard(StateDirectory);
             }
         }
     }

@@ -51,44 +51,35 @@ public sealed class PreQueuePollAfterTests
 {
     private static readonly WaitingRoomOptions s_options = new() { PreQueueComebackSeconds = 60, OpeningPollsPerSecond = 2000 };
 
-    private static int PollAfter(double untilOpening, long rank, double rate) => WaitingRoomApi.PreQueuePollAfter(untilOpening, rank, rate, s_options);
+    private static int PollAfter(double untilOpening, long preQueueSize, double draw) => WaitingRoomApi.PreQueuePollAfter(untilOpening, preQueueSize, s_options, draw);
 
     [Fact]
     public void Long_before_the_opening_the_pre_queue_asks_at_half_the_time_left_at_most_30_s_apart()
     {
-        Assert.Equal(20, PollAfter(40, 1, 400));
-        Assert.Equal(30, PollAfter(600, 50_000, 400));
+        Assert.Equal(20, PollAfter(40, 1, 0.5));
+        Assert.Equal(30, PollAfter(600, 50_000, 0.5));
     }
 
     [Fact]
-    public void In_the_last_half_minute_a_visitor_is_told_to_come_back_when_their_turn_is_due()
+    public void In_the_last_half_minute_the_pre_queue_is_told_to_come_back_spread_over_the_opening_at_the_opening_pace()
     {
-        Assert.Equal(11, PollAfter(10, 1, 400));
-        Assert.Equal(20, PollAfter(10, 4_000, 400));
-        Assert.Equal(70, PollAfter(10, 24_000, 400));
+        // 50,000 at 2,000 a second: over 25 s from the opening, where the draw puts each.
+        Assert.Equal(10, PollAfter(10, 50_000, 0));
+        Assert.Equal(23, PollAfter(10, 50_000, 0.5));
+        Assert.Equal(35, PollAfter(10, 50_000, 1));
+        // A million would take 500 s: spread over the 60 s limit instead.
+        Assert.Equal(70, PollAfter(10, 1_000_000, 1));
         // Opened, not yet placed: soon again.
-        Assert.Equal(1, PollAfter(0, 1, 400));
+        Assert.Equal(1, PollAfter(0, 10, 0.5));
     }
 
     [Fact]
-    public void A_turn_further_than_the_limit_comes_back_at_it_spread_at_the_opening_pace_never_after_the_turn()
+    public void What_a_visitor_is_told_depends_on_the_time_and_the_pre_queue_not_on_where_the_draw_put_them()
     {
-        Assert.Equal(71, PollAfter(10, 24_400, 400)); // 60 s + 400 / 2,000
-        Assert.Equal(83, PollAfter(10, 50_000, 400)); // 60 s + 26,000 / 2,000
-        var previous = 0;
-        for (var rank = 1L; rank <= 100_000; rank += 97)
-        {
-            var seconds = PollAfter(0, rank, 400);
-            Assert.True(seconds >= previous, $"rank {rank} told {seconds} s, before rank {rank - 97} ({previous} s)");
-            Assert.True(seconds <= Math.Ceiling(rank / 400.0) || seconds == 1, $"rank {rank} told {seconds} s, after its turn");
-            previous = seconds;
-        }
-    }
-
-    [Fact]
-    public void With_no_admission_rate_the_pre_queue_comes_back_at_the_limit_spread_at_the_opening_pace()
-    {
-        Assert.Equal(71, PollAfter(10, 1, 0));
-        Assert.Equal(75, PollAfter(10, 10_000, 0));
+        // The method cannot see the visitor's place at all; across every draw the times fill the spread evenly.
+        var times = Enumerable.Range(0, 1000).Select(i => PollAfter(10, 20_000, i / 1000.0)).ToList();
+        Assert.Equal(10, times.Min());
+        Assert.Equal(20, times.Max());
+        Assert.All(Enumerable.Range(11, 10), second => Assert.InRange(times.Count(t => t == second), 90, 110));
     }
 }

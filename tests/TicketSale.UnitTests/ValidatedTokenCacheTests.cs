@@ -39,6 +39,21 @@ public sealed class ValidatedTokenCacheTests
     }
 
     [Fact]
+    public void A_remembered_token_keeps_whether_the_e_mail_address_was_confirmed()
+    {
+        var cache = Cache();
+        var confirmed = Validated("bob");
+        ((ClaimsIdentity)confirmed.Identity!).AddClaim(new Claim(TokenValidation.EmailVerifiedClaim, "True", ClaimValueTypes.Boolean));
+        cache.Add("confirmed.payload.signature", confirmed, _time.GetUtcNow().AddMinutes(10));
+        cache.Add("unconfirmed.payload.signature", Validated("carol"), _time.GetUtcNow().AddMinutes(10));
+
+        Assert.True(cache.TryGet("confirmed.payload.signature", out var bob, out _));
+        Assert.True(bob!.HasVerifiedEmail());
+        Assert.True(cache.TryGet("unconfirmed.payload.signature", out var carol, out _));
+        Assert.False(carol!.HasVerifiedEmail());
+    }
+
+    [Fact]
     public void Only_the_exact_token_finds_its_entry()
     {
         var cache = Cache();

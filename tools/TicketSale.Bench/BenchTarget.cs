@@ -113,7 +113,7 @@ public sealed class BenchTarget : IAsyncDisposable
         environment: "Production", cancellationToken: cancellationToken);
         var apis = Enumerable.Range(0, app.ReplicaCount("api")).Select(i => app.GetEndpoint("api", i)).ToList();
         return new BenchTarget(app, app.StateDirectory, app.GetEndpoint("web"), apis, app.GetEndpoint("worker"), app.GetEndpoint("payments"),
-            app.GetConnectionString("tickets"), app.GetConnectionString("cache"), app.GetParameterValue("admin-password"), app.GetParameterValue("jwt-signing-key"),
+            app.GetConnectionString("tickets"), app.GetConnectionString("cache"), app.GetParameterValue("admin-password"), app.GetParameterValue("token-signing-key"),
             app.GetParameterValue("payments-key"), app.GetParameterValue("management-key"));
     }
 
@@ -205,25 +205,7 @@ public sealed class BenchTarget : IAsyncDisposable
     /// A customer's access token signed here with the Api's key: fifty thousand buyers without fifty thousand password
     /// hashes, which would measure PBKDF2 rather than the sale. The Api cannot tell it from one it issued.
     /// </summary>
-    public string MintCustomerToken(Guid userId, TimeSpan lifetime)
-    {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var header = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new { alg = "HS256", typ = "JWT" }));
-        var payload = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
-        {
-            ["sub"] = userId.ToString(),
-            ["role"] = "customer",
-            ["iss"] = "ticketsale",
-            ["aud"] = "ticketsale",
-            ["iat"] = now,
-            ["nbf"] = now - 5,
-            ["exp"] = now + (long)lifetime.TotalSeconds,
-        }));
-        var signature = Base64Url(HMACSHA256.HashData(Encoding.UTF8.GetBytes(JwtKey), Encoding.UTF8.GetBytes(header + "." + payload)));
-        return $"{header}.{payload}.{signature}";
-    }
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    public string MintCustomerToken(Guid userId, TimeSpan lifetime) => AccessTokens.MintCustomer(JwtKey, userId, lifetime);
 
     public async Task<JsonNode> AdminAsync(HttpMethod method, string path, object? body)
     {

@@ -1,12 +1,14 @@
 -- Places a hold, all or nothing, after the rate limit: one round trip for the hottest request of a sale.
--- ARGV: hold id, user id, ttl ms, per-user limit, ga category ('' for seats), ga quantity,
+-- ARGV: hold id, user id, ttl ms, per-user limit, ga category ('' for seats), ga quantity, admission required (0|1),
 --       rate-limit buckets (count, then suffix, capacity, per second each; keys under <p>:rl:), seat index...
 -- Returns {'OK', expires-at ms, tokens left, bucket capacity} | {'RATE', retry-after ms, bucket capacity} (numbers as integers)
---       | {'NOT_LOADED'} | {'LIMIT', tickets still allowed} | {'SOLD_OUT', left} | {'UNKNOWN_CATEGORY'} | {'TAKEN', seat...}
+--       | {'NOT_LOADED'} | {'NOT_ADMITTED'} | {'LIMIT', tickets still allowed} | {'SOLD_OUT', left} | {'UNKNOWN_CATEGORY'}
+--       | {'TAKEN', seat...}
 local hold_id, user, ttl, limit, ga, qty = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
+local admission = ARGV[7]
 local now = now_ms()
 -- One MGET reads the rate-limit buckets and everything the hold checks: loaded, the user's count, the tickets left.
-local buckets, next_arg, keys = read_buckets(p .. ':rl:', 7)
+local buckets, next_arg, keys = read_buckets(p .. ':rl:', 8)
 local n = #keys
 keys[n + 1] = p .. ':loaded'
 keys[n + 2] = p .. ':user:' .. user
@@ -15,6 +17,9 @@ local state = redis.call('MGET', unpack(keys))
 local allowed, tokens_left, bucket_limit, retry = take_tokens(buckets, state, now)
 if not allowed then return {'RATE', retry, bucket_limit} end
 if not state[n + 1] then return {'NOT_LOADED'} end
+-- Behind a waiting room, the visitor's admission must still run (waitingroom.lua's <p>:wr:out): one that left, or
+-- whose admission lapsed, holds nothing more even with a token that has not expired.
+if admission == '1' and tonumber(redis.call('ZSCORE', p .. ':wr:out', user) or '0') <= now then return {'NOT_ADMITTED'} end
 local seats = {}
 for i = next_arg, #ARGV do seats[#seats + 1] = ARGV[i] end
 local count = (ga ~= '') and qty or #seats

@@ -134,16 +134,25 @@ if op == 'join' or op == 'status' then
   return reply
 
 elseif op == 'leave' then
-  -- ARGV: 'leave', visitor. The visitor is done (bought, gave up, closed the page): stock pacing stops counting
-  -- them, and a place still waiting is given up. Returns {'left'}.
+  -- ARGV: 'leave', visitor. The visitor is done (bought, or gave up): stock pacing stops counting them, a place
+  -- still waiting is given up, and an admission ends with it: its token holds nothing more (hold.lua checks the
+  -- admission here, not only the token's signature). Returns {'left'}.
   local visitor = ARGV[2]
   redis.call('ZREM', p .. ':wr:shop', visitor)
+  redis.call('ZREM', p .. ':wr:out', visitor)
   local place = tonumber(redis.call('ZSCORE', p .. ':wr:order', visitor))
   if place and place > (tonumber(redis.call('HGET', p .. ':wr:state', 'cursor')) or 0) then
     redis.call('ZREM', p .. ':wr:order', visitor)
   end
   redis.call('ZREM', pre_queue(), visitor)
   return {'left'}
+
+elseif op == 'away' then
+  -- ARGV: 'away', visitor. The visitor's page closed (or reloaded): stock pacing stops counting them as shopping, so
+  -- the next in line come in at once, but place and admission stay: coming back within the admission, they buy on.
+  -- Returns {'away'}.
+  redis.call('ZREM', p .. ':wr:shop', ARGV[2])
+  return {'away'}
 
 elseif op == 'rekey' then
   -- ARGV: 'rekey', visitor, key, visitor, key...: draw keys for visitors of a pre-queue of the older forms (whose

@@ -16,6 +16,12 @@ public sealed class SecurityFixture : SaleFixture
     public const int EventStreamsPerAddress = 5;
     public static readonly TimeSpan EventStreamIdleTimeout = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// A key the Api has rotated away from: its public half stays in the Api's key set (Auth:ValidationKeys), so the
+    /// tokens it signed are honoured until they expire. The test holds its private half to sign such tokens.
+    /// </summary>
+    public static readonly string RetiredSigningKey = AccessTokens.NewKey();
+
     /// <summary>Connections each Api replica and the gateway keep open at once (a deployment's are in the thousands).</summary>
     public const int MaxConnections = 300;
 
@@ -39,11 +45,12 @@ public sealed class SecurityFixture : SaleFixture
         service.WithEnvironment("Kestrel__Limits__MaxConcurrentConnections", MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture));
         service.WithEnvironment("Auth__AccessTokenLifetime", AccessTokenLifetime.ToString())
             .WithEnvironment("Auth__SessionLifetime", SessionLifetime.ToString())
-            .WithEnvironment("Auth__RefreshReuseLeeway", RefreshReuseLeeway.ToString());
+            .WithEnvironment("Auth__RefreshReuseLeeway", RefreshReuseLeeway.ToString())
+            .WithEnvironment("Auth__ValidationKeys__0", AccessTokens.PublicKey(RetiredSigningKey));
     }
 
     /// <summary>A browser or API client of its own from a loopback address nobody else uses.</summary>
-    public Visitor NewVisitor() => new(Web, Loopback.NextAddress());
+    public Visitor NewVisitor() => new(Web, Loopback.NextAddress(), Mailbox);
 }
 
 [CollectionDefinition(Name)]

@@ -26,8 +26,11 @@ public sealed class Visitor : IDisposable
     private readonly HttpClient _http;
     private string? _antiforgeryToken;
 
-    public Visitor(Uri gateway, IPAddress address)
+    private readonly Mailbox? _mailbox;
+
+    public Visitor(Uri gateway, IPAddress address, Mailbox? mailbox = null)
     {
+        _mailbox = mailbox;
         Address = address;
         Cookies = new CookieContainer();
         _http = new HttpClient(new SocketsHttpHandler
@@ -65,12 +68,21 @@ public sealed class Visitor : IDisposable
 
     public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => _http.SendAsync(request);
 
-    /// <summary>Registers an account (through the gateway, from this address) and returns its e-mail address.</summary>
-    public async Task<string> RegisterAsync(string password = SaleFixture.CustomerPassword)
+    /// <summary>
+    /// Registers an account (through the gateway, from this address) and returns its e-mail address; unless told not
+    /// to, confirms the address with the link from the mail, as its owner would.
+    /// </summary>
+    public async Task<string> RegisterAsync(string password = SaleFixture.CustomerPassword, bool confirm = true)
     {
         var email = $"visitor-{Guid.NewGuid():N}@example.com";
         using var response = await PostAsync("/api/auth/register", new { email, password });
         response.EnsureSuccessStatusCode();
+        if (confirm && _mailbox is not null)
+        {
+            using var confirmed = await PostAsync("/api/auth/verify-email", new { token = await _mailbox.VerificationTokenAsync(email) });
+            confirmed.EnsureSuccessStatusCode();
+        }
+
         return email;
     }
 

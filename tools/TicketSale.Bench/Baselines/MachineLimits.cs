@@ -53,9 +53,10 @@ public static class MachineLimits
                 arguments.AddRange(["-a", password]);
             }
 
-            // The arguments the Api passes: hold id, user, ttl, per-user limit, category, quantity, then two rate-limit buckets.
-            arguments.AddRange(["EVALSHA", sha, "1", SeatInventory.Prefix(campaign.Id), "hold__rand_int__", "user__rand_int__", "3600000", "50",
-                campaign.GeneralAdmissionId!.Value.ToString("N"), "1", "2", "u:user__rand_int__", "1000000", "1000000", "ip:127.0.0.1", "1000000", "1000000"]);
+            // The arguments the Api passes: hold id, user, ttl, per-user limit, category, quantity, no waiting room, then
+            // two rate-limit buckets.
+            arguments.AddRange(["EVALSHA", sha, "1", SeatInventory.Prefix(campaign.Id), "hold__rand_int__", "user__rand_int__", "1200000", "50",
+                campaign.GeneralAdmissionId!.Value.ToString("N"), "1", "0", "2", "u:user__rand_int__", "1000000", "1000000", "ip:127.0.0.1", "1000000", "1000000"]);
             var output = await ExternalTool.RunAsync("redis-benchmark", arguments, TimeSpan.FromMinutes(5), new Dictionary<string, string> { ["REDISCLI_AUTH"] = password ?? "" });
             var row = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last().Split(',').Select(c => c.Trim('"')).ToArray();
             results.Add(new
