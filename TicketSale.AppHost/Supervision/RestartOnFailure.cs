@@ -46,7 +46,15 @@ internal sealed class RestartOnFailure(
                                     return await command.ExecuteCommand(context).ConfigureAwait(false);
                                 }
 
+                                // A service ends within a second or two of SIGTERM, and the orchestrator sees it exit. Its own stop,
+                                // sent while the process was going, failed on the missing process and left the resource neither
+                                // running nor stopped (a clean clone's CI run): it is sent only for a service still running.
                                 supervisor.Terminate(context.ResourceName);
+                                if (await supervisor.WaitUntilEndedAsync(context.ResourceName, TimeSpan.FromSeconds(8), context.CancellationToken).ConfigureAwait(false))
+                                {
+                                    return await supervisor.AfterEndedAsync(context.ResourceName, name, context.CancellationToken).ConfigureAwait(false);
+                                }
+
                                 var result = await command.ExecuteCommand(context).ConfigureAwait(false);
                                 return result.Success ? result : await supervisor.AfterTerminatedAsync(context.ResourceName, name, result, context.CancellationToken).ConfigureAwait(false);
                             },
@@ -168,23 +176,33 @@ internal sealed class RestartOnFailure(
     /// before it may well have made happen. A stop is then done all the same once the instance is seen exited, and a
     /// restart is completed by starting it.
     /// </summary>
-    private async Task<ExecuteCommandResult> AfterTerminatedAsync(string resourceId, string command, ExecuteCommandResult failed, CancellationToken cancellationToken)
+    private async Task<ExecuteCommandResult> AfterTerminatedAsync(string resourceId, string command, ExecuteCommandResult failed, CancellationToken cancellationToken) =>
+        await WaitUntilEndedAsync(resourceId, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false)
+            ? await AfterEndedAsync(resourceId, command, cancellationToken).ConfigureAwait(false)
+            : failed;
+
+    /// <summary>Whether the instance reaches a terminal state (exited, finished …) within <paramref name="timeout"/>.</summary>
+    private async Task<bool> WaitUntilEndedAsync(string resourceId, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + timeout;
         while (Get(resourceId).State is not { } state || !KnownResourceStates.TerminalStates.Contains(state))
         {
             if (DateTime.UtcNow > deadline)
             {
-                return failed;
+                return false;
             }
 
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
 
-        return command == KnownResourceCommands.StopCommand
+        return true;
+    }
+
+    /// <summary>A stop is done once the instance has ended; a restart starts it again.</summary>
+    private async Task<ExecuteCommandResult> AfterEndedAsync(string resourceId, string command, CancellationToken cancellationToken) =>
+        command == KnownResourceCommands.StopCommand
             ? CommandResults.Success()
             : await commands.ExecuteCommandAsync(resourceId, KnownResourceCommands.StartCommand, cancellationToken).ConfigureAwait(false);
-    }
 
     /// <summary>
     /// Sends SIGTERM to a project's <c>dotnet run</c>, which passes it to the service. The orchestrator's own stop sends
