@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using TicketSale.AppHost.ContainerServers;
 using TicketSale.AppHost.LocalServers;
 using TicketSale.AppHost.ServiceDiscovery;
 using TicketSale.AppHost.Supervision;
@@ -19,7 +20,8 @@ var local = state is not null && builder.Configuration["TicketSale:BackingServic
 // request for 5-80 ms at a time in the bench's flash sale (`./bench.sh --scenarios flash`). It runs first, as it would
 // on cores of its own; it needs about a quarter of a core, so the others lose little.
 var localCache = local is null ? null : builder.AddLocalRedis("cache", local, nice: -10);
-IResourceBuilder<IResourceWithConnectionString> cache = localCache is null ? builder.AddRedis("cache").WithMemoryCeiling() : localCache;
+var containerCache = local is null ? builder.AddRedis("cache").WithMemoryCeiling() : null;
+IResourceBuilder<IResourceWithConnectionString> cache = localCache is null ? containerCache! : localCache;
 
 IResourceBuilder<IResourceWithConnectionString> tickets;
 EndpointReference postgresEndpoint;
@@ -174,13 +176,14 @@ RestartOnFailure.WatchStopCommands(builder);
 
 builder.Build().Run();
 
-// A service's Redis connection: on the local server as an ACL user of its own, limited to its keys and to the commands a
-// service needs (AddLocalRedis); the container resource has only its default user, which the deployment may tighten.
+// A service's Redis connection, as an ACL user of its own limited to its keys and to the commands a service needs, on
+// the local server and in the container alike; the default user is the operators'.
 Action<EnvironmentCallbackContext> CacheLogin(string service, string[] keyPatterns)
 {
-    object connection = localCache is null
-        ? cache.Resource
-        : localCache.WithAclUser($"ticketsale-{service}", Secret($"cache-{service}-password"), keyPatterns, ["ts:*"]);
+    var (user, password) = ($"ticketsale-{service}", Secret($"cache-{service}-password"));
+    var connection = localCache is null
+        ? containerCache!.WithServiceUser(user, password, keyPatterns, ["ts:*"])
+        : localCache.WithAclUser(user, password, keyPatterns, ["ts:*"]);
     return context => context.EnvironmentVariables["ConnectionStrings__cache"] = connection;
 }
 

@@ -32,9 +32,8 @@ public static class LocalServerExtensions
                 $"user default on #{await PasswordHashAsync(password.Resource, ct).ConfigureAwait(false)} ~* &* +@all");
             foreach (var user in redis.AclUsers)
             {
-                acl.Append(CultureInfo.InvariantCulture, $"user {user.Name} on #{await PasswordHashAsync(user.Password, ct).ConfigureAwait(false)} resetkeys");
-                acl.AppendJoin("", user.KeyPatterns.Select(k => " ~" + k)).Append(" resetchannels").AppendJoin("", user.ChannelPatterns.Select(c => " &" + c));
-                acl.AppendLine(" " + RedisServiceCommands);
+                acl.AppendLine(CultureInfo.InvariantCulture,
+                    $"user {user.Name} on #{await PasswordHashAsync(user.Password, ct).ConfigureAwait(false)} {string.Join(' ', user.Rules)}");
             }
 
             StateFolder.WriteOwnerOnly(Path.Combine(folder, AclFile), acl.ToString());
@@ -70,40 +69,13 @@ public static class LocalServerExtensions
             .WithIconName("Memory");
     }
 
-    /// <summary>
-    /// The same ceiling and policy for Aspire's Redis container (publishing, or with Docker). Aspire starts it through a
-    /// shell: in a run its arguments follow <c>redis-server</c>; when published they are one <c>-c</c> command line.
-    /// </summary>
-    public static IResourceBuilder<RedisResource> WithMemoryCeiling(this IResourceBuilder<RedisResource> redis)
-    {
-        var settings = $"--maxmemory {RedisMaxMemory(redis.ApplicationBuilder)} --maxmemory-policy noeviction";
-        return redis.WithArgs(context =>
-        {
-            if (context.Args.Count > 0 && context.Args[^1] is string commandLine && commandLine.StartsWith("redis-server", StringComparison.Ordinal))
-            {
-                context.Args[^1] = commandLine + " " + settings;
-            }
-            else
-            {
-                foreach (var arg in settings.Split(' '))
-                {
-                    context.Args.Add(arg);
-                }
-            }
-        });
-    }
+    internal static string RedisMaxMemory(IDistributedApplicationBuilder builder) => builder.Configuration["TicketSale:RedisMaxMemory"] ?? "1gb";
 
-    private static string RedisMaxMemory(IDistributedApplicationBuilder builder) => builder.Configuration["TicketSale:RedisMaxMemory"] ?? "1gb";
-
-    /// <summary>
-    /// Adds a service's own user and returns its connection string. The user may run reads, writes, scripts, pub/sub and
-    /// transactions on the keys and channels given; never an admin or dangerous command (FLUSHALL, CONFIG, KEYS, DEBUG,
-    /// ACL, SHUTDOWN, MONITOR …) except INFO, which the client's handshake and the memory check read.
-    /// </summary>
+    /// <summary>Adds a service's own user (<see cref="RedisServiceUser"/>) and returns its connection string.</summary>
     public static ReferenceExpression WithAclUser(this IResourceBuilder<LocalRedisResource> redis, string user, IResourceBuilder<ParameterResource> password,
         IReadOnlyList<string> keyPatterns, IReadOnlyList<string> channelPatterns)
     {
-        redis.Resource.AclUsers.Add(new RedisAclUser(user, password.Resource, keyPatterns, channelPatterns));
+        redis.Resource.AclUsers.Add(new RedisServiceUser(user, password.Resource, keyPatterns, channelPatterns));
         // The server's address and the user's credentials, never the default user's. The client's tie-breaker key and
         // configuration channel (for switching primaries) are not the service's to touch: off.
         return ReferenceExpression.Create(
@@ -111,10 +83,6 @@ public static class LocalServerExtensions
     }
 
     private const string AclFile = "users.acl";
-
-    // Categories, then the dangerous and admin commands out again (and emptying the script cache, which every replica
-    // relies on); INFO for the client's handshake and the memory check, TIME for the rate-limit script.
-    private const string RedisServiceCommands = "-@all +@read +@write +@keyspace +@scripting +@pubsub +@connection +@transaction -@dangerous -@admin -script|flush +info +time";
 
     private static async Task<string> PasswordHashAsync(ParameterResource password, CancellationToken cancellationToken) =>
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(await password.GetValueAsync(cancellationToken).ConfigureAwait(false) ?? "")));

@@ -9,7 +9,7 @@ public sealed class LocalRedisResource(string name, string command, string worki
 {
     public ParameterResource PasswordParameter { get; } = password;
 
-    internal List<RedisAclUser> AclUsers { get; } = [];
+    internal List<RedisServiceUser> AclUsers { get; } = [];
 
     public EndpointReference PrimaryEndpoint => new(this, "tcp");
 
@@ -66,6 +66,3 @@ public sealed class LocalRabbitMQResource(string name, string command, string wo
     public ReferenceExpression ConnectionStringExpression =>
         ReferenceExpression.Create($"amqp://{UserName}:{PasswordParameter}@127.0.0.1:{PrimaryEndpoint.Property(EndpointProperty.Port)}/");
 }
-
-/// <summary>A Redis ACL user: the commands it may run, the keys and the pub/sub channels it may touch.</summary>
-internal sealed record RedisAclUser(string Name, ParameterResource Password, IReadOnlyList<string> KeyPatterns, IReadOnlyList<string> ChannelPatterns);
