@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Redis's cost of one hold, in instructions: runs a scratch redis-server (AOF on, as the AppHost runs it) under
 # valgrind's callgrind, loads a general-admission campaign, and counts the instructions Redis spends per EVALSHA of
-# the hold script (common.lua + hold.lua, as SeatInventory sends it) with the Api's arguments and two rate-limit
+# the hold script (prelude.lua + buckets.lua + inventory.lua + hold.lua, as SeatInventory sends it) with the Api's arguments and two rate-limit
 # buckets. Instruction counts do not move with the machine's speed, unlike the bench's seconds: use it to compare
 # versions of the scripts. Needs redis-server, redis-benchmark and valgrind.
 # Usage: scripts/redis-hold-cost.sh [holds, default 3000]
@@ -11,8 +11,10 @@ holds=${1:-3000}
 port=${REDIS_COST_PORT:-7797}
 work=$(mktemp -d)
 trap 'redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-scripts=TicketSale.Core/Inventory/Scripts
-{ cat "$scripts/common.lua"; echo; cat "$scripts/hold.lua"; echo; } > "$work/hold.lua"
+core=TicketSale.Core
+for part in Redis/Scripts/prelude RateLimiting/Scripts/buckets Inventory/Scripts/inventory Inventory/Scripts/hold; do
+  cat "$core/$part.lua"; echo
+done > "$work/hold.lua"
 printf 'port %s\nbind 127.0.0.1\nappendonly yes\nappendfsync everysec\nsave ""\ndir %s\nlogfile "%s/redis.log"\n' "$port" "$work" "$work" > "$work/redis.conf"
 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" redis-server "$work/redis.conf" > "$work/valgrind.log" 2>&1 &
 for _ in $(seq 100); do redis-cli -p "$port" ping > /dev/null 2>&1 && break; sleep 0.2; done

@@ -89,15 +89,13 @@ public static class AuthApi
     /// </summary>
     private static async Task<IResult> LoginAsync(LoginRequest request, Credentials credentials, SecondFactor secondFactor, TokenService tokens, HttpContext context)
     {
-        var address = HttpRateLimits.ClientAddress(context);
-        var check = await credentials.CheckAsync(Normalize(request.Email), request.Password, address);
-        if (Refusal(check, context.Response) is { } refusal)
+        var (user, address, refusal) = await CheckAsync(credentials, request.Email, request.Password, context);
+        if (refusal is not null)
         {
             return refusal;
         }
 
-        var user = check.User!;
-        if (user.PasswordChangeRequired)
+        if (user!.PasswordChangeRequired)
         {
             return MustChangePassword();
         }
@@ -130,16 +128,15 @@ public static class AuthApi
             return Problems.Invalid("newPassword", "The new password must differ from the current one.");
         }
 
-        var address = HttpRateLimits.ClientAddress(context);
-        var check = await credentials.CheckAsync(Normalize(request.Email), request.Password, address);
-        if (Refusal(check, context.Response) is { } refusal)
+        var (user, address, refusal) = await CheckAsync(credentials, request.Email, request.Password, context);
+        if (refusal is not null)
         {
             return refusal;
         }
 
-        await credentials.ChangePasswordAsync(check.User!, request.NewPassword);
-        await tokens.RevokeAllAsync(check.User!.Id);
-        events.PasswordChanged(check.User.Id, address);
+        await credentials.ChangePasswordAsync(user!, request.NewPassword);
+        await tokens.RevokeAllAsync(user!.Id);
+        events.PasswordChanged(user.Id, address);
         return TypedResults.NoContent();
     }
 
@@ -150,15 +147,13 @@ public static class AuthApi
     private static async Task<IResult> EnrollSecondFactorAsync(
         EnrollSecondFactorRequest request, Credentials credentials, TicketSaleDbContext db, HttpContext context, SecurityEvents events)
     {
-        var address = HttpRateLimits.ClientAddress(context);
-        var check = await credentials.CheckAsync(Normalize(request.Email), request.Password, address);
-        if (Refusal(check, context.Response) is { } refusal)
+        var (user, address, refusal) = await CheckAsync(credentials, request.Email, request.Password, context);
+        if (refusal is not null)
         {
             return refusal;
         }
 
-        var user = check.User!;
-        if (user.PasswordChangeRequired)
+        if (user!.PasswordChangeRequired)
         {
             return MustChangePassword();
         }
@@ -173,6 +168,15 @@ public static class AuthApi
         await credentials.SucceededAsync(user, address);
         events.SecondFactorEnrolled(user.Id, address);
         return TypedResults.Ok(new SecondFactorResponse(user.TotpSecret, SecondFactor.SetupUri(user.TotpSecret, user.Email)));
+    }
+
+    /// <summary>The account whose credentials these are, from the caller's address; or the answer when they did not check out.</summary>
+    private static async Task<(User? User, string Address, ProblemHttpResult? Refusal)> CheckAsync(
+        Credentials credentials, string email, string password, HttpContext context)
+    {
+        var address = HttpRateLimits.ClientAddress(context);
+        var check = await credentials.CheckAsync(Normalize(email), password, address);
+        return (check.User, address, Refusal(check, context.Response));
     }
 
     /// <summary>The answer for credentials that did not check out; null when they did.</summary>

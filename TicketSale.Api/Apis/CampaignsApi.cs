@@ -6,6 +6,7 @@ using Microsoft.Net.Http.Headers;
 using StackExchange.Redis;
 using TicketSale.Api.RateLimiting;
 using TicketSale.Api.Sales;
+using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;
 
 namespace TicketSale.Api.Apis;
@@ -40,7 +41,7 @@ public static class CampaignsApi
 
     private static async Task<IResult> GetAsync(Guid id, CampaignCatalog catalog, HttpContext context)
     {
-        if (await catalog.GetAsync(id, context.RequestAborted) is not { Status: not "Draft" } campaign)
+        if (await catalog.GetAsync(id, context.RequestAborted) is not { Status: not CampaignStatus.Draft } campaign)
         {
             return Problems.NotFound("No such campaign.");
         }
@@ -55,7 +56,7 @@ public static class CampaignsApi
     /// </summary>
     private static async Task<IResult> GetSeatsAsync(Guid id, CampaignCatalog catalog, SeatInventory inventory, IServiceProvider services, HttpContext context)
     {
-        if (await catalog.GetAsync(id, context.RequestAborted) is not { Status: "OnSale" or "Closed" } campaign)
+        if (await catalog.GetAsync(id, context.RequestAborted) is not { Status: CampaignStatus.OnSale or CampaignStatus.Closed } campaign)
         {
             return Problems.NotFound("No such campaign on sale.");
         }
@@ -83,7 +84,7 @@ public static class CampaignsApi
     private static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> StreamSeatChangesAsync(
         Guid id, CampaignCatalog catalog, SeatInventory inventory, IConnectionMultiplexer redis, EventStreamLimits limits, HttpContext context)
     {
-        if (await catalog.GetAsync(id, context.RequestAborted) is not { Status: "OnSale" or "Closed" } campaign)
+        if (await catalog.GetAsync(id, context.RequestAborted) is not { Status: CampaignStatus.OnSale or CampaignStatus.Closed } campaign)
         {
             return Problems.NotFound("No such campaign on sale.");
         }

@@ -7,7 +7,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using StackExchange.Redis;
 using TicketSale.Core.Data;
-using TicketSale.Core.Inventory;
+using TicketSale.Core.Redis;
 
 namespace TicketSale.Api.Auth;
 

@@ -75,7 +75,7 @@ public sealed class CampaignCatalog(HybridCache cache, IServiceScopeFactory scop
                 .Where(c => c.Status != CampaignStatus.Draft)
                 .OrderBy(c => c.SaleOpensAt)
                 .Take(200)
-                .Select(c => new CampaignSummary(c.Id, c.Name, c.Status.ToString(), c.EventAt, c.SaleOpensAt, c.SaleClosesAt, c.Version))
+                .Select(c => new CampaignSummary(c.Id, c.Name, c.Status, c.EventAt, c.SaleOpensAt, c.SaleClosesAt, c.Version))
                 .ToListAsync(ct);
         }, s_entry, cancellationToken: cancellationToken);
 
@@ -106,12 +106,12 @@ public sealed class CatalogLookupRefusedException() : Exception("The campaign lo
 
 internal sealed class CampaignMissingException() : Exception("No such campaign.");
 
-public sealed record CampaignSummary(Guid Id, string Name, string Status, DateTimeOffset EventAt, DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt, int Version);
+public sealed record CampaignSummary(Guid Id, string Name, CampaignStatus Status, DateTimeOffset EventAt, DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt, int Version);
 
 public sealed record CampaignDetails(
     Guid Id,
     string Name,
-    string Status,
+    CampaignStatus Status,
     DateTimeOffset EventAt,
     DateTimeOffset SaleOpensAt,
     DateTimeOffset SaleClosesAt,
@@ -129,7 +129,7 @@ public sealed record CampaignDetails(
     public int SeatCount => Venue?.SeatCount ?? 0;
 
     public bool IsOnSale(DateTimeOffset now) =>
-        Status == nameof(CampaignStatus.OnSale) && now >= SaleOpensAt && now < SaleClosesAt;
+        Status == CampaignStatus.OnSale && now >= SaleOpensAt && now < SaleClosesAt;
 
     /// <summary>The price of one seat, from the price category of its section.</summary>
     public long SeatPrice(int seatIndex)
@@ -139,7 +139,7 @@ public sealed record CampaignDetails(
     }
 
     public static CampaignDetails From(Campaign c) => new(
-        c.Id, c.Name, c.Status.ToString(), c.EventAt, c.SaleOpensAt, c.SaleClosesAt, c.PerUserLimit, c.HoldSeconds, c.CancellationAllowed,
+        c.Id, c.Name, c.Status, c.EventAt, c.SaleOpensAt, c.SaleClosesAt, c.PerUserLimit, c.HoldSeconds, c.CancellationAllowed,
         c.WaitingRoomEnabled, c.AdmissionsPerSecond, c.PaceAdmissionsByStock, c.Version,
         c.Venue is null ? null : new VenueView(c.Venue.Id, c.Venue.Name, c.Venue.SeatCount,
             c.Venue.Sections.OrderBy(s => s.FirstSeatIndex).Select(s => new SectionView(s.Name, s.PriceCategory, s.Rows, s.SeatsPerRow, s.FirstSeatIndex)).ToList()),

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;
 using TicketSale.Core.Messaging;
 using TicketSale.Core.RateLimiting;
@@ -56,7 +57,7 @@ public sealed class PurchaseAcceptance(CampaignCatalog catalog, SeatInventory in
             return new(AcceptanceOutcome.RateLimited, purchaseId) { Rate = lookupRate };
         }
 
-        if (campaign is not { Status: not "Draft" })
+        if (campaign is not { Status: not CampaignStatus.Draft })
         {
             return new(AcceptanceOutcome.CampaignNotFound, purchaseId);
         }

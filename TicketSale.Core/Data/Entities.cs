@@ -84,6 +84,8 @@ public sealed class Seat
     public required string PriceCategory { get; set; }
 }
 
+/// <summary>A campaign's place in its lifecycle; by name in JSON (the API, the caches), by number in PostgreSQL.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<CampaignStatus>))]
 public enum CampaignStatus
 {
     Draft,

@@ -1,5 +1,6 @@
 using System.Globalization;
 using StackExchange.Redis;
+using TicketSale.Core.Redis;
 
 namespace TicketSale.Core.Inventory;
 
@@ -9,13 +10,13 @@ namespace TicketSale.Core.Inventory;
 /// </summary>
 public sealed class SeatInventory(IConnectionMultiplexer redis)
 {
-    private static readonly RedisScript s_hold = new(Script("hold"));
-    private static readonly RedisScript s_pin = new(Script("pin"));
-    private static readonly RedisScript s_unpin = new(Script("unpin"));
-    private static readonly RedisScript s_release = new(Script("release"));
-    private static readonly RedisScript s_sweep = new(Script("sweep"));
-    private static readonly RedisScript s_confirm = new(Script("confirm"));
-    private static readonly RedisScript s_return = new(Script("return"));
+    private static readonly RedisScript s_hold = RedisScript.Load("buckets", "inventory", "hold");
+    private static readonly RedisScript s_pin = RedisScript.Load("buckets", "inventory", "pin");
+    private static readonly RedisScript s_unpin = RedisScript.Load("inventory", "unpin");
+    private static readonly RedisScript s_release = RedisScript.Load("inventory", "release");
+    private static readonly RedisScript s_sweep = RedisScript.Load("inventory", "sweep");
+    private static readonly RedisScript s_confirm = RedisScript.Load("inventory", "confirm");
+    private static readonly RedisScript s_return = RedisScript.Load("inventory", "return");
 
     /// <summary>The hold script as Redis runs it: the benchmark measures Redis alone running it.</summary>
     public static string HoldScript => s_hold.Text;
@@ -30,51 +31,11 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
     public static RedisChannel ChangesChannel(Guid campaignId) => RedisChannel.Literal(Prefix(campaignId) + ":changes");
 
     /// <summary>
-    /// Takes a token from each rate-limit bucket (keys under the campaign), then places the hold: one round trip.
+    /// Places a hold in one script call (hold.lua): the rate limit, the admission, every seat free or enough general
+    /// admission left, the per-user limit, and the hold's expiry.
     /// </summary>
-    public async Task<HoldResult> HoldAsync(Guid campaignId, Guid holdId, Guid userId, TimeSpan ttl, int perUserLimit,
-        Guid? generalAdmissionCategoryId, int quantity, IReadOnlyCollection<int> seats, IReadOnlyList<RateLimiting.TokenBucket> buckets,
-        bool admissionRequired = false)
-    {
-        // One array, written once: a list copied into the array the client takes was about 6% of the bytes the Api
-        // allocated per hold (an allocation profile of api-0 under `./bench.sh --scenarios hot --connections 256`).
-        var bucketArguments = RateLimiting.TokenBuckets.ArgumentCount(buckets);
-        var args = new RedisValue[7 + bucketArguments + seats.Count];
-        args[0] = holdId.ToString("N");
-        args[1] = userId.ToString("N");
-        args[2] = (long)ttl.TotalMilliseconds;
-        args[3] = perUserLimit;
-        args[4] = generalAdmissionCategoryId?.ToString("N") ?? "";
-        args[5] = quantity;
-        args[6] = admissionRequired ? 1 : 0;
-        RateLimiting.TokenBuckets.WriteArguments(buckets, args.AsSpan(7, bucketArguments));
-        var next = 7 + bucketArguments;
-        foreach (var seat in seats)
-        {
-            args[next++] = seat;
-        }
-
-        var reply = (RedisResult[])(await s_hold.EvaluateAsync(Db, [Prefix(campaignId)], args))!;
-        var status = (string)reply[0]!;
-        return status switch
-        {
-            "OK" => HoldResult.Held(DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1])) with
-            {
-                Rate = new RateLimiting.RateDecision(true, (int)reply[2], (int)reply[3], TimeSpan.Zero),
-            },
-            "RATE" => new HoldResult(HoldStatus.RateLimited)
-            {
-                Rate = new RateLimiting.RateDecision(false, 0, (int)reply[2], TimeSpan.FromMilliseconds((long)reply[1])),
-            },
-            "TAKEN" => HoldResult.Taken(reply.Skip(1).Select(r => (int)r).ToList()),
-            "LIMIT" => HoldResult.OverLimit((int)reply[1]),
-            "SOLD_OUT" => HoldResult.SoldOut((int)reply[1]),
-            "UNKNOWN_CATEGORY" => new HoldResult(HoldStatus.UnknownCategory),
-            "NOT_ADMITTED" => new HoldResult(HoldStatus.NotAdmitted),
-            "NOT_LOADED" => new HoldResult(HoldStatus.NotLoaded),
-            _ => throw new InvalidOperationException($"Unexpected reply from the hold script: {status}"),
-        };
-    }
+    public async Task<HoldResult> HoldAsync(Guid campaignId, HoldArguments arguments) =>
+        HoldResult.FromReply((RedisResult[])(await s_hold.EvaluateAsync(Db, [Prefix(campaignId)], arguments.ToScriptArguments()))!);
 
     /// <summary>
     /// Pins <paramref name="userId"/>'s hold to a purchase until <paramref name="until"/>, after the rate limit of
@@ -382,51 +343,6 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
     public async Task<IReadOnlyList<Guid>> GetActiveCampaignsAsync() =>
         (await Db.SetMembersAsync(ActiveCampaignsKey)).Select(v => Guid.Parse((string)v!)).ToList();
 
-    /// <summary>An embedded script, preceded by the helpers of common.lua.</summary>
-    internal static string Script(string name) => Embedded("common") + Embedded(name);
-
-    private static string Embedded(string name)
-    {
-        using var stream = typeof(SeatInventory).Assembly.GetManifestResourceStream(name + ".lua")
-            ?? throw new InvalidOperationException($"Missing embedded script {name}.lua");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd() + "\n";
-    }
-}
-
-public enum HoldStatus
-{
-    Held,
-    RateLimited,
-    Taken,
-    OverLimit,
-    SoldOut,
-    UnknownCategory,
-    NotLoaded,
-
-    /// <summary>Behind a waiting room, the visitor's admission has ended (they left, or it lapsed).</summary>
-    NotAdmitted,
-}
-
-public sealed record HoldResult(HoldStatus Status)
-{
-    public DateTimeOffset ExpiresAt { get; init; }
-
-    public IReadOnlyList<int> TakenSeats { get; init; } = [];
-
-    /// <summary>For <see cref="HoldStatus.OverLimit"/>: tickets still allowed; for <see cref="HoldStatus.SoldOut"/>: tickets left.</summary>
-    public int Remaining { get; init; }
-
-    /// <summary>The rate-limit decision taken in the same script (tokens left, or when to come back).</summary>
-    public RateLimiting.RateDecision? Rate { get; init; }
-
-    public static HoldResult Held(DateTimeOffset expiresAt) => new(HoldStatus.Held) { ExpiresAt = expiresAt };
-
-    public static HoldResult Taken(IReadOnlyList<int> seats) => new(HoldStatus.Taken) { TakenSeats = seats };
-
-    public static HoldResult OverLimit(int allowed) => new(HoldStatus.OverLimit) { Remaining = allowed };
-
-    public static HoldResult SoldOut(int left) => new(HoldStatus.SoldOut) { Remaining = left };
 }
 
 public enum PinStatus

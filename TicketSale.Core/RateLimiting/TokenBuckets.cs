@@ -1,5 +1,5 @@
 using StackExchange.Redis;
-using TicketSale.Core.Inventory;
+using TicketSale.Core.Redis;
 
 namespace TicketSale.Core.RateLimiting;
 
@@ -14,7 +14,7 @@ public sealed record RateDecision(bool Allowed, int Remaining, int Limit, TimeSp
 /// </summary>
 public sealed class TokenBuckets(IConnectionMultiplexer redis)
 {
-    private static readonly RedisScript s_script = new(SeatInventory.Script("ratelimit"));
+    private static readonly RedisScript s_script = RedisScript.Load("buckets", "ratelimit");
 
     public const string KeyPrefix = "ts:rl:";
 
@@ -29,7 +29,7 @@ public sealed class TokenBuckets(IConnectionMultiplexer redis)
     }
 
     /// <summary>
-    /// The decision at the head of a script's reply (common.lua's rate_limit): allowed, tokens left, capacity,
+    /// The decision at the head of a script's reply (buckets.lua's rate_limit): allowed, tokens left, capacity,
     /// retry-after milliseconds.
     /// </summary>
     public static RateDecision Decision(RedisResult[] reply) =>

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using StackExchange.Redis;
 
-namespace TicketSale.Core.Inventory;
+namespace TicketSale.Core.Redis;
 
 /// <summary>
 /// A Lua script run by its SHA1 (EVALSHA), and sent whole only when Redis does not know it yet (after a restart).
@@ -16,6 +16,21 @@ public sealed class RedisScript(string text)
 #pragma warning restore CA5350
 
     public string Text { get; } = text;
+
+    /// <summary>
+    /// A script made of the embedded scripts named, in order, after prelude.lua (the key prefix and the clock): the
+    /// helpers first, the script's own body last, e.g. <c>Load("buckets", "inventory", "hold")</c>.
+    /// </summary>
+    public static RedisScript Load(params string[] parts) =>
+        new(Embedded("prelude") + string.Concat(parts.Select(Embedded)));
+
+    private static string Embedded(string name)
+    {
+        using var stream = typeof(RedisScript).Assembly.GetManifestResourceStream(name + ".lua")
+            ?? throw new InvalidOperationException($"Missing embedded script {name}.lua");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd() + "\n";
+    }
 
     public async Task<RedisResult> EvaluateAsync(IDatabaseAsync db, RedisKey[] keys, RedisValue[] values)
     {

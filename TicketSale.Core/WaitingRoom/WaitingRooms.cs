@@ -1,7 +1,7 @@
 using System.Globalization;
 using StackExchange.Redis;
-using TicketSale.Core.Inventory;
 using TicketSale.Core.RateLimiting;
+using TicketSale.Core.Redis;
 
 namespace TicketSale.Core.WaitingRoom;
 
@@ -10,9 +10,9 @@ namespace TicketSale.Core.WaitingRoom;
 /// placed at opening in the random order of keys drawn as each visitor joined, and admission at a set rate
 /// (optionally capped by the stock left).
 /// </summary>
-public sealed class WaitingRoom(IConnectionMultiplexer redis)
+public sealed class WaitingRooms(IConnectionMultiplexer redis)
 {
-    private static readonly RedisScript s_script = new(SeatInventory.Script("waitingroom"));
+    private static readonly RedisScript s_script = RedisScript.Load("buckets", "waitingroom");
 
     /// <summary>Campaigns whose waiting room the Worker's pump opens and advances.</summary>
     public const string ActiveKey = "ts:wr:active";
@@ -172,7 +172,7 @@ public sealed class WaitingRoom(IConnectionMultiplexer redis)
         return cfg[0] == "1" && opened != "1" && (long?)cfg[1] is { } opens && now.ToUnixTimeMilliseconds() >= opens;
     }
 
-    private static string Prefix(Guid campaignId) => SeatInventory.Prefix(campaignId);
+    private static string Prefix(Guid campaignId) => Inventory.SeatInventory.Prefix(campaignId);
 
     private Task<RedisResult[]> RunAsync(Guid campaignId, params RedisValue[] args) => RunAsync(campaignId, (IEnumerable<RedisValue>)args);
 

@@ -91,7 +91,7 @@ public sealed partial class CampaignLookup(HybridCache cache, IHttpClientFactory
 }
 
 /// <summary>The part of the Api's campaign details the waiting room reads.</summary>
-public sealed record CampaignOpening(Guid Id, string Status, DateTimeOffset SaleOpensAt, bool WaitingRoomEnabled);
+public sealed record CampaignOpening(Guid Id, Core.Data.CampaignStatus Status, DateTimeOffset SaleOpensAt, bool WaitingRoomEnabled);
 
 /// <summary>Drops the gateway's copy of a campaign when the Api announces a change to it.</summary>
 public sealed class CampaignChangeListener(CampaignLookup campaigns, IConnectionMultiplexer redis) : IHostedService

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using TicketSale.Core.Auth;
+using TicketSale.Core.Data;
 using TicketSale.Core.Http;
 using TicketSale.Core.RateLimiting;
 using TicketSale.Core.WaitingRoom;
@@ -23,7 +24,7 @@ public static class WaitingRoomApi
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<AdmissionTokens>();
         services.AddSingleton<PreQueueDraws>();
-        services.AddSingleton<Core.WaitingRoom.WaitingRoom>();
+        services.AddSingleton<WaitingRooms>();
         services.AddSingleton<TokenBuckets>();
         services.AddHybridCache();
         services.AddSingleton<CampaignLookup>();
@@ -47,16 +48,16 @@ public static class WaitingRoomApi
 
     /// <summary>Takes a place (or finds the one this visitor already has: a second tab keeps the same place).</summary>
     private static async Task<Results<Ok<WaitingRoomResponse>, ProblemHttpResult>> JoinAsync(
-        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup campaigns, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
-        PreQueueDraws draws, IOptions<WaitingRoomOptions> options, TimeProvider time)
+        Guid campaignId, ClaimsPrincipal user, HttpContext context, [AsParameters] WaitingRoomServices services)
     {
+        var (campaigns, room, tokens, draws, options, time) = services;
         // A place in line is for someone who may buy: an account that confirmed its e-mail address.
         if (!user.HasVerifiedEmail())
         {
             return Problems.EmailNotVerified();
         }
 
-        if (await campaigns.GetAsync(campaignId, context.RequestAborted) is not { Status: "Published" or "OnSale" } campaign)
+        if (await campaigns.GetAsync(campaignId, context.RequestAborted) is not { Status: CampaignStatus.Published or CampaignStatus.OnSale } campaign)
         {
             return Problems.NotFound("No such campaign open for sale.");
         }
@@ -74,10 +75,10 @@ public static class WaitingRoomApi
     }
 
     private static async Task<Results<Ok<WaitingRoomResponse>, ProblemHttpResult>> StatusAsync(
-        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup campaigns, Core.WaitingRoom.WaitingRoom room, AdmissionTokens tokens,
-        IOptions<WaitingRoomOptions> options, TimeProvider time)
+        Guid campaignId, ClaimsPrincipal user, HttpContext context, [AsParameters] WaitingRoomServices services)
     {
-        if (await campaigns.GetAsync(campaignId, context.RequestAborted) is not { Status: not "Draft" } campaign)
+        var (campaigns, room, tokens, _, options, time) = services;
+        if (await campaigns.GetAsync(campaignId, context.RequestAborted) is not { Status: not CampaignStatus.Draft } campaign)
         {
             return Problems.NotFound("No such campaign.");
         }
@@ -101,7 +102,7 @@ public static class WaitingRoomApi
     /// admission ends (its token holds nothing more).
     /// </summary>
     private static Task<Results<NoContent, ProblemHttpResult>> LeaveAsync(
-        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup campaigns, Core.WaitingRoom.WaitingRoom room) =>
+        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup campaigns, WaitingRooms room) =>
         ForCampaignAsync(campaignId, context, campaigns, () => room.LeaveAsync(campaignId, user.UserId()));
 
     /// <summary>
@@ -109,12 +110,12 @@ public static class WaitingRoomApi
     /// so the queue behind moves on; unlike leaving, their place and admission are kept for when they come back.
     /// </summary>
     private static Task<Results<NoContent, ProblemHttpResult>> AwayAsync(
-        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup campaigns, Core.WaitingRoom.WaitingRoom room) =>
+        Guid campaignId, ClaimsPrincipal user, HttpContext context, CampaignLookup campaigns, WaitingRooms room) =>
         ForCampaignAsync(campaignId, context, campaigns, () => room.AwayAsync(campaignId, user.UserId()));
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ForCampaignAsync(Guid campaignId, HttpContext context, CampaignLookup campaigns, Func<Task> change)
     {
-        if (await campaigns.GetAsync(campaignId, context.RequestAborted) is not { Status: not "Draft" })
+        if (await campaigns.GetAsync(campaignId, context.RequestAborted) is not { Status: not CampaignStatus.Draft })
         {
             return Problems.NotFound("No such campaign.");
         }
@@ -195,3 +196,7 @@ public sealed record WaitingRoomResponse(
     string? AdmissionToken,
     DateTimeOffset? AdmittedUntil,
     int? OpensInSeconds);
+
+/// <summary>What the waiting room's handlers work with, taken as one parameter.</summary>
+public sealed record WaitingRoomServices(CampaignLookup Campaigns, WaitingRooms Rooms, AdmissionTokens Tokens, PreQueueDraws Draws,
+    IOptions<WaitingRoomOptions> Options, TimeProvider Time);

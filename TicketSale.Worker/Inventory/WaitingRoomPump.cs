@@ -1,3 +1,5 @@
+using TicketSale.Core.WaitingRoom;
+
 namespace TicketSale.Worker.Inventory;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace TicketSale.Worker.Inventory;
 /// when the sale starts, then advances admission a few times a second. Any replica may also advance it when it
 /// answers a visitor; the Lua script makes that safe.
 /// </summary>
-public sealed partial class WaitingRoomPump(Core.WaitingRoom.WaitingRoom room, TimeProvider time, ILogger<WaitingRoomPump> logger) : BackgroundService
+public sealed partial class WaitingRoomPump(WaitingRooms room, TimeProvider time, ILogger<WaitingRoomPump> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

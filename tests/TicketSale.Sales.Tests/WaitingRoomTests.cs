@@ -127,14 +127,14 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
     public async Task A_pre_queue_of_several_commands_worth_opens_a_part_at_a_time_with_one_place_each()
     {
         await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
-        var room = new Core.WaitingRoom.WaitingRoom(redis);
+        var room = new WaitingRooms(redis);
         var campaign = Guid.NewGuid();
         // Opening time far off, so the Worker's pump leaves this room alone and the test opens it itself.
         await room.ConfigureAsync(campaign, new Core.WaitingRoom.WaitingRoomSettings(true, 10, false, 1, TimeSpan.FromMinutes(10),
             TimeSpan.FromMinutes(2), 0, [], DateTimeOffset.UtcNow.AddHours(1)));
         try
         {
-            var visitors = Enumerable.Range(0, (2 * Core.WaitingRoom.WaitingRoom.VisitorsPerCommand) + 250).Select(_ => Guid.NewGuid()).ToList();
+            var visitors = Enumerable.Range(0, (2 * WaitingRooms.VisitorsPerCommand) + 250).Select(_ => Guid.NewGuid()).ToList();
             var keys = new Dictionary<Guid, long>();
             foreach (var visitor in visitors)
             {
@@ -143,8 +143,8 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
             }
 
             // One leaves before the opening: the parts placed after it still hold everyone else.
-            await room.LeaveAsync(campaign, visitors[Core.WaitingRoom.WaitingRoom.VisitorsPerCommand - 1]);
-            visitors.RemoveAt(Core.WaitingRoom.WaitingRoom.VisitorsPerCommand - 1);
+            await room.LeaveAsync(campaign, visitors[WaitingRooms.VisitorsPerCommand - 1]);
+            visitors.RemoveAt(WaitingRooms.VisitorsPerCommand - 1);
 
             Assert.Equal(visitors.Count, await room.OpenAsync(campaign));
             Assert.Null(await room.OpenAsync(campaign));
@@ -191,7 +191,7 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
         var newcomer = Guid.NewGuid();
         Assert.Equal("PreQueue", (string)(await fixture.MintCustomer(newcomer).PostAsync(path, null)).Body!["state"]!);
         Assert.True(await db.SortedSetScoreAsync(key, newcomer.ToString("N")) >= PreQueueDraws.Smallest);
-        var room = new Core.WaitingRoom.WaitingRoom(redis);
+        var room = new WaitingRooms(redis);
         var later = Enumerable.Range(0, older - 1).Select(_ => Guid.NewGuid()).Append(newcomer).ToList();
         foreach (var visitor in later.SkipLast(1))
         {
@@ -449,7 +449,7 @@ public sealed class WaitingRoomTests(SaleFixture fixture, ITestOutputHelper outp
             opensAt: DateTimeOffset.UtcNow.AddSeconds(-1), waitingRoom: true, admissionsPerSecond: 0.1, paceByStock: false);
         await Task.Delay(TimeSpan.FromMilliseconds(500)); // the pump opens the room
         await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache"));
-        var room = new Core.WaitingRoom.WaitingRoom(redis);
+        var room = new WaitingRooms(redis);
         await room.JoinAsync(campaign.Id, Guid.NewGuid(), PreQueueDraws.RandomKey()); // the script is in Redis's cache from here on
 
         long Operations() => redis.GetCounters().Interactive.OperationCount;

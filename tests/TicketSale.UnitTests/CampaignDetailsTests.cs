@@ -1,4 +1,5 @@
 using TicketSale.Api.Sales;
+using TicketSale.Core.Data;
 
 namespace TicketSale.UnitTests;
 
@@ -6,7 +7,7 @@ public sealed class CampaignDetailsTests
 {
     private static readonly DateTimeOffset s_now = new(2030, 5, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private static CampaignDetails Campaign(string status = "OnSale") => new(
+    private static CampaignDetails Campaign(CampaignStatus status = CampaignStatus.OnSale) => new(
         Guid.NewGuid(), "Show", status, s_now.AddDays(3), s_now.AddHours(-1), s_now.AddHours(1), PerUserLimit: 4, HoldSeconds: 600,
         CancellationAllowed: true, WaitingRoomEnabled: false, AdmissionsPerSecond: 50, PaceAdmissionsByStock: true, Version: 3,
         new VenueView(Guid.NewGuid(), "Hall", 300,
@@ -31,7 +32,7 @@ public sealed class CampaignDetailsTests
         Assert.True(Campaign().IsOnSale(s_now));
         Assert.False(Campaign().IsOnSale(s_now.AddHours(2)));
         Assert.False(Campaign().IsOnSale(s_now.AddHours(-2)));
-        Assert.False(Campaign("Published").IsOnSale(s_now));
+        Assert.False(Campaign(CampaignStatus.Published).IsOnSale(s_now));
         Assert.Equal(300, Campaign().SeatCount);
     }
 }

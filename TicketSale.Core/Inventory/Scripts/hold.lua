@@ -1,7 +1,7 @@
 -- Places a hold, all or nothing, after the rate limit: one round trip for the hottest request of a sale.
--- ARGV: hold id, user id, ttl ms, per-user limit, ga category ('' for seats), ga quantity, admission required (0|1),
+-- ARGV (HoldArguments): hold id, user id, ttl ms, per-user limit, ga category ('' for seats), ga quantity, admission required (0|1),
 --       rate-limit buckets (count, then suffix, capacity, per second each; keys under <p>:rl:), seat index...
--- Returns {'OK', expires-at ms, tokens left, bucket capacity} | {'RATE', retry-after ms, bucket capacity} (numbers as integers)
+-- Returns (HoldResult.FromReply) {'OK', expires-at ms, tokens left, bucket capacity} | {'RATE', retry-after ms, bucket capacity} (numbers as integers)
 --       | {'NOT_LOADED'} | {'NOT_ADMITTED'} | {'LIMIT', tickets still allowed} | {'SOLD_OUT', left} | {'UNKNOWN_CATEGORY'}
 --       | {'TAKEN', seat...}
 local hold_id, user, ttl, limit, ga, qty = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
