@@ -308,28 +308,10 @@ public class SaleFixture : IAsyncLifetime
         }
     }
 
-    public async Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] parameters)
-    {
-        await using var connection = new NpgsqlConnection(TicketsConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var p in parameters)
-        {
-            command.Parameters.AddWithValue(p);
-        }
+    public Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] parameters) =>
+        DatabaseQueries.QueryAsync(TicketsConnectionString, sql, read, parameters);
 
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<T>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    }
-
-    public async Task<long> ScalarAsync(string sql, params object[] parameters) =>
-        Convert.ToInt64((await QueryAsync(sql, r => r.GetValue(0), parameters))[0], System.Globalization.CultureInfo.InvariantCulture);
+    public Task<long> ScalarAsync(string sql, params object[] parameters) => DatabaseQueries.ScalarAsync(TicketsConnectionString, sql, parameters);
 
     public PaymentSimulator Payments() => new(PaymentsClient());
 

@@ -264,38 +264,11 @@ public sealed class BenchTarget : IAsyncDisposable
         return new BenchCampaign(id, rows * 100, ga == Guid.Empty ? null : ga, generalAdmission);
     }
 
-    public Task<long> ScalarAsync(string sql, params object[] parameters) => WhilePostgresComesBackAsync(async () =>
-    {
-        await using var connection = new NpgsqlConnection(Postgres);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 300 };
-        foreach (var p in parameters)
-        {
-            command.Parameters.AddWithValue(p);
-        }
+    public Task<long> ScalarAsync(string sql, params object[] parameters) =>
+        WhilePostgresComesBackAsync(() => DatabaseQueries.ScalarAsync(Postgres, sql, parameters));
 
-        return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
-    });
-
-    public Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] parameters) => WhilePostgresComesBackAsync(async () =>
-    {
-        await using var connection = new NpgsqlConnection(Postgres);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 300 };
-        foreach (var p in parameters)
-        {
-            command.Parameters.AddWithValue(p);
-        }
-
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<T>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    });
+    public Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] parameters) =>
+        WhilePostgresComesBackAsync(() => DatabaseQueries.QueryAsync(Postgres, sql, read, parameters));
 
     /// <summary>
     /// The bench's own reads survive a PostgreSQL restart (the chaos scenario kills it): a transient failure empties

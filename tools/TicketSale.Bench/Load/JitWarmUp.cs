@@ -42,11 +42,7 @@ public static class JitWarmUp
     }
 
     /// <summary>How a warm-up went, for the report.</summary>
-    public static Dictionary<string, object> Figure((int Rounds, double LastShareOfCore) warmUp) => new()
-    {
-        ["rounds"] = warmUp.Rounds,
-        ["jitShareOfCoreInTheLastRound"] = Math.Round(warmUp.LastShareOfCore, 3),
-    };
+    public static Reporting.WarmUpFigures Figure((int Rounds, double LastShareOfCore) warmUp) => new(warmUp.Rounds, Math.Round(warmUp.LastShareOfCore, 3));
 
     /// <summary>Seconds of JIT, summed over the servers, per second of the round: the share of one core it took.</summary>
     public static double ShareOfCore(double compilationSeconds, TimeSpan elapsed) =>

@@ -11,7 +11,7 @@ public sealed record TargetCheck(string Target, string Measured, bool? Met);
 /// <summary>The run's report: JSON for machines, Markdown for people, and a latency chart.</summary>
 public static class Report
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public static IReadOnlyList<TargetCheck> Targets(BenchRun run, IReadOnlyList<string> violations)
     {
@@ -33,16 +33,16 @@ public static class Report
             }
         }
 
-        if (run.Figures.GetValueOrDefault("confirmations") is Dictionary<string, object> confirmations)
+        if (run.Figures.GetValueOrDefault("confirmations") is ConfirmationFigures confirmations)
         {
-            var rate = Convert.ToDouble(confirmations["sustainedTicketsPerSecond"], CultureInfo.InvariantCulture);
-            checks.Add(new("confirmations ≥ 5,000 tickets/s into PostgreSQL", $"{rate:N0} tickets/s ({confirmations["sustainedPurchasesPerSecond"]} purchases/s of {confirmations["ticketsPerPurchase"]} tickets)", rate >= 5000));
+            var rate = confirmations.SustainedTicketsPerSecond;
+            checks.Add(new("confirmations ≥ 5,000 tickets/s into PostgreSQL", $"{rate:N0} tickets/s ({confirmations.SustainedPurchasesPerSecond} purchases/s of {confirmations.TicketsPerPurchase} tickets)", rate >= 5000));
         }
 
-        if (run.Figures.GetValueOrDefault("flashSale") is Dictionary<string, object?> sale)
+        if (run.Figures.GetValueOrDefault("flashSale") is FlashSaleFigures sale)
         {
-            checks.Add(new("flash sale sells out", sale["soldOut"] is true ? $"in {sale["secondsToSellOut"]} s" : $"no: {sale["seatsSold"]} seats and {sale["generalAdmissionSold"]} GA sold", sale["soldOut"] is true));
-            checks.Add(new("flash sale p99 hold latency ≤ 100 ms", $"{sale["holdP99Ms"]} ms over {sale["holdAttempts"]} holds, {sale["admissionsPerSecond"]} admissions/s", Convert.ToDouble(sale["holdP99Ms"], CultureInfo.InvariantCulture) <= 100));
+            checks.Add(new("flash sale sells out", sale.SoldOut ? $"in {sale.SecondsToSellOut} s" : $"no: {sale.SeatsSold} seats and {sale.GeneralAdmissionSold} GA sold", sale.SoldOut));
+            checks.Add(new("flash sale p99 hold latency ≤ 100 ms", $"{sale.HoldP99Ms} ms over {sale.HoldAttempts} holds, {sale.AdmissionsPerSecond} admissions/s", sale.HoldP99Ms <= 100));
         }
 
         checks.Add(new("zero invariant violations", violations.Count == 0 ? "none" : string.Join("; ", violations), violations.Count == 0));
@@ -67,12 +67,12 @@ public static class Report
                 median.Ratio >= 10));
         }
 
-        if (run.Figures.GetValueOrDefault("flashSale") is Dictionary<string, object?> ourSale && ourSale["secondsToSellOut"] is double ourTime
-            && run.Figures.GetValueOrDefault("flashSaleForUpdate") is Dictionary<string, object?> theirSale)
+        if (run.Figures.GetValueOrDefault("flashSale") is FlashSaleFigures { SecondsToSellOut: { } ourTime }
+            && run.Figures.GetValueOrDefault("flashSaleForUpdate") is ForUpdateSaleFigures theirSale)
         {
-            var theirTime = theirSale["secondsToSellOut"] as double?;
+            var theirTime = theirSale.SecondsToSellOut;
             checks.Add(new("flash sale: time to sell out vs the SELECT … FOR UPDATE design (informational)",
-                $"{ourTime} s vs {(theirTime is null ? $"not sold out after {theirSale["secondsUntilEveryBuyerDone"]} s ({theirSale["ticketsSold"]} tickets)" : $"{theirTime} s")}", null));
+                $"{ourTime} s vs {(theirTime is null ? $"not sold out after {theirSale.SecondsUntilEveryBuyerDone} s ({theirSale.TicketsSold} tickets)" : $"{theirTime} s")}", null));
         }
 
         var apiPeaks = run.Memory.Peaks.Where(p => p.Key.StartsWith("api-", StringComparison.Ordinal)).ToList();

@@ -6,6 +6,8 @@ using HdrHistogram;
 using TicketSale.Bench.Baselines;
 using TicketSale.Bench.Load;
 
+using TicketSale.Bench.Reporting;
+
 namespace TicketSale.Bench.Scenarios;
 
 /// <summary>
@@ -64,49 +66,46 @@ public static class FlashSale
         await lag;
         var sales = await target.AdminAsync(HttpMethod.Get, $"/api/admin/campaigns/{campaign.Id}/sales", null);
         run.Add(LoadResult.From("flash sale · holds (through the gateway)", BuyerConnections.SaleConnections, buyersDone, stats.Holds, stats.HoldCounts(), points), cpu, clock.Elapsed);
-        run.Figures["flashSale"] = new Dictionary<string, object?>
+        run.Figures["flashSale"] = new FlashSaleFigures
         {
-            ["buyers"] = options.Buyers,
-            ["burstSeconds"] = options.Burst.TotalSeconds,
-            ["warmUp"] = JitWarmUp.Figure(warmUp),
-            ["saleOpens"] = opensAt is null ? "before the burst" : "as the burst ends",
-            // Second 0 of the timeline, to line it up with the services' own metrics and logs.
-            ["startedAt"] = started,
-            ["reservedSeats"] = campaign.Seats,
-            ["generalAdmission"] = campaign.GeneralAdmissionCapacity,
-            ["admissionsPerSecond"] = admissionsPerSecond,
-            ["seatsSold"] = (int)sales["seatsSold"]!,
-            ["generalAdmissionSold"] = sales["generalAdmission"]!.AsArray().Sum(g => (int)g!["sold"]!),
-            ["soldOut"] = sellOut is not null,
-            ["secondsToSellOut"] = sellOut is { } s ? Math.Round(s.TotalSeconds, 2) : null,
-            ["secondsUntilEveryBuyerDone"] = Math.Round(buyersDone.TotalSeconds, 2),
-            ["holdP50Ms"] = Milliseconds(stats.Holds, 50),
-            ["holdP99Ms"] = Milliseconds(stats.Holds, 99),
-            ["holdMaxMs"] = stats.Holds.TotalCount == 0 ? 0 : stats.Holds.GetMaxValue() / 1000.0,
-            ["holdAttempts"] = stats.Holds.TotalCount,
-            ["holdServerSideCount"] = server.Count,
-            ["holdServerSideP50AtMostMs"] = server.AtMostMs(50),
-            ["holdServerSideP99AtMostMs"] = server.AtMostMs(99),
-            ["gatewayPostsP50AtMostMs"] = gateway.AtMostMs(50),
-            ["gatewayPostsP99AtMostMs"] = gateway.AtMostMs(99),
-            ["clientSchedulingLagP99Ms"] = Milliseconds(stats.ClientLag, 99),
-            ["clientSchedulingLagMaxMs"] = stats.ClientLag.TotalCount == 0 ? 0 : stats.ClientLag.GetMaxValue() / 1000.0,
-            ["clientGcPauseMs"] = Math.Round(points.Sum(p => p.ClientGcPauseMs), 1),
-            ["clientGcPauseWorstSecondMs"] = points.Count == 0 ? 0 : points.Max(p => p.ClientGcPauseMs),
-            // What the pauses are made of: collections of the older generations are the long ones.
-            ["clientGen1Collections"] = GC.CollectionCount(1) - gen1Before - (GC.CollectionCount(2) - gen2Before),
-            ["clientGen2Collections"] = GC.CollectionCount(2) - gen2Before,
-            // Not the target's figure (which counts every hold): how much of its tail the instrument adds.
-            ["holdsDuringClientGcPause"] = stats.Holds.TotalCount - stats.HoldsClientNeverPaused.TotalCount,
-            ["holdP99WithoutClientGcPauseMs"] = Milliseconds(stats.HoldsClientNeverPaused, 99),
-            ["purchaseAcceptP99Ms"] = Milliseconds(stats.Purchases, 99),
-            ["outcomeSeenP50Ms"] = Milliseconds(stats.OutcomeSeen, 50),
-            ["outcomeSeenP99Ms"] = Milliseconds(stats.OutcomeSeen, 99),
-            ["waitingRoomWaitP50Ms"] = Milliseconds(stats.Waits, 50),
-            ["waitingRoomWaitP99Ms"] = Milliseconds(stats.Waits, 99),
-            ["outcomes"] = stats.OutcomeCounts(),
-            ["requests"] = stats.RequestCounts(),
-            ["peakRequestsInFlight"] = new Dictionary<string, object>
+            Buyers = options.Buyers,
+            BurstSeconds = options.Burst.TotalSeconds,
+            WarmUp = JitWarmUp.Figure(warmUp),
+            SaleOpens = opensAt is null ? "before the burst" : "as the burst ends",
+            StartedAt = started,
+            ReservedSeats = campaign.Seats,
+            GeneralAdmission = campaign.GeneralAdmissionCapacity,
+            AdmissionsPerSecond = admissionsPerSecond,
+            SeatsSold = (int)sales["seatsSold"]!,
+            GeneralAdmissionSold = sales["generalAdmission"]!.AsArray().Sum(g => (int)g!["sold"]!),
+            SoldOut = sellOut is not null,
+            SecondsToSellOut = sellOut is { } s ? Math.Round(s.TotalSeconds, 2) : null,
+            SecondsUntilEveryBuyerDone = Math.Round(buyersDone.TotalSeconds, 2),
+            HoldP50Ms = Milliseconds(stats.Holds, 50),
+            HoldP99Ms = Milliseconds(stats.Holds, 99),
+            HoldMaxMs = stats.Holds.TotalCount == 0 ? 0 : stats.Holds.GetMaxValue() / 1000.0,
+            HoldAttempts = stats.Holds.TotalCount,
+            HoldServerSideCount = server.Count,
+            HoldServerSideP50AtMostMs = server.AtMostMs(50),
+            HoldServerSideP99AtMostMs = server.AtMostMs(99),
+            GatewayPostsP50AtMostMs = gateway.AtMostMs(50),
+            GatewayPostsP99AtMostMs = gateway.AtMostMs(99),
+            ClientSchedulingLagP99Ms = Milliseconds(stats.ClientLag, 99),
+            ClientSchedulingLagMaxMs = stats.ClientLag.TotalCount == 0 ? 0 : stats.ClientLag.GetMaxValue() / 1000.0,
+            ClientGcPauseMs = Math.Round(points.Sum(p => p.ClientGcPauseMs), 1),
+            ClientGcPauseWorstSecondMs = points.Count == 0 ? 0 : points.Max(p => p.ClientGcPauseMs),
+            ClientGen1Collections = GC.CollectionCount(1) - gen1Before - (GC.CollectionCount(2) - gen2Before),
+            ClientGen2Collections = GC.CollectionCount(2) - gen2Before,
+            HoldsDuringClientGcPause = stats.Holds.TotalCount - stats.HoldsClientNeverPaused.TotalCount,
+            HoldP99WithoutClientGcPauseMs = Milliseconds(stats.HoldsClientNeverPaused, 99),
+            PurchaseAcceptP99Ms = Milliseconds(stats.Purchases, 99),
+            OutcomeSeenP50Ms = Milliseconds(stats.OutcomeSeen, 50),
+            OutcomeSeenP99Ms = Milliseconds(stats.OutcomeSeen, 99),
+            WaitingRoomWaitP50Ms = Milliseconds(stats.Waits, 50),
+            WaitingRoomWaitP99Ms = Milliseconds(stats.Waits, 99),
+            Outcomes = stats.OutcomeCounts(),
+            Requests = stats.RequestCounts(),
+            PeakRequestsInFlight = new Dictionary<string, int>
             {
                 [$"waiting room (of {BuyerConnections.RoomConnections} connections)"] = stats.PeakInFlight(http.Room),
                 [$"seat maps, holds and purchases (of {BuyerConnections.SaleConnections})"] = stats.PeakInFlight(http.Sale),
@@ -648,17 +647,9 @@ public static class FlashSale
         run.Add(LoadResult.From("flash sale · SELECT … FOR UPDATE purchases", 1024, elapsed, histogram, counts, []), cpu, elapsed);
         var soldInDatabase = await run.Target.ScalarAsync(
             "SELECT count(*) FROM baseline.tickets t JOIN baseline.orders o ON o.id = t.order_id WHERE o.campaign_id = $1", campaign);
-        run.Figures["flashSaleForUpdate"] = new Dictionary<string, object?>
-        {
-            ["buyers"] = options.Buyers,
-            ["ticketsSold"] = soldInDatabase,
-            ["soldOut"] = soldOutAt is not null,
-            ["secondsToSellOut"] = soldOutAt is { } s ? Math.Round(s.TotalSeconds, 2) : null,
-            ["secondsUntilEveryBuyerDone"] = Math.Round(elapsed.TotalSeconds, 2),
-            ["purchaseP50Ms"] = Math.Round(histogram.GetValueAtPercentile(50) / 1000.0, 2),
-            ["purchaseP99Ms"] = Math.Round(histogram.GetValueAtPercentile(99) / 1000.0, 2),
-            ["outcomes"] = outcomes.ToDictionary(),
-        };
+        run.Figures["flashSaleForUpdate"] = new ForUpdateSaleFigures(options.Buyers, soldInDatabase, soldOutAt is not null,
+            soldOutAt is { } s ? Math.Round(s.TotalSeconds, 2) : null, Math.Round(elapsed.TotalSeconds, 2),
+            Math.Round(histogram.GetValueAtPercentile(50) / 1000.0, 2), Math.Round(histogram.GetValueAtPercentile(99) / 1000.0, 2), outcomes.ToDictionary());
     }
 }
 

@@ -6,6 +6,8 @@ using StackExchange.Redis;
 using TicketSale.Bench.Baselines;
 using TicketSale.Bench.Load;
 
+using TicketSale.Bench.Reporting;
+
 namespace TicketSale.Bench.Scenarios;
 
 /// <summary>
@@ -25,7 +27,7 @@ public static class HotPath
         var first = true;
         var backlogs = new Dictionary<string, object>();
         run.Figures["hotPathPurchaseBacklog"] = backlogs;
-        var warmUp = new Dictionary<string, object>();
+        var warmUp = new Dictionary<string, WarmUpFigures>();
         run.Figures["hotPathWarmUp"] = warmUp;
         foreach (var connections in run.Options.Connections)
         {
@@ -323,17 +325,7 @@ public static class HotPath
         var from = samples.FirstOrDefault(s => s.Sold >= expected * 0.1);
         var to = samples.FirstOrDefault(s => s.Sold >= expected * 0.9);
         var rate = to.Seconds > from.Seconds ? (to.Sold - from.Sold) / (to.Seconds - from.Seconds) : 0;
-        run.Figures["confirmations"] = new Dictionary<string, object>
-        {
-            ["purchases"] = measured.Count,
-            ["ticketsPerPurchase"] = TicketsPerPurchase,
-            ["tickets"] = expected,
-            ["ticketsConfirmed"] = sold,
-            ["workerPausedWhileAccepting"] = true,
-            ["warmUp"] = JitWarmUp.Figure(warmUp),
-            ["sustainedTicketsPerSecond"] = Math.Round(rate, 1),
-            ["sustainedPurchasesPerSecond"] = Math.Round(rate / TicketsPerPurchase, 1),
-            ["secondsToConfirmAll"] = Math.Round(samples.LastOrDefault().Seconds, 1),
-        };
+        run.Figures["confirmations"] = new ConfirmationFigures(measured.Count, TicketsPerPurchase, expected, sold, WorkerPausedWhileAccepting: true,
+            JitWarmUp.Figure(warmUp), Math.Round(rate, 1), Math.Round(rate / TicketsPerPurchase, 1), Math.Round(samples.LastOrDefault().Seconds, 1));
     }
 }

@@ -2,6 +2,8 @@ using System.Net;
 using System.Threading.RateLimiting;
 using TicketSale.Bench.Load;
 
+using TicketSale.Bench.Reporting;
+
 namespace TicketSale.Bench.Scenarios;
 
 /// <summary>
@@ -77,22 +79,14 @@ public static class StressAndSoak
 
         var healthy = steps.Select(s => s.Load).Where(s => s.ErrorRate <= 0.01 && s.P99Ms <= 1000).ToList();
         var knee = healthy.Count == 0 ? null : healthy.MaxBy(s => s.OkPerSecond);
-        run.Figures["stress"] = new Dictionary<string, object?>
-        {
-            ["operation"] = "hold one general-admission ticket, then buy it (two requests)",
-            ["steps"] = steps.Select(s => new
-            {
-                s.Load.Connections,
-                perSecond = Math.Round(s.Load.OkPerSecond, 1),
-                s.Load.P99Ms,
-                errorRate = Math.Round(s.Load.ErrorRate, 4),
-                secondsToDecideAllAfterTheStep = Math.Round(s.Backlog.TotalSeconds, 1),
-            }).ToList(),
-            ["brokeBecause"] = brokeBecause ?? "did not break up to 8,192 connections",
-            ["kneeConnections"] = knee?.Connections,
-            ["kneePerSecond"] = knee is null ? null : Math.Round(knee.OkPerSecond, 1),
-            ["kneeP99Ms"] = knee?.P99Ms,
-        };
+        run.Figures["stress"] = new StressFigures(
+            "hold one general-admission ticket, then buy it (two requests)",
+            steps.Select(s => new StressStepFigures(s.Load.Connections, Math.Round(s.Load.OkPerSecond, 1), s.Load.P99Ms, Math.Round(s.Load.ErrorRate, 4),
+                Math.Round(s.Backlog.TotalSeconds, 1))).ToList(),
+            brokeBecause ?? "did not break up to 8,192 connections",
+            knee?.Connections,
+            knee is null ? null : Math.Round(knee.OkPerSecond, 1),
+            knee?.P99Ms);
     }
 
     /// <summary>Steady load for a long time: latency and resident memory at the start and at the end.</summary>
@@ -118,22 +112,11 @@ public static class StressAndSoak
         double P99(IEnumerable<TimelinePoint> points) => points.Where(p => p.Requests > 0).Select(p => p.P99Ms).DefaultIfEmpty(0).Average();
         var samples = run.Memory.Samples.Where(s => s.Seconds >= startedAt).ToList();
         var end = samples.Count == 0 ? 0 : samples[^1].Seconds;
-        var memory = samples.GroupBy(s => s.Process).ToDictionary(g => g.Key, g => new
-        {
-            firstMinuteMb = Math.Round(g.Where(s => s.Seconds < startedAt + window).Select(s => s.Bytes).DefaultIfEmpty(0).Average() / 1048576.0, 1),
-            lastMinuteMb = Math.Round(g.Where(s => s.Seconds > end - window).Select(s => s.Bytes).DefaultIfEmpty(0).Average() / 1048576.0, 1),
-            peakMb = Math.Round(g.Max(s => s.Bytes) / 1048576.0, 1),
-        });
-        run.Figures["soak"] = new Dictionary<string, object?>
-        {
-            ["minutes"] = run.Options.SoakDuration.TotalMinutes,
-            ["targetPerSecond"] = perSecond,
-            ["achievedPerSecond"] = Math.Round(result.OkPerSecond, 1),
-            ["errorRate"] = Math.Round(result.ErrorRate, 5),
-            ["windowSeconds"] = window,
-            ["p99FirstWindowMs"] = Math.Round(P99(result.Timeline.Where(p => p.Seconds <= window)), 2),
-            ["p99LastWindowMs"] = Math.Round(P99(result.Timeline.Where(p => p.Seconds > result.Seconds - window)), 2),
-            ["memory"] = memory,
-        };
+        var memory = samples.GroupBy(s => s.Process).ToDictionary(g => g.Key, g => new SoakMemoryFigures(
+            Math.Round(g.Where(s => s.Seconds < startedAt + window).Select(s => s.Bytes).DefaultIfEmpty(0).Average() / 1048576.0, 1),
+            Math.Round(g.Where(s => s.Seconds > end - window).Select(s => s.Bytes).DefaultIfEmpty(0).Average() / 1048576.0, 1),
+            Math.Round(g.Max(s => s.Bytes) / 1048576.0, 1)));
+        run.Figures["soak"] = new SoakFigures(run.Options.SoakDuration.TotalMinutes, perSecond, Math.Round(result.OkPerSecond, 1), Math.Round(result.ErrorRate, 5), window,
+            Math.Round(P99(result.Timeline.Where(p => p.Seconds <= window)), 2), Math.Round(P99(result.Timeline.Where(p => p.Seconds > result.Seconds - window)), 2), memory);
     }
 }
