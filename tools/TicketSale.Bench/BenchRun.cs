@@ -99,13 +99,7 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
         while (persistence["aof_rewrite_in_progress"] != "0" || persistence["aof_rewrite_scheduled"] != "0");
 
         var redisSeconds = Math.Round(Cpu.Snapshot().GetValueOrDefault("redis") - cpu.GetValueOrDefault("redis"), 1);
-        RedisLogRewrites.Add(new Dictionary<string, object>
-        {
-            ["logMegabytes"] = logged >> 20,
-            ["rewrittenMegabytes"] = Size("aof_base_size") >> 20,
-            ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
-            ["redisCpuSeconds"] = redisSeconds,
-        });
+        RedisLogRewrites.Add(new Reporting.RedisLogRewriteFigures(logged >> 20, Size("aof_base_size") >> 20, Math.Round(clock.Elapsed.TotalSeconds, 1), redisSeconds));
         Figures["redisLogRewrites"] = RedisLogRewrites;
 
         long Size(string field) => long.Parse(persistence[field], System.Globalization.CultureInfo.InvariantCulture);
@@ -114,7 +108,7 @@ public sealed class BenchRun(BenchTarget target, BenchOptions options, ProgressC
             (await server.InfoAsync("persistence")).SelectMany(g => g).ToDictionary(p => p.Key, p => p.Value);
     }
 
-    private List<Dictionary<string, object>> RedisLogRewrites { get; } = [];
+    private List<Reporting.RedisLogRewriteFigures> RedisLogRewrites { get; } = [];
 
     /// <summary>
     /// Runs a load with a progress bar that fills over its duration. CPU and the client's collections are counted over

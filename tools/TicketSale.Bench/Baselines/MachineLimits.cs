@@ -3,6 +3,7 @@ using System.Net;
 using Npgsql;
 using StackExchange.Redis;
 using TicketSale.Bench.Load;
+using TicketSale.Bench.Reporting;
 using TicketSale.Bench.Scenarios;
 using TicketSale.Core.Inventory;
 
@@ -42,7 +43,7 @@ public static class MachineLimits
         using var redis = await ConnectionMultiplexer.ConnectAsync(run.Target.Redis);
         var server = redis.GetServer(redis.GetEndPoints()[0]);
         var sha = Convert.ToHexStringLower(await server.ScriptLoadAsync(SeatInventory.HoldScript));
-        var results = new List<object>();
+        var results = new List<RedisBenchmarkFigures>();
         foreach (var connections in run.Options.Connections)
         {
             var requests = Math.Max(20_000, (int)(run.Options.HotPathDuration.TotalSeconds * 30_000));
@@ -59,14 +60,8 @@ public static class MachineLimits
                 campaign.GeneralAdmissionId!.Value.ToString("N"), "1", "0", "2", "u:user__rand_int__", "1000000", "1000000", "ip:127.0.0.1", "1000000", "1000000"]);
             var output = await ExternalTool.RunAsync("redis-benchmark", arguments, TimeSpan.FromMinutes(5), new Dictionary<string, string> { ["REDISCLI_AUTH"] = password ?? "" });
             var row = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last().Split(',').Select(c => c.Trim('"')).ToArray();
-            results.Add(new
-            {
-                connections,
-                requests,
-                perSecond = double.Parse(row[1], CultureInfo.InvariantCulture),
-                p50Ms = double.Parse(row[4], CultureInfo.InvariantCulture),
-                p99Ms = double.Parse(row[6], CultureInfo.InvariantCulture),
-            });
+            results.Add(new RedisBenchmarkFigures(connections, requests, double.Parse(row[1], CultureInfo.InvariantCulture),
+                double.Parse(row[4], CultureInfo.InvariantCulture), double.Parse(row[6], CultureInfo.InvariantCulture)));
             bar.Value = 1;
         }
 
@@ -92,7 +87,7 @@ public static class MachineLimits
 
         var script = Path.Combine(Path.GetTempPath(), $"pgbench-{Guid.NewGuid():N}.sql");
         await File.WriteAllTextAsync(script, "\\set payload random(1, 1000000000)\nINSERT INTO baseline.inserts (payload) VALUES (:payload);\n");
-        var results = new List<object>();
+        var results = new List<PgbenchFigures>();
         try
         {
             // PostgreSQL's connections are shared with the services' pools: pgbench gets at most what is free, and the
@@ -109,7 +104,7 @@ public static class MachineLimits
                     run.Options.HotPathDuration + TimeSpan.FromMinutes(2), new Dictionary<string, string> { ["PGPASSWORD"] = connection.Password ?? "" });
                 double Read(string pattern) => System.Text.RegularExpressions.Regex.Match(output, pattern) is { Success: true } m
                     ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
-                results.Add(new { connections = clients, insertsPerSecond = Read(@"tps = ([\d.]+)"), latencyAverageMs = Read(@"latency average = ([\d.]+) ms") });
+                results.Add(new PgbenchFigures(clients, Read(@"tps = ([\d.]+)"), Read(@"latency average = ([\d.]+) ms")));
                 bar.Value = 1;
             }
         }

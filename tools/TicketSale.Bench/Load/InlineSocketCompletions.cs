@@ -47,9 +47,6 @@ public static class InlineSocketCompletions
     /// What the report shows of it: whether this process's socket engine runs continuations inline, as the runtime
     /// itself has it (an internal field, read by reflection; absent from a runtime that moved it, then unknown).
     /// </summary>
-    public static Dictionary<string, object?> Figure() => new()
-    {
-        ["socketContinuationsInline"] = typeof(Socket).Assembly.GetType("System.Net.Sockets.SocketAsyncEngine")
-            ?.GetField("InlineSocketCompletionsEnabled", BindingFlags.Static | BindingFlags.NonPublic)?.GetValue(null),
-    };
+    public static Reporting.LoadClientFigures Figure() => new(typeof(Socket).Assembly.GetType("System.Net.Sockets.SocketAsyncEngine")
+        ?.GetField("InlineSocketCompletionsEnabled", BindingFlags.Static | BindingFlags.NonPublic)?.GetValue(null) as bool?);
 }

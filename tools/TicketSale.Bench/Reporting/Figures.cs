@@ -110,3 +110,18 @@ public sealed record SoakMemoryFigures(double FirstMinuteMb, double LastMinuteMb
 /// <summary>The soak: a steady load for a long time, its latency and memory at the start and at the end.</summary>
 public sealed record SoakFigures(double Minutes, double TargetPerSecond, double AchievedPerSecond, double ErrorRate, double WindowSeconds, double P99FirstWindowMs,
     double P99LastWindowMs, IReadOnlyDictionary<string, SoakMemoryFigures> Memory);
+
+/// <summary>Whether the load client's socket engine runs continuations inline (null: this runtime does not say).</summary>
+public sealed record LoadClientFigures(bool? SocketContinuationsInline);
+
+/// <summary>The purchases a hot-path round accepted, and how long the Worker took to decide them once the load stopped.</summary>
+public sealed record PurchaseBacklogFigures(int AcceptedPurchases, double SecondsToDecideAllAfterTheLoad);
+
+/// <summary>Redis alone running the hold script (redis-benchmark, EVALSHA with the Api's arguments).</summary>
+public sealed record RedisBenchmarkFigures(int Connections, int Requests, double PerSecond, double P50Ms, double P99Ms);
+
+/// <summary>PostgreSQL alone taking single-row inserts (pgbench), for the confirmations' ceiling.</summary>
+public sealed record PgbenchFigures(int Connections, double InsertsPerSecond, double LatencyAverageMs);
+
+/// <summary>A rewrite of Redis's append-only log after a scenario: how much was logged, rewritten, and what it cost.</summary>
+public sealed record RedisLogRewriteFigures(long LogMegabytes, long RewrittenMegabytes, double Seconds, double RedisCpuSeconds);

@@ -25,7 +25,7 @@ public static class HotPath
         var duration = run.Options.HotPathDuration;
         var leadIn = run.Options.HotPathLeadIn;
         var first = true;
-        var backlogs = new Dictionary<string, object>();
+        var backlogs = new Dictionary<string, PurchaseBacklogFigures>();
         run.Figures["hotPathPurchaseBacklog"] = backlogs;
         var warmUp = new Dictionary<string, WarmUpFigures>();
         run.Figures["hotPathWarmUp"] = warmUp;
@@ -148,11 +148,8 @@ public static class HotPath
                 // The Worker decides purchases with the CPU that accepting leaves it (it runs at a lower priority): how
                 // long the backlog takes once the load stops is the other half of the figure.
                 var backlog = await run.SettleAsync();
-                backlogs[round == 1 ? $"{connections}" : $"{connections} · round {round}"] = new Dictionary<string, object>
-                {
-                    ["acceptedPurchases"] = run.AcceptedPurchases.Count - acceptedBefore,
-                    ["secondsToDecideAllAfterTheLoad"] = Math.Round(backlog.TotalSeconds, 1),
-                };
+                backlogs[round == 1 ? $"{connections}" : $"{connections} · round {round}"] =
+                    new PurchaseBacklogFigures(run.AcceptedPurchases.Count - acceptedBefore, Math.Round(backlog.TotalSeconds, 1));
 
                 if (Wrk.Available && !holds.IsEmpty)
                 {
