@@ -6,6 +6,9 @@ cd "$(dirname "$0")"
 scripts/prerequisites.sh
 rm -rf TestResults
 status=0
+# The pages' own unit tests (TypeScript, Vitest); the browser tests among the .NET tests drive the built pages.
+(cd TicketSale.Web/ClientApp && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } &&
+  npx vitest run --reporter=default --reporter=junit --outputFile.junit=../../TestResults/web-unit.xml) || status=$?
 dotnet test TicketSale.sln -c Release --logger "trx" --logger "console;verbosity=normal" --results-directory TestResults "$@" || status=$?
 
 # One closing line for every test project together.
@@ -17,6 +20,15 @@ for trx in TestResults/*.trx; do
   failed=$((failed + $(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")))
   skipped=$((skipped + $(sed -E 's/.* notExecuted="([0-9]+)".*/\1/' <<<"$counters")))
 done
+if [ -e TestResults/web-unit.xml ]; then
+  counters=$(grep -o -m1 '<testsuites [^>]*>' TestResults/web-unit.xml)
+  web_tests=$(sed -E 's/.* tests="([0-9]+)".*/\1/' <<<"$counters")
+  web_failed=$(($(sed -E 's/.* failures="([0-9]+)".*/\1/' <<<"$counters") + $(sed -E 's/.* errors="([0-9]+)".*/\1/' <<<"$counters")))
+  web_skipped=$(sed -E 's/.* skipped="([0-9]+)".*/\1/' <<<"$counters")
+  passed=$((passed + web_tests - web_failed - web_skipped))
+  failed=$((failed + web_failed))
+  skipped=$((skipped + web_skipped))
+fi
 # CI keeps only the tail of the output: name each failed test and the start of its message there.
 if ((failed > 0)); then
   echo "Failed tests:"

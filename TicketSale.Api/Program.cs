@@ -57,6 +57,7 @@ builder.Services.AddScoped<CampaignLifecycle>();
 builder.Services.AddScoped<CampaignEditor>();
 builder.Services.AddScoped<VenueImport>();
 builder.Services.AddScoped<SalesFigures>();
+builder.Services.AddScoped<SalesDashboard>();
 builder.Services.AddSingleton<HoldPlacement>();
 builder.Services.AddScoped<OrderCancellation>();
 builder.Services.AddSingleton<PurchaseAcceptance>();

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using TicketSale.Core.Auth;
 using TicketSale.Core.Http;
 using TicketSale.Web.Gateway;
+using TicketSale.Web.Pages;
 using TicketSale.Web.Sessions;
 using TicketSale.Web.WaitingRoom;
 
@@ -46,7 +47,7 @@ if (!app.Environment.IsDevelopment())
 
 app.UseSecurityHeaders();
 app.UseDefaultFiles();
-app.UseStaticFiles();
+app.UseStaticFiles(PageCaching.Options);
 // The waiting room's gate first: a request it turns away costs nothing more (no session, no token check).
 app.UseRateLimiter();
 app.UseAuthentication();

@@ -12,11 +12,16 @@ public static class AdminApi
     {
         var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(TokenValidation.AdminPolicy).FromAllowedNetworks().Audited();
         admin.MapPost("/venues", CreateVenueAsync);
+        admin.MapGet("/venues", async (VenueImport venues, CancellationToken cancellationToken) =>
+            TypedResults.Ok((await venues.ListAsync(cancellationToken)).Select(VenueResponse.From).ToList()));
         admin.MapGet("/venues/{id:guid}", GetVenueAsync);
         admin.MapGet("/campaigns", async (TicketSaleDbContext db) => TypedResults.Ok(await db.Campaigns.AsNoTracking()
             .OrderByDescending(c => c.CreatedAt)
             .Select(c => new CampaignSummary(c.Id, c.Name, c.Status, c.EventAt, c.SaleOpensAt, c.SaleClosesAt, c.Version))
             .ToListAsync()));
+        // Drafts included: the console edits them.
+        admin.MapGet("/campaigns/{id:guid}", async Task<Results<Ok<CampaignDetails>, ProblemHttpResult>> (Guid id, CampaignCatalog catalog, CancellationToken cancellationToken) =>
+            await catalog.GetAsync(id, cancellationToken) is { } campaign ? TypedResults.Ok(campaign) : Problems.NotFound("No such campaign."));
         admin.MapPost("/campaigns", async (CampaignRequest request, CampaignEditor editor) =>
             Answer(await editor.CreateAsync(request), c => TypedResults.Created($"/api/campaigns/{c.Id}", c)));
         admin.MapPut("/campaigns/{id:guid}", async (Guid id, CampaignRequest request, CampaignEditor editor) =>
@@ -28,6 +33,8 @@ public static class AdminApi
         admin.MapPost("/campaigns/{id:guid}/close", async (Guid id, CampaignLifecycle lifecycle) =>
             Answer(await lifecycle.MoveAsync(id, CampaignStatus.OnSale, CampaignStatus.Closed), c => TypedResults.Ok(c)));
         admin.MapGet("/campaigns/{id:guid}/sales", GetSalesAsync);
+        admin.MapGet("/campaigns/{id:guid}/dashboard", async Task<Results<Ok<SalesDashboardResponse>, ProblemHttpResult>> (Guid id, SalesDashboard dashboard, CancellationToken cancellationToken) =>
+            await dashboard.GetAsync(id, cancellationToken) is { } figures ? TypedResults.Ok(figures) : Problems.NotFound("No such campaign."));
         admin.MapPut("/campaigns/{id:guid}/waiting-room", async (Guid id, WaitingRoomRequest request, CampaignLifecycle lifecycle) =>
             Answer(await lifecycle.ConfigureWaitingRoomAsync(id, request), c => TypedResults.Ok(c)));
         admin.MapPost("/campaigns/{id:guid}/reconcile", ReconcileAsync);

@@ -65,18 +65,27 @@ public sealed class CampaignCatalog(HybridCache cache, IServiceScopeFactory scop
         }
     }
 
-    /// <summary>Published, on-sale and closed campaigns (drafts are the admin's business).</summary>
-    public async Task<IReadOnlyList<CampaignSummary>> ListAsync(CancellationToken cancellationToken = default) =>
+    /// <summary>Published, on-sale and closed campaigns (drafts are the admin's business), with their price range.</summary>
+    public async Task<IReadOnlyList<CampaignListing>> ListAsync(CancellationToken cancellationToken = default) =>
         await cache.GetOrCreateAsync(ListKey, async ct =>
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<TicketSaleDbContext>();
-            return await db.Campaigns.AsNoTracking()
+            var rows = await db.Campaigns.AsNoTracking()
                 .Where(c => c.Status != CampaignStatus.Draft)
                 .OrderBy(c => c.SaleOpensAt)
                 .Take(200)
-                .Select(c => new CampaignSummary(c.Id, c.Name, c.Status, c.EventAt, c.SaleOpensAt, c.SaleClosesAt, c.Version))
+                .Select(c => new
+                {
+                    Summary = new CampaignSummary(c.Id, c.Name, c.Status, c.EventAt, c.SaleOpensAt, c.SaleClosesAt, c.Version),
+                    SeatsLowest = c.Prices.Min(p => (long?)p.PriceCents),
+                    SeatsHighest = c.Prices.Max(p => (long?)p.PriceCents),
+                    StandingLowest = c.GeneralAdmission.Min(g => (long?)g.PriceCents),
+                    StandingHighest = c.GeneralAdmission.Max(g => (long?)g.PriceCents),
+                })
                 .ToListAsync(ct);
+            return rows.Select(r => CampaignListing.From(r.Summary,
+                new[] { r.SeatsLowest, r.StandingLowest }.Min(), new[] { r.SeatsHighest, r.StandingHighest }.Max())).ToList();
         }, s_entry, cancellationToken: cancellationToken);
 
     public void Dispose() => _missing.Dispose();
@@ -107,6 +116,14 @@ public sealed class CatalogLookupRefusedException() : Exception("The campaign lo
 internal sealed class CampaignMissingException() : Exception("No such campaign.");
 
 public sealed record CampaignSummary(Guid Id, string Name, CampaignStatus Status, DateTimeOffset EventAt, DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt, int Version);
+
+/// <summary>A campaign in the public list: its dates and the price of its cheapest and dearest ticket.</summary>
+public sealed record CampaignListing(Guid Id, string Name, CampaignStatus Status, DateTimeOffset EventAt, DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt, int Version,
+    long? LowestPriceCents, long? HighestPriceCents)
+{
+    public static CampaignListing From(CampaignSummary c, long? lowest, long? highest) =>
+        new(c.Id, c.Name, c.Status, c.EventAt, c.SaleOpensAt, c.SaleClosesAt, c.Version, lowest, highest);
+}
 
 public sealed record CampaignDetails(
     Guid Id,

@@ -62,6 +62,10 @@ public sealed class VenueImport(TicketSaleDbContext db, TimeProvider time)
         return venue;
     }
 
+    /// <summary>The venues, newest first, with their sections (not their seats).</summary>
+    public async Task<IReadOnlyList<Venue>> ListAsync(CancellationToken cancellationToken) =>
+        await db.Venues.AsNoTracking().Include(v => v.Sections).OrderByDescending(v => v.CreatedAt).Take(500).ToListAsync(cancellationToken);
+
     public Task<Venue?> GetAsync(Guid id, CancellationToken cancellationToken) =>
         db.Venues.AsNoTracking().Include(v => v.Sections).FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
 

@@ -185,6 +185,20 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
         return sold;
     }
 
+    /// <summary>Holds placed since the campaign's availability was loaded (a counter the hold script keeps).</summary>
+    public async Task<long> GetHoldsPlacedAsync(Guid campaignId) => (long?)await Db.StringGetAsync($"{Prefix(campaignId)}:stats:holds") ?? 0;
+
+    /// <summary>Keeps the drift check's finding for the organizer's dashboard.</summary>
+    public Task RecordDriftAsync(Guid campaignId, int seats, DateTimeOffset at) =>
+        Db.HashSetAsync($"{Prefix(campaignId)}:drift", [new("seats", seats), new("at", at.ToUnixTimeMilliseconds())]);
+
+    /// <summary>The drift check's last finding for the campaign, if it ran since the campaign was loaded.</summary>
+    public async Task<InventoryDrift?> GetDriftAsync(Guid campaignId)
+    {
+        var values = await Db.HashGetAsync($"{Prefix(campaignId)}:drift", ["seats", "at"]);
+        return (int?)values[0] is { } seats && (long?)values[1] is { } at ? new InventoryDrift(seats, DateTimeOffset.FromUnixTimeMilliseconds(at)) : null;
+    }
+
     public async Task<long> GetVersionAsync(Guid campaignId) => (long?)await Db.StringGetAsync($"{Prefix(campaignId)}:ver") ?? 0;
 
     public async Task<bool> IsLoadedAsync(Guid campaignId) => await Db.KeyExistsAsync($"{Prefix(campaignId)}:loaded");
@@ -369,6 +383,9 @@ public sealed record PinResult(PinStatus Status, IReadOnlyList<int> Seats, Guid?
 }
 
 public sealed record HoldInfo(Guid HoldId, Guid UserId, IReadOnlyList<int> Seats, Guid? GeneralAdmissionCategoryId, int Quantity, DateTimeOffset ExpiresAt, Guid? PurchaseId);
+
+/// <summary>Sold seats on which Redis and PostgreSQL disagreed at the last check, and when it ran.</summary>
+public sealed record InventoryDrift(int Seats, DateTimeOffset CheckedAt);
 
 public sealed record Availability(bool Loaded, long Version, byte[] TakenBitmap, IReadOnlyDictionary<Guid, int> GeneralAdmissionLeft);
 

@@ -24,6 +24,8 @@ public static class PurchaseTopology
     public const string RetryQueue = "purchases.delay";
     public const string DeadLetterExchange = "purchases.dlx";
     public const string DeadLetterQueue = "purchases.dead";
+    /// <summary>The failure reason of a dead-lettered purchase (what the organizer's dashboard counts as dead letters).</summary>
+    public const string DeadLetteredReason = "The purchase could not be processed.";
     /// <summary>Deliveries before a message that crashes its consumer is dead-lettered.</summary>
     public const int DeliveryLimit = 5;
 

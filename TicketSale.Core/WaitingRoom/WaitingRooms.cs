@@ -158,6 +158,21 @@ public sealed class WaitingRooms(IConnectionMultiplexer redis)
         await Db.SetAddAsync(ActiveKey, campaignId.ToString("N"));
     }
 
+    /// <summary>The line as the organizer's dashboard shows it: waiting, admitted so far, drawn before the opening, and the rate.</summary>
+    public async Task<WaitingRoomFigures> GetFiguresAsync(Guid campaignId)
+    {
+        var prefix = Prefix(campaignId);
+        var batch = Db.CreateBatch();
+        var state = batch.HashGetAsync(prefix + ":wr:state", ["seq", "cursor"]);
+        var rate = batch.HashGetAsync(prefix + ":wr:cfg", "rate");
+        var preQueue = batch.SortedSetLengthAsync(prefix + ":wr:pre");
+        batch.Execute();
+        var values = await state;
+        var places = (long?)values[0] ?? 0;
+        var admitted = Math.Min(places, (long?)values[1] ?? 0);
+        return new WaitingRoomFigures(places - admitted, admitted, await preQueue, (double?)await rate ?? 0);
+    }
+
     public Task DeactivateAsync(Guid campaignId) => Db.SetRemoveAsync(ActiveKey, campaignId.ToString("N"));
 
     public async Task<IReadOnlyList<Guid>> GetActiveAsync() =>
@@ -179,6 +194,8 @@ public sealed class WaitingRooms(IConnectionMultiplexer redis)
     private async Task<RedisResult[]> RunAsync(Guid campaignId, IEnumerable<RedisValue> args) =>
         (RedisResult[])(await s_script.EvaluateAsync(Db, [Prefix(campaignId)], [.. args]))!;
 }
+
+public sealed record WaitingRoomFigures(long Waiting, long Admitted, long PreQueue, double AdmissionsPerSecond);
 
 /// <summary>A visitor's request to the waiting room: the rate limit's decision, and the visitor's state when it let the request through.</summary>
 public sealed record WaitingRoomReply(VisitorStatus? Visitor, RateDecision Rate);

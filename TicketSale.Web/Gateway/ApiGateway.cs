@@ -1,3 +1,4 @@
+using TicketSale.Core.Auth;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.ServiceDiscovery;
@@ -13,7 +14,7 @@ internal static class ApiGateway
 
     /// <summary>
     /// Reverse-proxies <c>/api/**</c> to the Api replicas, all but the waiting room (answered here, see
-    /// <see cref="WaitingRoom.WaitingRoomApi"/>): round-robin over the replicas that pass the active health probe,
+    /// <see cref="WaitingRoom.WaitingRoomApi"/>), and <c>/api/admin/**</c> only for admins: round-robin over the replicas that pass the active health probe,
     /// and passive health so a replica that refuses connections leaves the rotation at its first failure
     /// rather than at the next probe.
     /// </summary>
@@ -26,6 +27,14 @@ internal static class ApiGateway
                     RouteId = "api",
                     ClusterId = "api",
                     Match = new RouteMatch { Path = "/api/{**catch-all}" },
+                },
+                // The organizers' routes: the Api checks the role too, but a customer's request stops here, at the edge.
+                new RouteConfig
+                {
+                    RouteId = "admin",
+                    ClusterId = "api",
+                    AuthorizationPolicy = TokenValidation.AdminPolicy,
+                    Match = new RouteMatch { Path = "/api/admin/{**catch-all}" },
                 },
             ],
             [

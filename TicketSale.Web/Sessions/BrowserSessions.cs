@@ -97,8 +97,12 @@ public static class BrowserSessions
         if (!response.IsSuccessStatusCode)
         {
             CopyRetryAfter(response, context.Response);
+            // The Api's problem type tells the page what to ask for next (a one-time code, a new password).
+            var refusal = response.Content.Headers.ContentType?.MediaType?.EndsWith("json", StringComparison.Ordinal) == true
+                ? await response.Content.ReadFromJsonAsync<JsonObject>(context.RequestAborted)
+                : null;
             return Results.Problem(statusCode: (int)response.StatusCode, title: "Sign-in failed",
-                detail: (await response.Content.ReadFromJsonAsync<JsonObject>(context.RequestAborted))?["detail"]?.GetValue<string>());
+                detail: refusal?["detail"]?.GetValue<string>(), type: refusal?["type"]?.GetValue<string>());
         }
 
         var tokens = (await response.Content.ReadFromJsonAsync<JsonObject>(context.RequestAborted))!;
@@ -301,6 +305,7 @@ public static class BrowserSessions
     }
 }
 
-public sealed record LoginBody(string Email, string Password);
+/// <summary>A sign-in; admins add the one-time code of their authenticator app.</summary>
+public sealed record LoginBody(string Email, string Password, string? TotpCode = null);
 
 public sealed record SessionResponse(bool SignedIn, string? Email, string? Role, string? AntiforgeryToken);

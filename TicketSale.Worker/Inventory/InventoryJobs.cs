@@ -56,10 +56,11 @@ public sealed class HoldSweeper(SeatInventory inventory, WorkerMetrics metrics, 
 
 /// <summary>
 /// Keeps Redis availability consistent with PostgreSQL: rebuilds a campaign on sale whose availability Redis lost
-/// (at start and on every check) and exports the seats on which the two disagree as a metric.
+/// (at start and on every check) and exports the seats on which the two disagree as a metric, and per campaign for
+/// the organizer's dashboard.
 /// </summary>
 public sealed class InventoryReconciler(IServiceScopeFactory scopes, SeatInventory inventory, WorkerMetrics metrics,
-    Microsoft.Extensions.Options.IOptions<InventoryJobOptions> options, ILogger<InventoryReconciler> logger) : BackgroundService
+    Microsoft.Extensions.Options.IOptions<InventoryJobOptions> options, TimeProvider time, ILogger<InventoryReconciler> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -102,6 +103,7 @@ public sealed class InventoryReconciler(IServiceScopeFactory scopes, SeatInvento
                 var suspects = Disagreements(await loader.ReadSoldSeatsAsync(campaign, cancellationToken), await inventory.GetSoldSeatsAsync(campaign));
                 if (suspects.Count == 0)
                 {
+                    await inventory.RecordDriftAsync(campaign, 0, time.GetUtcNow());
                     continue;
                 }
 
@@ -110,6 +112,7 @@ public sealed class InventoryReconciler(IServiceScopeFactory scopes, SeatInvento
                 await Task.Delay(options.Value.DriftSettleTime, cancellationToken);
                 suspects.IntersectWith(Disagreements(await loader.ReadSoldSeatsAsync(campaign, cancellationToken), await inventory.GetSoldSeatsAsync(campaign)));
                 drift += suspects.Count;
+                await inventory.RecordDriftAsync(campaign, suspects.Count, time.GetUtcNow());
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

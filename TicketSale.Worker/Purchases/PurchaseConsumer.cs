@@ -149,7 +149,7 @@ public sealed class DeadLetterConsumer(RabbitMQConnection connection, IServiceSc
                 {
                     await using var scope = scopes.CreateAsyncScope();
                     await scope.ServiceProvider.GetRequiredService<PurchaseProcessor>()
-                        .FailAsync(purchase, "The purchase could not be processed.", stoppingToken);
+                        .FailAsync(purchase, PurchaseTopology.DeadLetteredReason, stoppingToken);
                     metrics.DeadLettered();
                     logger.LogWarning("Dead-lettered purchase {PurchaseId} failed and released", purchase.PurchaseId);
                     await channel.BasicAckAsync(delivery.DeliveryTag, false, stoppingToken);

@@ -5,11 +5,12 @@ using Xunit.Abstractions;
 
 namespace TicketSale.Sales.Tests;
 
-/// <summary>The storefront page in a real browser, through the gateway, signed in with a cookie session.</summary>
+/// <summary>The campaign page in a real browser, through the gateway, signed in with a cookie session: the waiting room and buying.</summary>
 [Collection(SaleCollection.Name)]
 public sealed partial class BrowserPurchaseTests(SaleFixture fixture, ITestOutputHelper output)
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
+    private readonly WebPages _pages = new(fixture, output);
 
     [Fact]
     public async Task A_buyer_waits_in_line_seeing_their_position_then_holds_with_the_admission_and_buys()
@@ -22,7 +23,9 @@ public sealed partial class BrowserPurchaseTests(SaleFixture fixture, ITestOutpu
         var (buyer, page, shown) = await JoinBehindAsync(browser, campaign, ahead: 10, PositionText());
         Assert.InRange(int.Parse(shown.Groups["position"].Value, System.Globalization.CultureInfo.InvariantCulture), 1, 10);
 
-        // The turn comes, the page holds with the admission token (a hold without one is refused) and offers to buy.
+        // The turn comes, the page offers the tickets, holds with the admission token (a hold without one is refused)
+        // and offers to pay.
+        await page.Locator("button.hold-ga").ClickAsync(new() { Timeout = (float)s_wait.TotalMilliseconds });
         await page.Locator("#buy").ClickAsync(new() { Timeout = (float)s_wait.TotalMilliseconds });
         await Assertions.Expect(page.Locator("#message")).ToContainTextAsync("Confirmed: order", new() { Timeout = (float)s_wait.TotalMilliseconds });
 
@@ -46,6 +49,7 @@ public sealed partial class BrowserPurchaseTests(SaleFixture fixture, ITestOutpu
         Assert.DoesNotMatch(@"number \d", await page.Locator("#queue").InnerTextAsync());
 
         // The page comes back when the turn is due and buys.
+        await page.Locator("button.hold-ga").ClickAsync(new() { Timeout = (float)s_wait.TotalMilliseconds });
         await page.Locator("#buy").ClickAsync(new() { Timeout = (float)s_wait.TotalMilliseconds });
         await Assertions.Expect(page.Locator("#message")).ToContainTextAsync("Confirmed: order", new() { Timeout = (float)s_wait.TotalMilliseconds });
         Assert.Equal(29, await GeneralAdmissionLeftAsync(campaign));
@@ -61,13 +65,14 @@ public sealed partial class BrowserPurchaseTests(SaleFixture fixture, ITestOutpu
         var buyer = await fixture.NewCustomerAsync();
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await Chromium.LaunchAsync(playwright);
-        var page = await SignInAsync(browser, buyer.Email!);
+        var page = await _pages.SignInAsync(browser, buyer.Email!);
+        await WebPages.GoToCampaignAsync(page, campaign.Id);
         var holdRequests = 0;
         page.Request += (_, request) => holdRequests += request.Method == "POST" && request.Url.EndsWith("/holds", StringComparison.Ordinal) ? 1 : 0;
 
-        // Read from the seat map, not found by trying: one hold request, for the first seat free.
-        await page.Locator($"li[data-campaign-id='{campaign.Id}'] button.get-tickets").ClickAsync();
-        await Assertions.Expect(page.Locator("#message")).ToContainTextAsync("Seat 1 is yours", new() { Timeout = 10_000 });
+        // Read from the seat map, not found by trying: one hold request, for the first seat free (index 1: seat 2).
+        await page.Locator("#best-available").ClickAsync();
+        await Assertions.Expect(page.Locator("#message")).ToContainTextAsync("Main, row 1, seat 2 is yours", new() { Timeout = 10_000 });
         Assert.Equal(1, holdRequests);
         Assert.True(await page.Locator("#queue").IsHiddenAsync());
         await page.Locator("#buy").ClickAsync();
@@ -90,8 +95,10 @@ public sealed partial class BrowserPurchaseTests(SaleFixture fixture, ITestOutpu
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await Chromium.LaunchAsync(playwright);
-        var page = await SignInAsync(browser, buyer.Email!);
-        await page.Locator($"li[data-campaign-id='{campaign.Id}'] button.get-tickets").ClickAsync();
+        var page = await _pages.SignInAsync(browser, buyer.Email!);
+        await WebPages.GoToCampaignAsync(page, campaign.Id, withSeatMap: false);
+        await page.Locator("#join").ClickAsync();
+        await page.Locator("button.hold-ga").ClickAsync(new() { Timeout = (float)s_wait.TotalMilliseconds });
         await page.Locator("#buy").WaitForAsync(new() { Timeout = (float)s_wait.TotalMilliseconds });
         Assert.NotNull(await redis.GetDatabase().SortedSetScoreAsync(shopping, userId.ToString("N")));
 
@@ -121,25 +128,14 @@ public sealed partial class BrowserPurchaseTests(SaleFixture fixture, ITestOutpu
         }
 
         var buyer = await fixture.NewCustomerAsync();
-        var page = await SignInAsync(browser, buyer.Email!);
-        await page.Locator($"li[data-campaign-id='{campaign.Id}'] button.get-tickets").ClickAsync();
+        var page = await _pages.SignInAsync(browser, buyer.Email!);
+        await WebPages.GoToCampaignAsync(page, campaign.Id, withSeatMap: false);
+        await page.Locator("#join").ClickAsync();
         var queue = page.Locator("#queue");
         await Assertions.Expect(queue).ToContainTextAsync(text, new() { Timeout = 10_000 });
         var shown = text.Match((await queue.TextContentAsync())!);
         output.WriteLine($"shown: {shown.Value}");
         return (buyer, page, shown);
-    }
-
-    private async Task<IPage> SignInAsync(IBrowser browser, string email)
-    {
-        var page = await browser.NewPageAsync();
-        page.Console += (_, message) => output.WriteLine($"console: {message.Text}");
-        await page.GotoAsync(fixture.Web.ToString());
-        await page.Locator("#email").FillAsync(email);
-        await page.Locator("#password").FillAsync(SaleFixture.CustomerPassword);
-        await page.Locator("#sign-in button[type=submit]").ClickAsync();
-        await Assertions.Expect(page.Locator("#session")).ToContainTextAsync($"Signed in as {email}");
-        return page;
     }
 
     private async Task<long> GeneralAdmissionLeftAsync(Campaign campaign)

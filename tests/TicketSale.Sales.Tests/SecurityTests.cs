@@ -84,7 +84,7 @@ public sealed class SecurityTests(SaleFixture fixture)
 
         var response = await page.GotoAsync(fixture.Web.ToString());
         Assert.Contains("script-src 'self'", (await response!.AllHeadersAsync())["content-security-policy"], StringComparison.Ordinal);
-        var item = page.Locator($"li[data-campaign-id='{id}'] .campaign-name");
+        var item = page.Locator($"li[data-campaign-id='{id}'] h2");
         await item.WaitForAsync();
 
         Assert.Equal(name, await item.TextContentAsync());

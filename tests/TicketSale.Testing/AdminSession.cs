@@ -66,6 +66,25 @@ public sealed class AdminSession(HttpClient http, Uri gateway, string generatedP
         }
     }
 
+    /// <summary>What the admin types into the sign-in page: the password, and a one-time code no other sign-in uses.</summary>
+    public async Task<(string Password, string Code)> CredentialsForOneSignInAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_password is null)
+            {
+                await SetUpAsync();
+            }
+
+            return (_password!, await NextCodeLockedAsync());
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public void Dispose() => _gate.Dispose();
 
     private async Task SignInLockedAsync()
@@ -75,8 +94,20 @@ public sealed class AdminSession(HttpClient http, Uri gateway, string generatedP
             await SetUpAsync();
         }
 
-        // Each step's code is accepted once, and one step early: a second sign-in within a step uses the next one's,
-        // a third waits for the step to turn.
+        var code = await NextCodeLockedAsync();
+        using var response = await http.PostAsJsonAsync(new Uri(gateway, "/api/auth/login"), new { email = Email, password = _password, totpCode = code });
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"The admin's sign-in was refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
+        await KeepAsync(response);
+    }
+
+    // Each step's code is accepted once, and one step early: a second sign-in within a step uses the next one's,
+    // a third waits for the step to turn.
+    private async Task<string> NextCodeLockedAsync()
+    {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30;
         if (_lastStep > now)
         {
@@ -86,14 +117,7 @@ public sealed class AdminSession(HttpClient http, Uri gateway, string generatedP
 
         var step = Math.Max(now, _lastStep + 1);
         _lastStep = step;
-        var code = _codes!.ComputeTotp(DateTimeOffset.FromUnixTimeSeconds(step * 30).UtcDateTime);
-        using var response = await http.PostAsJsonAsync(new Uri(gateway, "/api/auth/login"), new { email = Email, password = _password, totpCode = code });
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"The admin's sign-in was refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        }
-
-        await KeepAsync(response);
+        return _codes!.ComputeTotp(DateTimeOffset.FromUnixTimeSeconds(step * 30).UtcDateTime);
     }
 
     private async Task SetUpAsync()

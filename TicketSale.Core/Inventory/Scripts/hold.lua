@@ -66,4 +66,5 @@ redis.call('INCRBY', p .. ':user:' .. user, int(count))
 local exp = int(now + ttl)
 redis.call('HSET', p .. ':hold:' .. hold_id, 'user', user, 'seats', table.concat(seats, ','), 'ga', ga, 'qty', int(qty), 'exp', exp)
 redis.call('ZADD', p .. ':holds', exp, hold_id)
+redis.call('INCR', p .. ':stats:holds')
 return {'OK', exp, tokens_left, bucket_limit}

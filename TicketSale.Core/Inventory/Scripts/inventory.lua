@@ -8,6 +8,8 @@
 --   <p>:holds           sorted set of hold ids by expiry
 --   <p>:orders          hash order id -> "S" (its confirmation applied) | "R" (its tickets returned: cancelled)
 --   <p>:ver             incremented on every change: the seat map's ETag
+--   <p>:stats:holds     holds placed since the campaign was loaded (the organizer's holds per second)
+--   <p>:drift           hash: seats (sold seats on which Redis and PostgreSQL disagree), at (ms): the Worker's last check
 --   <p>:changes         pub/sub channel: "<ver> <state> <seat,seat,...>" or "<ver> ga <category> <left>"
 local function split(csv)
   local out = {}

@@ -1,0 +1,25 @@
+import { byId } from "./dom";
+
+/** A page renders into its container and may return what to undo when the visitor leaves it (streams, timers). */
+export type Page = (container: HTMLElement, parameters: string[]) => Promise<(() => void) | void>;
+
+let keepOnce = false;
+
+/**
+ * The page's status line (a polite live region): outcomes, refusals and what to do next. A navigation clears it,
+ * unless the text was shown with keep (an outcome that leads to another page, such as "signed in").
+ */
+export function show(text: string, keep = false): void {
+  byId("message").textContent = text;
+  keepOnce = keep;
+}
+
+/** Called by the router on each navigation. */
+export function clearMessage(): void {
+  if (!keepOnce) byId("message").textContent = "";
+  keepOnce = false;
+}
+
+export function setTitle(title: string): void {
+  document.title = `${title} · TicketSale`;
+}

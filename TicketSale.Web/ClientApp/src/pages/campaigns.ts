@@ -1,0 +1,43 @@
+import { call, type CampaignListing, type SeatsAnswer } from "../api";
+import { h } from "../dom";
+import { formatDate, formatPriceRange } from "../format";
+import { explain } from "../messages";
+import { setTitle, show, type Page } from "../page";
+import { Availability } from "../seatmap/availability";
+
+const statusText: Record<string, string> = { Published: "Coming up", OnSale: "On sale", Closed: "Sale closed", Draft: "Draft" };
+
+/** Every published campaign: its dates, prices and, while on sale, the tickets left. */
+export const campaignsPage: Page = async (container) => {
+  setTitle("Campaigns");
+  const list = h("ul", { id: "campaigns", class: "cards" });
+  container.append(h("h1", {}, "On sale and coming up"), list);
+  const answer = await call<CampaignListing[]>("/api/campaigns");
+  if (!answer.ok) {
+    show(`Campaigns are unavailable right now. ${explain(answer)}`);
+    return;
+  }
+
+  if (answer.body!.length === 0) list.append(h("li", {}, "Nothing is on sale yet. Come back soon."));
+  for (const campaign of answer.body!) {
+    const left = h("span", { class: "left" });
+    const prices = [campaign.lowestPriceCents, campaign.highestPriceCents].filter((p): p is number => p !== null);
+    list.append(h("li", { "data-campaign-id": campaign.id, class: "card" },
+      h("h2", {}, h("a", { href: `#/campaigns/${campaign.id}` }, campaign.name)),
+      h("p", { class: `status status-${campaign.status}` }, statusText[campaign.status] ?? campaign.status),
+      h("dl", {},
+        h("dt", {}, "Event"), h("dd", {}, formatDate(campaign.eventAt)),
+        h("dt", {}, "Sale"), h("dd", {}, `${formatDate(campaign.saleOpensAt)} to ${formatDate(campaign.saleClosesAt)}`),
+        prices.length > 0 && h("dt", {}, "Prices"), prices.length > 0 && h("dd", {}, formatPriceRange(prices))),
+      left));
+    if (campaign.status === "OnSale") void showLeft(campaign.id, left);
+  }
+};
+
+async function showLeft(id: string, target: HTMLElement): Promise<void> {
+  const seats = await call<SeatsAnswer>(`/api/campaigns/${id}/seats`);
+  if (!seats.ok) return;
+  const availability = new Availability(seats.body!);
+  const left = availability.countFree(seats.body!.seatCount) + seats.body!.generalAdmission.reduce((sum, g) => sum + Math.max(0, g.left), 0);
+  target.textContent = left === 0 ? "Sold out" : `${left.toLocaleString("en")} tickets left`;
+}

@@ -1,0 +1,88 @@
+using System.Net;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace TicketSale.Sales.Tests;
+
+/// <summary>
+/// Every page of the web app, for buyers and organizers, on a desktop and a phone-sized screen: axe-core finds no
+/// serious or critical violation, nothing overflows the phone's width, and a screenshot of each is kept.
+/// </summary>
+[Collection(SaleCollection.Name)]
+public sealed class AccessibilityTests(SaleFixture fixture, ITestOutputHelper output)
+{
+    private readonly WebPages _pages = new(fixture, output);
+
+    [Fact]
+    public async Task Every_buyer_page_passes_axe_and_fits_a_phone()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 8, seatsPerRow: 20, generalAdmission: 200);
+        var buyer = await fixture.NewCustomerAsync();
+        var (_, hold, _) = await buyer.HoldSeatsAsync(campaign.Id, 3, 4);
+        var (_, purchase, _) = await buyer.PurchaseAsync(campaign.Id, hold!.Value);
+        Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([purchase!.Value], TimeSpan.FromSeconds(60)))[purchase.Value]);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+
+        foreach (var (device, viewport) in new[] { ("desktop", new ViewportSize { Width = 1280, Height = 900 }), ("phone", new ViewportSize { Width = 390, Height = 844 }) })
+        {
+            var anonymous = await _pages.OpenAsync(browser, "#/account", new() { ViewportSize = viewport });
+            await anonymous.Locator("#register").WaitForAsync();
+            await CheckAsync(anonymous, $"account-{device}");
+
+            var page = await _pages.SignInAsync(browser, buyer.Email!, options: new() { ViewportSize = viewport });
+            await page.Locator($"li[data-campaign-id='{campaign.Id}'] .left").Filter(new() { HasTextRegex = new("left") }).WaitForAsync();
+            await CheckAsync(page, $"campaigns-{device}");
+
+            await WebPages.GoToCampaignAsync(page, campaign.Id);
+            await WebPages.ClickSeatAsync(page, 25);
+            await CheckAsync(page, $"campaign-{device}");
+
+            await page.Locator("#hold-seats").ClickAsync();
+            await page.Locator("#countdown").WaitForAsync();
+            await CheckAsync(page, $"hold-{device}");
+            await page.Locator("#release").ClickAsync();
+            await Assertions.Expect(page.Locator("#message")).ToContainTextAsync("Released");
+
+            await page.Locator("#nav-orders").ClickAsync();
+            await page.Locator("#orders li[data-order-id]").First.WaitForAsync();
+            await CheckAsync(page, $"orders-{device}");
+        }
+    }
+
+    [Fact]
+    public async Task Every_organizer_page_passes_axe()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 5, seatsPerRow: 20, generalAdmission: 100, waitingRoom: true);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await _pages.SignInAsAdminAsync(browser, new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+
+        await page.Locator("#admin-campaigns").WaitForAsync();
+        await CheckAsync(page, "admin-console");
+        await page.GotoAsync(new Uri(fixture.Web, "/#/admin/venues").ToString());
+        await page.Locator("#venue-preview canvas").WaitForAsync();
+        await CheckAsync(page, "admin-venues");
+        await page.GotoAsync(new Uri(fixture.Web, "/#/admin/campaigns/new").ToString());
+        await page.Locator("#campaign-form").WaitForAsync();
+        await CheckAsync(page, "admin-campaign-editor");
+        await page.GotoAsync(new Uri(fixture.Web, $"/#/admin/campaigns/{campaign.Id}").ToString());
+        await page.Locator("[data-figure=queue]").WaitForAsync();
+        await CheckAsync(page, "admin-dashboard");
+
+        // A customer who finds the console's address is told it is for organizers; the Api refuses its data anyway.
+        var customer = await fixture.NewCustomerAsync();
+        var stranger = await _pages.SignInAsync(browser, customer.Email!);
+        await stranger.GotoAsync(new Uri(fixture.Web, "/#/admin").ToString());
+        await Assertions.Expect(stranger.Locator("h1")).ToHaveTextAsync("Organizers only");
+        Assert.Equal(HttpStatusCode.Forbidden, (await customer.GetAsync("/api/admin/campaigns")).Status);
+    }
+
+    private async Task CheckAsync(IPage page, string name)
+    {
+        await WebPages.ScreenshotAsync(page, name);
+        Assert.Empty(await _pages.AccessibilityViolationsAsync(page));
+        var (scrollWidth, innerWidth) = (await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth"), await page.EvaluateAsync<int>("() => window.innerWidth"));
+        Assert.True(scrollWidth <= innerWidth, $"{name}: the page is {scrollWidth} px wide in a {innerWidth} px window");
+    }
+}
