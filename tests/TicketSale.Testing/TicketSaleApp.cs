@@ -63,10 +63,10 @@ public sealed class TicketSaleApp : IAsyncDisposable
     /// </summary>
     public static async Task<TicketSaleApp> StartAsync(Action<IDistributedApplicationTestingBuilder>? configure = null,
         string? environment = null, string? stateDirectory = null, bool fresh = true, string? binariesPath = null,
-        bool dashboard = false, CancellationToken cancellationToken = default)
+        bool dashboard = false, IReadOnlyList<string>? settings = null, CancellationToken cancellationToken = default)
     {
         var state = stateDirectory ?? Path.Combine(Path.GetTempPath(), "ticketsale-test-" + Guid.NewGuid().ToString("N")[..12]);
-        List<string> args = ["--state-dir", state];
+        List<string> args = ["--state-dir", state, .. (settings ?? []).Select(s => "--" + s)];
         if (fresh)
         {
             args.Add("--fresh");

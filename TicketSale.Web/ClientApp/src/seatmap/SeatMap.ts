@@ -43,6 +43,8 @@ export class SeatMap {
   private readonly resizeObserver: ResizeObserver;
   /** performance.now() when the first full drawing finished. */
   firstDrawnAt: number | null = null;
+  /** How long the latest drawings took (ms), newest last: what panning and zooming cost per frame. */
+  readonly drawTimes: number[] = [];
 
   constructor(private readonly layout: SeatLayout, private readonly availability: Availability, private readonly options: SeatMapOptions) {
     this.canvas = h("canvas", {
@@ -132,6 +134,7 @@ export class SeatMap {
   }
 
   private draw(): void {
+    const started = performance.now();
     const ratio = window.devicePixelRatio || 1;
     const g = this.context;
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
@@ -175,6 +178,8 @@ export class SeatMap {
 
     this.drawMarks(size, inset);
     this.firstDrawnAt ??= performance.now();
+    this.drawTimes.push(performance.now() - started);
+    if (this.drawTimes.length > 100) this.drawTimes.shift();
   }
 
   /** The buyer's own seats (picked, or held) over the map, and the keyboard focus. */
