@@ -44,8 +44,13 @@ export const adminCampaignsPage: Page = async (container) => {
     return h("tr", { "data-campaign-id": campaign.id },
       h("th", { scope: "row" }, campaign.name), h("td", { class: "status" }, campaign.status), h("td", {}, formatDate(campaign.saleOpensAt)), cells);
   });
-  container.append(h("table", { id: "admin-campaigns" },
+  container.append(scrollable("Campaigns", h("table", { id: "admin-campaigns" },
     h("caption", {}, "Campaigns, newest first"),
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Campaign"), h("th", { scope: "col" }, "State"), h("th", { scope: "col" }, "Sale opens"), h("th", { scope: "col" }, "Actions"))),
-    h("tbody", {}, ...rows)));
+    h("tbody", {}, ...rows))));
 };
+
+/** A wide table in a region of its own that scrolls sideways on a narrow screen, not the whole page (keyboard too). */
+export function scrollable(label: string, table: HTMLTableElement): HTMLElement {
+  return h("div", { class: "table-scroll", role: "region", "aria-label": label, tabindex: 0 }, table);
+}

@@ -3,7 +3,7 @@ import { lineChart, rates, type Sample } from "../charts";
 import { field, h } from "../dom";
 import { explain } from "../messages";
 import { setTitle, show, type Page } from "../page";
-import { adminOnly } from "./campaigns";
+import { adminOnly, scrollable } from "./campaigns";
 
 export interface CategoryFigures {
   name: string;
@@ -59,8 +59,8 @@ export const dashboardPage: Page = async (container, [id]) => {
   // Only for a sale behind a waiting room: its rate is what the line moves at.
   const rateBox = h("div", { class: "rate", hidden: true }, field("Admissions per second", rate), setRate);
   container.append(h("p", {}, h("a", { href: "#/admin" }, "Back to the console")), title, updated, tiles,
-    h("table", { id: "categories" }, h("caption", {}, "Tickets by category"),
-      h("thead", {}, h("tr", {}, ...["Category", "Capacity", "Sold", "Held", "Free"].map((c) => h("th", { scope: "col" }, c)))), table),
+    scrollable("Tickets by category", h("table", { id: "categories" }, h("caption", {}, "Tickets by category"),
+      h("thead", {}, h("tr", {}, ...["Category", "Capacity", "Sold", "Held", "Free"].map((c) => h("th", { scope: "col" }, c)))), table)),
     charts, h("p", { class: "actions" }, reconcile), rateBox);
 
   const samples: Sample[] = [];
