@@ -77,7 +77,7 @@ public sealed class SalesDashboard(TicketSaleDbContext db, CampaignCatalog catal
                     capacity++;
                     var isSold = sold.Contains(seat);
                     soldHere += isSold ? 1 : 0;
-                    taken += isSold || (availability.Loaded && (availability.TakenBitmap[seat >> 3] & (0x80 >> (seat & 7))) != 0) ? 1 : 0;
+                    taken += isSold || (availability.Loaded && availability.IsTaken(seat)) ? 1 : 0;
                 }
             }
 

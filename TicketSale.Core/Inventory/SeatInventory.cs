@@ -387,7 +387,11 @@ public sealed record HoldInfo(Guid HoldId, Guid UserId, IReadOnlyList<int> Seats
 /// <summary>Sold seats on which Redis and PostgreSQL disagreed at the last check, and when it ran.</summary>
 public sealed record InventoryDrift(int Seats, DateTimeOffset CheckedAt);
 
-public sealed record Availability(bool Loaded, long Version, byte[] TakenBitmap, IReadOnlyDictionary<Guid, int> GeneralAdmissionLeft);
+public sealed record Availability(bool Loaded, long Version, byte[] TakenBitmap, IReadOnlyDictionary<Guid, int> GeneralAdmissionLeft)
+{
+    /// <summary>Whether the seat map shows the seat held or sold (bit set, most significant bit first).</summary>
+    public bool IsTaken(int seat) => seat >> 3 < TakenBitmap.Length && (TakenBitmap[seat >> 3] & (0x80 >> (seat & 7))) != 0;
+}
 
 /// <summary>
 /// What PostgreSQL says about a campaign: the seats sold (seat → order), general admission sold, and its orders
