@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using TicketSale.AppHost.ContainerServers;
 using TicketSale.AppHost.LocalServers;
+using TicketSale.AppHost.Publishing;
+using TicketSale.AppHost.Releases;
 using TicketSale.AppHost.ServiceDiscovery;
 using TicketSale.AppHost.Supervision;
 
@@ -20,14 +22,17 @@ var local = state is not null && builder.Configuration["TicketSale:BackingServic
 // request for 5-80 ms at a time in the bench's flash sale (`./bench.sh --scenarios flash`). It runs first, as it would
 // on cores of its own; it needs about a quarter of a core, so the others lose little.
 var localCache = local is null ? null : builder.AddLocalRedis("cache", local, nice: -10);
-var containerCache = local is null ? builder.AddRedis("cache").WithMemoryCeiling() : null;
+var containerCache = local is null ? builder.AddRedis("cache").WithMemoryCeiling().WithVolume("cache-data", "/data")
+    .WithComputeResources("250m", "1536Mi", "1", "1536Mi") : null;
 IResourceBuilder<IResourceWithConnectionString> cache = localCache is null ? containerCache! : localCache;
 
 IResourceBuilder<IResourceWithConnectionString> tickets;
 EndpointReference postgresEndpoint;
 if (local is null)
 {
-    var postgres = builder.AddPostgres("postgres");
+    // The image creates the database on its first start; the migration service does the rest.
+    var postgres = builder.AddPostgres("postgres").WithDataVolume().WithEnvironment("POSTGRES_DB", "tickets")
+        .WithComputeResources("500m", "1Gi", "2", "4Gi");
     (tickets, postgresEndpoint) = (postgres.AddDatabase("tickets"), postgres.Resource.PrimaryEndpoint);
 }
 else
@@ -36,9 +41,21 @@ else
     (tickets, postgresEndpoint) = (postgres.AddDatabase("tickets"), postgres.Resource.PrimaryEndpoint);
 }
 
-IResourceBuilder<IResourceWithConnectionString> messaging = local is null
-    ? builder.AddRabbitMQ("messaging").WithManagementPlugin()
-    : builder.AddLocalRabbitMQ("messaging", local);
+IResourceBuilder<IResourceWithConnectionString> messaging;
+if (local is null)
+{
+    // Deployed as a cluster of three (quorum queues need a majority), whose nodes prove themselves with a shared cookie.
+    var cookie = Secret("messaging-erlang-cookie");
+    messaging = builder.AddRabbitMQ("messaging").WithManagementPlugin().WithDataVolume()
+        .WithEnvironment("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", ReferenceExpression.Create($"-setcookie {cookie.Resource}"))
+        .WithEnvironment("RABBITMQ_CTL_ERL_ARGS", ReferenceExpression.Create($"-setcookie {cookie.Resource}"))
+        .WithClusterNodes(3)
+        .WithComputeResources("500m", "1Gi", "2", "2Gi");
+}
+else
+{
+    messaging = builder.AddLocalRabbitMQ("messaging", local);
+}
 
 // Generated on first start and kept in the state folder (.state/secrets.json), unless configuration (user secrets)
 // gives them; never in the repository.
@@ -57,6 +74,8 @@ var paymentsKey = Secret("payments-key");
 // charged without a ticket.
 var payments = builder.AddProject<Projects.TicketSale_PaymentSimulator>("payments")
     .WithHttpEndpoint()
+    .AsDevelopmentOnly()
+    .WithComputeResources("100m", "128Mi", "500m", "256Mi")
     .WithEnvironment("Payments__ApiKey", paymentsKey);
 if (state is not null)
 {
@@ -73,11 +92,27 @@ var migrations = builder.AddProject<Projects.TicketSale_MigrationService>("migra
     .WithReference(tickets).WaitFor(tickets)
     .WithEnvironment("ConnectionStrings__tickets-owner", ticketsOwner)
     .WithEnvironment("ConnectionStrings__tickets-api", ticketsApi)
-    .WithEnvironment("ConnectionStrings__tickets-worker", ticketsWorker);
+    .WithEnvironment("ConnectionStrings__tickets-worker", ticketsWorker)
+    .WithComputeResources("100m", "128Mi", "1", "512Mi");
 
-var api = builder.AddProject<Projects.TicketSale_Api>("api")
+// Released blue-green: locally the green colour is declared beside the blue one and started by the gateway's switch
+// command (Releases/BlueGreenRelease); deployed, the publisher writes both colours from the blue one.
+var apiCache = CacheLogin("api", ["ts:*"]);
+var workerCache = CacheLogin("worker", ["ts:{*", "ts:wr:*", "ts:campaigns:*", "ts:purchase:*", "ts:catalog:*"]);
+var api = AddApi("api")
+    .WithComputeResources("500m", "512Mi", "2", "1Gi")
+    .WithAutoscaling(maxReplicas: 10)
+    .WithBlueGreenDeployment();
+var worker = AddWorker("worker")
+    .WithComputeResources("250m", "256Mi", "1", "512Mi")
+    .WithBlueGreenDeployment();
+var green = builder.ExecutionContext.IsRunMode
+    ? new BlueGreenRelease.Colour("green", AddApi("api-green").WithExplicitStart().Resource, AddWorker("worker-green").WithExplicitStart().Resource)
+    : null;
+
+IResourceBuilder<ProjectResource> AddApi(string name) => builder.AddProject<Projects.TicketSale_Api>(name)
     .WithHttpEndpoint()
-    .WithEnvironment(CacheLogin("api", ["ts:*"])).WaitFor(cache)
+    .WithEnvironment(apiCache).WaitFor(cache)
     .WithEnvironment("ConnectionStrings__tickets", ticketsApi).WaitForCompletion(migrations)
     .WithReference(messaging).WaitFor(messaging)
     .WithReference(payments)
@@ -99,10 +134,10 @@ var api = builder.AddProject<Projects.TicketSale_Api>("api")
 // The Worker decides purchases that are already safe in the queue: when the machine is busy, the requests people are
 // waiting on go first and the Worker takes the CPU left over (on two cores, its consuming while purchases arrive
 // halved the rate at which they were accepted: `./bench.sh --scenarios confirm`).
-builder.AddProject<Projects.TicketSale_Worker>("worker")
+IResourceBuilder<ProjectResource> AddWorker(string name) => builder.AddProject<Projects.TicketSale_Worker>(name)
     .WithHttpEndpoint()
     // Inventory and waiting rooms (a campaign's hash slot), the active sets, purchase outcomes; not sessions or sign-ins.
-    .WithEnvironment(CacheLogin("worker", ["ts:{*", "ts:wr:*", "ts:campaigns:*", "ts:purchase:*", "ts:catalog:*"])).WaitFor(cache)
+    .WithEnvironment(workerCache).WaitFor(cache)
     .WithEnvironment("ConnectionStrings__tickets", ticketsWorker).WaitForCompletion(migrations)
     .WithReference(messaging).WaitFor(messaging)
     .WithReference(payments).WaitFor(payments)
@@ -132,14 +167,34 @@ var web = builder.AddProject<Projects.TicketSale_Web>("web")
     .WithReference(api).WaitFor(api)
     .WithEnvironment("WaitingRoom__SigningKey", admissionKey)
     .WithEnvironment("DataProtection__Certificate", dataProtectionCertificate)
-    .WithHttpHealthCheck("/health");
-ReplicaEndpoints.WithReplicaEndpoints(web, api);
-// The Api mails links to the public site (e-mail confirmation); in a run, mail is written to the state folder's mail/
-// instead of being sent (a deployment sets Mail:SmtpHost).
-api.WithEnvironment("Mail__PublicBaseUrl", web.GetEndpoint("http"));
-if (state is not null)
+    .WithHttpHealthCheck("/health")
+    .WithComputeResources("500m", "256Mi", "2", "512Mi")
+    .WithAutoscaling(maxReplicas: 6);
+// Deployed, the gateway runs two instances for availability (its state is in Redis); locally one, on a fixed port.
+if (builder.ExecutionContext.IsPublishMode)
 {
-    api.WithEnvironment("Mail__PickupDirectory", state.For("mail"));
+    web.WithReplicas(2);
+}
+IResourceBuilder<ProjectResource>[] apis = green is null ? [api] : [api, builder.CreateResourceBuilder((ProjectResource)green.Api)];
+var publicBaseUrl = builder.ExecutionContext.IsRunMode ? null : builder.AddParameter("public-base-url");
+foreach (var release in apis)
+{
+    ReplicaEndpoints.WithReplicaEndpoints(web, release);
+    // The Api mails links to the public site (e-mail confirmation); in a run, mail is written to the state folder's
+    // mail/ instead of being sent (a deployment sets Mail:SmtpHost).
+    if (publicBaseUrl is null)
+    {
+        release.WithEnvironment("Mail__PublicBaseUrl", web.GetEndpoint("http"));
+    }
+    else
+    {
+        release.WithEnvironment("Mail__PublicBaseUrl", publicBaseUrl);
+    }
+
+    if (state is not null)
+    {
+        release.WithEnvironment("Mail__PickupDirectory", state.For("mail"));
+    }
 }
 
 payments.WithHttpHealthCheck("/health");
@@ -163,7 +218,13 @@ if (builder.ExecutionContext.IsRunMode)
     }
 }
 
+if (green is not null)
+{
+    BlueGreenRelease.AddBlueGreenRelease(web, new(new("blue", api.Resource, worker.Resource), green, web.Resource, managementKey.Resource));
+}
+
 local?.Binaries.ThrowIfAnyMissing();
+builder.AddDeploymentPublishing();
 builder.Services.AddSingleton<RestartOnFailure>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RestartOnFailure>());
 builder.Services.AddHostedService<ResourceTable>();

@@ -27,6 +27,7 @@ builder.Services.AddHsts(o => { o.MaxAge = TimeSpan.FromDays(365); o.IncludeSubD
 builder.AddBrowserSessions();
 // The Api's own bearer-token validation and policies: the waiting room answered here checks the same access tokens.
 builder.Services.AddTicketSaleTokenValidation(defaultScheme: false);
+builder.AddApiRelease();
 builder.Services.AddApiGateway();
 builder.Services.AddWaitingRoom();
 builder.Services.AddHttpClient(PurchasePathHealthCheck.HttpClientName);
@@ -57,6 +58,7 @@ app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapBrowserSessions();
 app.MapWaitingRoomApi();
+app.MapReleaseApi();
 app.MapReverseProxy(proxy =>
 {
     proxy.Use(RetryOnRefusedConnection.InvokeAsync);

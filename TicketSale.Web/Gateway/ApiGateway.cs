@@ -7,7 +7,10 @@ namespace TicketSale.Web.Gateway;
 
 internal static class ApiGateway
 {
-    /// <summary>The service-discovery name of the Api; every replica registered under it is a destination.</summary>
+    /// <summary>
+    /// Stands for the live Api release (<see cref="ApiRelease"/>); every replica service discovery knows under the
+    /// release's name is a destination.
+    /// </summary>
     public const string ApiAddress = "http://api";
 
     private static readonly TimeSpan s_passiveWindow = TimeSpan.FromSeconds(10);

@@ -9,7 +9,7 @@ namespace TicketSale.Web.Gateway;
 /// and reports Redis (holds, pins) and the broker (the queue) healthy. What only delays purchases — PostgreSQL down,
 /// no Worker consuming — makes it Degraded, still ready: purchases are accepted and wait in the queue.
 /// </summary>
-internal sealed class PurchasePathHealthCheck(IHttpClientFactory httpClientFactory, IConfiguration configuration) : IHealthCheck
+internal sealed class PurchasePathHealthCheck(IHttpClientFactory httpClientFactory, IConfiguration configuration, ApiRelease release) : IHealthCheck
 {
     public const string HttpClientName = "api-health";
 
@@ -23,7 +23,7 @@ internal sealed class PurchasePathHealthCheck(IHttpClientFactory httpClientFacto
         {
             using var client = httpClientFactory.CreateClient(HttpClientName);
             // The Api answers 503 with the same report when a check fails: read it either way.
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"{ApiGateway.ApiAddress}/health"));
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(release.Address, "/health"));
             OperatorAccess.Authorize(request, configuration);
             using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
             checks = (await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken).ConfigureAwait(false))?["checks"]?.AsObject();

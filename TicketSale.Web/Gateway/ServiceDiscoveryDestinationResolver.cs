@@ -11,18 +11,20 @@ namespace TicketSale.Web.Gateway;
 /// per endpoint that service discovery knows for it (every Api replica), and tells YARP to resolve again when the
 /// endpoints change.
 /// </summary>
-internal sealed class ServiceDiscoveryDestinationResolver(ServiceEndpointResolver resolver) : IDestinationResolver
+internal sealed class ServiceDiscoveryDestinationResolver(ServiceEndpointResolver resolver, ApiRelease release) : IDestinationResolver
 {
     public async ValueTask<ResolvedDestinationCollection> ResolveDestinationsAsync(
         IReadOnlyDictionary<string, DestinationConfig> destinations, CancellationToken cancellationToken)
     {
         var resolved = new Dictionary<string, DestinationConfig>(StringComparer.OrdinalIgnoreCase);
-        var changeTokens = new List<IChangeToken>();
+        // A blue-green switch re-resolves the Api's destinations under the new release's name.
+        var changeTokens = new List<IChangeToken> { release.SwitchToken };
 
         foreach (var (name, destination) in destinations)
         {
-            var serviceUri = new Uri(destination.Address);
-            var source = await resolver.GetEndpointsAsync(destination.Address, cancellationToken).ConfigureAwait(false);
+            var service = destination.Address == ApiGateway.ApiAddress ? $"http://{release.Service}" : destination.Address;
+            var serviceUri = new Uri(service);
+            var source = await resolver.GetEndpointsAsync(service, cancellationToken).ConfigureAwait(false);
             changeTokens.Add(source.ChangeToken);
 
             for (var i = 0; i < source.Endpoints.Count; i++)

@@ -69,7 +69,7 @@ public static class BrowserSessions
         // Sign-ins and refreshes are not repeated by the client: a repeated wrong password counts twice, and a repeated
         // refresh presents a token the first attempt may already have rotated.
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is the documented way to replace the default pipeline.
-        builder.Services.AddHttpClient(ApiClientName, http => http.BaseAddress = new Uri(ApiGateway.ApiAddress))
+        builder.Services.AddHttpClient(ApiClientName, (services, http) => http.BaseAddress = services.GetRequiredService<ApiRelease>().Address)
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(o => o.Retry.DisableForUnsafeHttpMethods());
 #pragma warning restore EXTEXP0001

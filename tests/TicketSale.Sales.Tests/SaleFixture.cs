@@ -390,7 +390,8 @@ public sealed class ApiClient(HttpClient http, Uri baseAddress, string? accessTo
             json = JsonNode.Parse(text);
         }
 
-        return new ApiResponse(response.StatusCode, json, response.Content.Headers.ContentType?.MediaType, response.Headers.Location, text);
+        return new ApiResponse(response.StatusCode, json, response.Content.Headers.ContentType?.MediaType, response.Headers.Location, text,
+            response.Headers.TryGetValues("X-Served-By", out var servedBy) ? servedBy.First() : null);
     }
 
     public async Task<(HttpStatusCode Status, Guid? HoldId, JsonNode? Body)> HoldSeatsAsync(Guid campaign, params int[] seats)
@@ -422,7 +423,8 @@ public sealed class ApiClient(HttpClient http, Uri baseAddress, string? accessTo
     }
 }
 
-public sealed record ApiResponse(HttpStatusCode Status, JsonNode? Body, string? ContentType, Uri? Location, string Text);
+/// <param name="ServedBy">The Api replica that answered (its <c>X-Served-By</c>), when one did.</param>
+public sealed record ApiResponse(HttpStatusCode Status, JsonNode? Body, string? ContentType, Uri? Location, string Text, string? ServedBy = null);
 
 public sealed class PaymentSimulator(HttpClient http) : IDisposable
 {
