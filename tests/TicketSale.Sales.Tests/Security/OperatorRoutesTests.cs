@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 
 namespace TicketSale.Sales.Tests;
 
@@ -49,5 +51,28 @@ public sealed class OperatorRoutesTests(SaleFixture fixture)
         using var operatorClient = fixture.App.CreateOperatorClient(resource);
         Assert.Contains("dotnet_gc_", await operatorClient.GetStringAsync(new Uri("/metrics", UriKind.Relative)), StringComparison.Ordinal);
         Assert.Contains("\"checks\"", await operatorClient.GetStringAsync(new Uri("/health", UriKind.Relative)), StringComparison.Ordinal);
+    }
+
+    /// <summary>The gateway's blue-green switch sends all traffic somewhere else: nobody but an operator may pull it.</summary>
+    [Fact]
+    public async Task The_gateways_release_switch_refuses_a_visitor_and_answers_bad_input_with_field_errors()
+    {
+        var hijack = new { service = "api-green", endpoints = new[] { "http://attacker.example" } };
+        using var anonymous = fixture.App.CreateHttpClient("web");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PutAsJsonAsync(new Uri("/internal/release", UriKind.Relative), hijack)).StatusCode);
+        using var wrongKey = fixture.App.CreateHttpClient("web");
+        wrongKey.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "not-the-key");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await wrongKey.PutAsJsonAsync(new Uri("/internal/release", UriKind.Relative), hijack)).StatusCode);
+
+        using var operatorClient = fixture.App.CreateOperatorClient("web");
+        using var invalid = await operatorClient.PutAsJsonAsync(new Uri("/internal/release", UriKind.Relative), new { service = "API!", endpoints = new[] { "not a url" } });
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        var errors = (await invalid.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject();
+        Assert.NotNull(errors["service"]);
+        Assert.NotNull(errors["endpoints"]);
+
+        // Nothing was switched: the Api is still the live release, and it still answers through the gateway.
+        Assert.Equal("api", (string?)(await operatorClient.GetFromJsonAsync<JsonObject>(new Uri("/internal/release", UriKind.Relative)))!["service"]);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(new Uri("/api/campaigns", UriKind.Relative))).StatusCode);
     }
 }
