@@ -81,23 +81,27 @@ public sealed class TicketSaleDbContext(DbContextOptions<TicketSaleDbContext> op
             category.ToTable(t => t.HasCheckConstraint("CK_GeneralAdmission_SoldWithinCapacity", "\"Sold\" >= 0 AND \"Sold\" <= \"Capacity\""));
         });
 
+        // Orders and tickets are partitioned by hash of their campaign (migration PartitionedSales): the key every sale
+        // query filters on, and the one the unique active-seat index holds, so that index stays a single arbiter across
+        // partitions. PostgreSQL wants the partition key in every unique key, hence the campaign in both primary keys.
         modelBuilder.Entity<Order>(order =>
         {
+            order.HasKey(o => new { o.Id, o.CampaignId });
             order.Property(o => o.Status).HasConversion<string>().HasMaxLength(16);
             order.Property(o => o.Version).IsConcurrencyToken();
-            order.HasMany(o => o.Tickets).WithOne().HasForeignKey(t => t.OrderId);
+            order.HasMany(o => o.Tickets).WithOne().HasForeignKey(t => new { t.OrderId, t.CampaignId });
             order.HasIndex(o => new { o.UserId, o.CreatedAt });
             order.HasIndex(o => o.CampaignId);
         });
 
         modelBuilder.Entity<Ticket>(ticket =>
         {
+            ticket.HasKey(t => new { t.Id, t.CampaignId });
             // The final arbiter against double sales, whatever Redis believes: one active ticket per seat and campaign.
             ticket.HasIndex(t => new { t.CampaignId, t.SeatIndex })
                 .IsUnique()
                 .HasFilter("\"Active\" AND \"SeatIndex\" IS NOT NULL")
                 .HasDatabaseName("UX_Tickets_ActiveSeat");
-            ticket.HasIndex(t => t.OrderId);
         });
 
         modelBuilder.Entity<Purchase>(purchase =>

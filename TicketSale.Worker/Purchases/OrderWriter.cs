@@ -123,7 +123,8 @@ public sealed partial class OrderWriter(NpgsqlDataSource dataSource, TimeProvide
             // outcome exists: a concurrent delivery of this same message committed first.
             return ex.ConstraintName switch
             {
-                ActiveSeatIndex => OrderWriteResult.SeatTaken,
+                // Tickets are partitioned: the index that refuses is the partition's part, "UX_Tickets_ActiveSeat_3".
+                { } name when name.StartsWith(ActiveSeatIndex, StringComparison.Ordinal) => OrderWriteResult.SeatTaken,
                 ConfirmedHoldIndex => OrderWriteResult.HoldBoughtAlready,
                 _ => OrderWriteResult.AlreadyDecided,
             };

@@ -165,7 +165,7 @@ namespace TicketSale.Core.Data.Migrations
                         .IsConcurrencyToken()
                         .HasColumnType("integer");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id", "CampaignId");
 
                     b.HasIndex("CampaignId");
 
@@ -291,11 +291,11 @@ namespace TicketSale.Core.Data.Migrations
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
 
-                    b.Property<bool>("Active")
-                        .HasColumnType("boolean");
-
                     b.Property<Guid>("CampaignId")
                         .HasColumnType("uuid");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("boolean");
 
                     b.Property<Guid?>("GeneralAdmissionCategoryId")
                         .HasColumnType("uuid");
@@ -309,14 +309,14 @@ namespace TicketSale.Core.Data.Migrations
                     b.Property<int?>("SeatIndex")
                         .HasColumnType("integer");
 
-                    b.HasKey("Id");
-
-                    b.HasIndex("OrderId");
+                    b.HasKey("Id", "CampaignId");
 
                     b.HasIndex("CampaignId", "SeatIndex")
                         .IsUnique()
                         .HasDatabaseName("UX_Tickets_ActiveSeat")
                         .HasFilter("\"Active\" AND \"SeatIndex\" IS NOT NULL");
+
+                    b.HasIndex("OrderId", "CampaignId");
 
                     b.ToTable("Tickets");
                 });
@@ -459,7 +459,7 @@ namespace TicketSale.Core.Data.Migrations
                 {
                     b.HasOne("TicketSale.Core.Data.Order", null)
                         .WithMany("Tickets")
-                        .HasForeignKey("OrderId")
+                        .HasForeignKey("OrderId", "CampaignId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
