@@ -101,6 +101,12 @@ public sealed class MigrationTests(SaleFixture fixture)
                 INSERT INTO "Tickets" ("Id", "OrderId", "CampaignId", "SeatIndex", "PriceCents", "Active") VALUES ($1, $2, $3, $4, 4200, TRUE);
                 """, Guid.CreateVersion7(), otherOrder, otherCampaign, first.Seat);
 
+            // A ticket still needs its order (the foreign key runs partition to partition).
+            var orphan = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(dataSource, """
+                INSERT INTO "Tickets" ("Id", "OrderId", "CampaignId", "SeatIndex", "PriceCents", "Active") VALUES ($1, $2, $3, 2000, 4200, TRUE);
+                """, Guid.CreateVersion7(), Guid.CreateVersion7(), first.Campaign));
+            Assert.Equal(PostgresErrorCodes.ForeignKeyViolation, orphan.SqlState);
+
             // And back: the rows return to plain tables.
             await migrator.MigrateAsync(BeforePartitioning);
             Assert.Equal(0L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM pg_partitioned_table"));

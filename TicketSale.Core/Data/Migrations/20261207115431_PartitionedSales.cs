@@ -43,10 +43,19 @@ namespace TicketSale.Core.Data.Migrations
                 ALTER TABLE "Tickets" ADD CONSTRAINT "PK_Tickets" PRIMARY KEY ("Id", "CampaignId");
                 CREATE INDEX "IX_Tickets_OrderId_CampaignId" ON "Tickets" ("OrderId", "CampaignId");
                 CREATE UNIQUE INDEX "UX_Tickets_ActiveSeat" ON "Tickets" ("CampaignId", "SeatIndex") WHERE "Active" AND "SeatIndex" IS NOT NULL;
-                ALTER TABLE "Tickets" ADD CONSTRAINT "FK_Tickets_Orders_OrderId_CampaignId" FOREIGN KEY ("OrderId", "CampaignId")
-                    REFERENCES "Orders" ("Id", "CampaignId") ON DELETE CASCADE;
                 ALTER TABLE "Payments" ADD CONSTRAINT "PK_Payments" PRIMARY KEY ("PurchaseId");
                 """);
+            // A ticket's order is in the partition of the same number (same campaign, same hash): the foreign key is
+            // declared partition to partition. Declared on the tables, every ticket's check would search the partitioned
+            // orders table, which halved the rate of confirmed orders (pgbench, batches of 64 orders of 4 tickets); between
+            // partitions it costs what it did before partitioning.
+            for (var remainder = 0; remainder < Partitions; remainder++)
+            {
+                migrationBuilder.Sql($"""
+                    ALTER TABLE "Tickets_{remainder}" ADD CONSTRAINT "FK_Tickets_{remainder}_Orders_{remainder}" FOREIGN KEY ("OrderId", "CampaignId")
+                        REFERENCES "Orders_{remainder}" ("Id", "CampaignId") ON DELETE CASCADE;
+                    """);
+            }
         }
 
         protected override void Down(MigrationBuilder migrationBuilder)
