@@ -41,6 +41,7 @@ builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = Fo
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(ServiceInstance.FromConfiguration(builder.Configuration));
 builder.AddTicketSaleDatabase();
+builder.AddStaleReads();
 builder.Services.AddStackExchangeRedisCache(_ => { });
 builder.Services.AddOptions<Microsoft.Extensions.Caching.StackExchangeRedis.RedisCacheOptions>()
     .Configure<StackExchange.Redis.IConnectionMultiplexer>((o, redis) => o.ConnectionMultiplexerFactory = () => Task.FromResult(redis));
@@ -63,6 +64,8 @@ builder.Services.AddScoped<OrderCancellation>();
 builder.Services.AddSingleton<PurchaseAcceptance>();
 builder.Services.AddSingleton<PurchasePublisher>();
 builder.Services.AddSingleton<PurchaseStatusStore>();
+// One instance, so that its gauge of Redis's memory is registered once and reads its last run.
+builder.Services.AddSingleton<CacheMemoryHealthCheck>();
 builder.Services.AddHealthChecks()
     .AddCheck<PurchaseConsumersHealthCheck>(PurchaseConsumersHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag])
     .AddCheck<CacheMemoryHealthCheck>(CacheMemoryHealthCheck.Name, tags: [ServiceDefaultsExtensions.ReadyTag]);

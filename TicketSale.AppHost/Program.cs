@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using TicketSale.AppHost.ContainerServers;
 using TicketSale.AppHost.LocalServers;
+using TicketSale.AppHost.Monitoring;
 using TicketSale.AppHost.Publishing;
 using TicketSale.AppHost.Releases;
 using TicketSale.AppHost.ServiceDiscovery;
@@ -28,6 +29,9 @@ IResourceBuilder<IResourceWithConnectionString> cache = localCache is null ? con
 
 IResourceBuilder<IResourceWithConnectionString> tickets;
 EndpointReference postgresEndpoint;
+// A streaming hot standby for the reads that may be a little stale (the Api's StaleReads); locally only: a deployment
+// brings its own standby (an operator's, or a managed database's read endpoint) and sets ConnectionStrings:tickets-replica.
+EndpointReference? replicaEndpoint = null;
 if (local is null)
 {
     // The image creates the database on its first start; the migration service does the rest.
@@ -39,6 +43,7 @@ else
 {
     var postgres = builder.AddLocalPostgres("postgres", local);
     (tickets, postgresEndpoint) = (postgres.AddDatabase("tickets"), postgres.Resource.PrimaryEndpoint);
+    replicaEndpoint = postgres.AddLocalPostgresReplica("postgres-replica", local).Resource.PrimaryEndpoint;
 }
 
 IResourceBuilder<IResourceWithConnectionString> messaging;
@@ -86,7 +91,8 @@ if (state is not null)
 // belongs to an owner role that only the migration service uses, and the server's admin login stays with the
 // migration service, which creates the roles, migrates and exits before the services start.
 var ticketsOwner = DatabaseLogin("ticketsale_owner", Secret("tickets-owner-password"));
-var ticketsApi = DatabaseLogin("ticketsale_api", Secret("tickets-api-password"));
+var ticketsApiPassword = Secret("tickets-api-password");
+var ticketsApi = DatabaseLogin("ticketsale_api", ticketsApiPassword);
 var ticketsWorker = DatabaseLogin("ticketsale_worker", Secret("tickets-worker-password"));
 var migrations = builder.AddProject<Projects.TicketSale_MigrationService>("migrations")
     .WithReference(tickets).WaitFor(tickets)
@@ -114,6 +120,15 @@ IResourceBuilder<ProjectResource> AddApi(string name) => builder.AddProject<Proj
     .WithHttpEndpoint()
     .WithEnvironment(apiCache).WaitFor(cache)
     .WithEnvironment("ConnectionStrings__tickets", ticketsApi).WaitForCompletion(migrations)
+    .WithEnvironment(context =>
+    {
+        // Not waited for: without the standby the Api reads everything from the primary.
+        if (replicaEndpoint is not null)
+        {
+            context.EnvironmentVariables["ConnectionStrings__tickets-replica"] = ReadLogin(replicaEndpoint, "ticketsale_api", ticketsApiPassword);
+            context.EnvironmentVariables["Database__Replica__MaxLag"] = builder.Configuration["TicketSale:ReplicaMaxLag"] ?? "00:00:05";
+        }
+    })
     .WithReference(messaging).WaitFor(messaging)
     .WithReference(payments)
     .WithEnvironment("Payments__ApiKey", paymentsKey)
@@ -207,6 +222,15 @@ foreach (var project in builder.Resources.OfType<ProjectResource>())
     builder.CreateResourceBuilder(project).WithEnvironment("Management__Key", managementKey);
 }
 
+// Prometheus scrapes every service and evaluates Monitoring/alerts.yml; Alertmanager sends what fires to
+// TicketSale:Alerts:WebhookUrl (user configuration), or keeps it on its own page. Deployed, the platform's monitoring
+// scrapes the same /metrics with the same rules.
+if (local is not null)
+{
+    var alertmanager = builder.AddLocalAlertmanager("alertmanager", local);
+    builder.AddLocalPrometheus("prometheus", local, alertmanager, managementKey);
+}
+
 // The services run in the AppHost's environment (Development from its launch profile; the bench runs Production).
 if (builder.ExecutionContext.IsRunMode)
 {
@@ -253,6 +277,10 @@ Action<EnvironmentCallbackContext> CacheLogin(string service, string[] keyPatter
 ReferenceExpression DatabaseLogin(string role, IResourceBuilder<ParameterResource> password) => local is null
     ? ReferenceExpression.Create($"Host={postgresEndpoint.Property(EndpointProperty.Host)};Port={postgresEndpoint.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database=tickets")
     : ReferenceExpression.Create($"Host=127.0.0.1;Port={postgresEndpoint.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database=tickets");
+
+// The same login on the local standby (it listens on 127.0.0.1 too).
+static ReferenceExpression ReadLogin(EndpointReference standby, string role, IResourceBuilder<ParameterResource> password) =>
+    ReferenceExpression.Create($"Host=127.0.0.1;Port={standby.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database=tickets");
 
 IResourceBuilder<ParameterResource> Secret(string name, Func<string>? generate = null)
 {

@@ -76,6 +76,9 @@ public static class ServiceDefaultsExtensions
     {
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        // Every check also runs on a timer and is exported as a gauge, for alerts on a backing server a service cannot reach.
+        builder.Services.AddSingleton<IHealthCheckPublisher, HealthStatusMetrics>();
+        builder.Services.Configure<HealthCheckPublisherOptions>(o => o.Period = TimeSpan.FromSeconds(10));
         return builder;
     }
 

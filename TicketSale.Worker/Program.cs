@@ -44,6 +44,21 @@ PaymentGatewayClient.AddPaymentGatewayClient(builder.Services)
         options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(10);
         options.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(5);
         options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(12);
+    })
+    .Configure((options, services) =>
+    {
+        // Exported for the PaymentCircuitOpen alert.
+        var metrics = services.GetRequiredService<WorkerMetrics>();
+        options.CircuitBreaker.OnOpened = _ =>
+        {
+            metrics.PaymentCircuit(open: true);
+            return default;
+        };
+        options.CircuitBreaker.OnClosed = _ =>
+        {
+            metrics.PaymentCircuit(open: false);
+            return default;
+        };
     });
 #pragma warning restore EXTEXP0001
 

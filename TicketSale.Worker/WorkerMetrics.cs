@@ -15,6 +15,8 @@ public sealed class WorkerMetrics
     private readonly Counter<long> _holdsExpired;
     private readonly Histogram<int> _orderBatch;
     private long _drift;
+    private long _overdue;
+    private int _paymentCircuitOpen;
 
     public WorkerMetrics(IMeterFactory meters)
     {
@@ -30,7 +32,17 @@ public sealed class WorkerMetrics
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64] });
         meter.CreateObservableGauge("ticketsale.inventory.drift", () => Interlocked.Read(ref _drift),
             description: "Seats whose availability in Redis disagrees with PostgreSQL at the last check");
+        meter.CreateObservableGauge("ticketsale.purchases.overdue", () => Interlocked.Read(ref _overdue),
+            description: "Purchases still pending past their deadline and its grace after the last sweep");
+        meter.CreateObservableGauge("ticketsale.payments.circuit_open", () => Volatile.Read(ref _paymentCircuitOpen),
+            description: "1 while the payment gateway's circuit breaker is open or half-open, 0 once it closed");
+        // Present from the start at 0, so that the first dead letter is an increase an alert rule can see.
+        _deadLettered.Add(0);
     }
+
+    public void Overdue(long purchases) => Interlocked.Exchange(ref _overdue, purchases);
+
+    public void PaymentCircuit(bool open) => Volatile.Write(ref _paymentCircuitOpen, open ? 1 : 0);
 
     public void PurchaseConfirmed(int tickets)
     {

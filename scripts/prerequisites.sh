@@ -3,7 +3,7 @@
 set -euo pipefail
 
 # Extra package names may be given as arguments (the benchmark adds wrk).
-packages=(postgresql redis-server rabbitmq-server util-linux chromium "$@")
+packages=(postgresql redis-server rabbitmq-server util-linux chromium prometheus prometheus-alertmanager "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

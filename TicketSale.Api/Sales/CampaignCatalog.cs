@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Caching.Memory;
 using StackExchange.Redis;
+using TicketSale.Api.Infrastructure;
 using TicketSale.Core.Data;
 using TicketSale.Core.Messaging;
 
@@ -13,9 +14,12 @@ namespace TicketSale.Api.Sales;
 /// not send each request to PostgreSQL. HybridCache removes an entry from Redis and from this replica's memory
 /// only, so an admin change is also announced (<see cref="CampaignChanges"/>).
 /// </summary>
-public sealed class CampaignCatalog(HybridCache cache, IServiceScopeFactory scopes, IConnectionMultiplexer redis) : IDisposable
+public sealed class CampaignCatalog(HybridCache cache, IServiceScopeFactory scopes, IConnectionMultiplexer redis, TimeProvider time) : IDisposable
 {
+    // UTC ticks of the last change announced to this replica (a long, so that it is read and written whole).
+    private long _lastChange = time.GetUtcNow().UtcTicks;
     private static readonly HybridCacheEntryOptions s_entry = new() { Expiration = TimeSpan.FromMinutes(5), LocalCacheExpiration = TimeSpan.FromMinutes(1) };
+    private static readonly HybridCacheEntryOptions s_listEntry = new() { Expiration = TimeSpan.FromSeconds(15), LocalCacheExpiration = TimeSpan.FromSeconds(5) };
     private const string ListKey = "ts:catalog:list";
 
     /// <summary>
@@ -65,28 +69,36 @@ public sealed class CampaignCatalog(HybridCache cache, IServiceScopeFactory scop
         }
     }
 
-    /// <summary>Published, on-sale and closed campaigns (drafts are the admin's business), with their price range.</summary>
+    /// <summary>
+    /// Published, on-sale and closed campaigns (drafts are the admin's business), with their price range. Read from the
+    /// standby once it holds the last change announced to this replica; the list is kept briefly, so one read from a
+    /// standby that trailed a change announced elsewhere an instant later stays for <see cref="s_listEntry"/>'s time at most.
+    /// </summary>
     public async Task<IReadOnlyList<CampaignListing>> ListAsync(CancellationToken cancellationToken = default) =>
         await cache.GetOrCreateAsync(ListKey, async ct =>
         {
             await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<TicketSaleDbContext>();
-            var rows = await db.Campaigns.AsNoTracking()
-                .Where(c => c.Status != CampaignStatus.Draft)
-                .OrderBy(c => c.SaleOpensAt)
-                .Take(200)
-                .Select(c => new
-                {
-                    Summary = new CampaignSummary(c.Id, c.Name, c.Status, c.EventAt, c.SaleOpensAt, c.SaleClosesAt, c.Version),
-                    SeatsLowest = c.Prices.Min(p => (long?)p.PriceCents),
-                    SeatsHighest = c.Prices.Max(p => (long?)p.PriceCents),
-                    StandingLowest = c.GeneralAdmission.Min(g => (long?)g.PriceCents),
-                    StandingHighest = c.GeneralAdmission.Max(g => (long?)g.PriceCents),
-                })
-                .ToListAsync(ct);
-            return rows.Select(r => CampaignListing.From(r.Summary,
-                new[] { r.SeatsLowest, r.StandingLowest }.Min(), new[] { r.SeatsHighest, r.StandingHighest }.Max())).ToList();
-        }, s_entry, cancellationToken: cancellationToken);
+            return await scope.ServiceProvider.GetRequiredService<StaleReads>().QueryAsync(ReadListAsync, ct, changedAt: new DateTimeOffset(Interlocked.Read(ref _lastChange), TimeSpan.Zero));
+        }, s_listEntry, cancellationToken: cancellationToken);
+
+    private static async Task<IReadOnlyList<CampaignListing>> ReadListAsync(TicketSaleDbContext db, CancellationToken ct)
+    {
+        var rows = await db.Campaigns.AsNoTracking()
+            .Where(c => c.Status != CampaignStatus.Draft)
+            .OrderBy(c => c.SaleOpensAt)
+            .Take(200)
+            .Select(c => new
+            {
+                Summary = new CampaignSummary(c.Id, c.Name, c.Status, c.EventAt, c.SaleOpensAt, c.SaleClosesAt, c.Version),
+                SeatsLowest = c.Prices.Min(p => (long?)p.PriceCents),
+                SeatsHighest = c.Prices.Max(p => (long?)p.PriceCents),
+                StandingLowest = c.GeneralAdmission.Min(g => (long?)g.PriceCents),
+                StandingHighest = c.GeneralAdmission.Max(g => (long?)g.PriceCents),
+            })
+            .ToListAsync(ct);
+        return rows.Select(r => CampaignListing.From(r.Summary,
+            new[] { r.SeatsLowest, r.StandingLowest }.Min(), new[] { r.SeatsHighest, r.StandingHighest }.Max())).ToList();
+    }
 
     public void Dispose() => _missing.Dispose();
 
@@ -99,6 +111,8 @@ public sealed class CampaignCatalog(HybridCache cache, IServiceScopeFactory scop
     // The list first: whoever sees a campaign's new version on a replica then sees it in that replica's list too.
     internal async Task RemoveLocalAsync(Guid campaignId)
     {
+        // Announced after the change committed: a standby that has replayed up to this moment holds it.
+        Interlocked.Exchange(ref _lastChange, time.GetUtcNow().UtcTicks);
         _missing.Remove(campaignId);
         await cache.RemoveAsync(ListKey);
         await cache.RemoveAsync($"ts:catalog:campaign:{campaignId:N}");

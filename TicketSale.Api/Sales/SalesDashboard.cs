@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using RabbitMQ.Client;
+using TicketSale.Api.Infrastructure;
 using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;
 using TicketSale.Core.Messaging;
@@ -10,9 +11,10 @@ namespace TicketSale.Api.Sales;
 /// <summary>
 /// A campaign's sale as the organizer watches it: per category what is sold (PostgreSQL), held and free (Redis's seat
 /// map and counts), counters the page turns into rates (holds placed, purchases confirmed), the waiting line, the
-/// purchases in flight and dead-lettered, and the drift check's last finding. Read-only; no figure here decides a sale.
+/// purchases in flight and dead-lettered, and the drift check's last finding. Read-only; no figure here decides a sale,
+/// so what PostgreSQL records is read from the standby when it is usable (it may trail the sale by the standby's lag).
 /// </summary>
-public sealed class SalesDashboard(TicketSaleDbContext db, CampaignCatalog catalog, SeatInventory inventory, WaitingRooms rooms,
+public sealed class SalesDashboard(StaleReads reads, CampaignCatalog catalog, SeatInventory inventory, WaitingRooms rooms,
     RabbitMQConnection broker, ILogger<SalesDashboard> logger)
 {
     public async Task<SalesDashboardResponse?> GetAsync(Guid id, CancellationToken cancellationToken)
@@ -23,15 +25,7 @@ public sealed class SalesDashboard(TicketSaleDbContext db, CampaignCatalog catal
         }
 
         var availability = await inventory.GetAvailabilityAsync(id, campaign.SeatCount, [.. campaign.GeneralAdmission.Select(g => g.Id)]);
-        var soldSeats = await db.Tickets.AsNoTracking().Where(t => t.CampaignId == id && t.Active && t.SeatIndex != null)
-            .Select(t => t.SeatIndex!.Value).ToListAsync(cancellationToken);
-        var standingSold = await db.GeneralAdmissionCategories.AsNoTracking().Where(g => g.CampaignId == id)
-            .ToDictionaryAsync(g => g.Id, g => g.Sold, cancellationToken);
-        var purchases = await db.Purchases.AsNoTracking().Where(p => p.CampaignId == id).GroupBy(p => p.Status)
-            .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
-        var deadLettered = await db.Purchases.CountAsync(p => p.CampaignId == id && p.Status == PurchaseStatus.Failed && p.FailureReason == PurchaseTopology.DeadLetteredReason, cancellationToken);
-        var orders = db.Orders.Where(o => o.CampaignId == id && o.Status == OrderStatus.Confirmed);
-        var revenue = await orders.SumAsync(o => (long?)o.TotalCents, cancellationToken) ?? 0;
+        var (soldSeats, standingSold, purchases, deadLettered, revenue) = await reads.QueryAsync((db, ct) => RecordedAsync(db, id, ct), cancellationToken);
         var drift = await inventory.GetDriftAsync(id);
         var (queued, deadWaiting) = await QueueLengthsAsync(cancellationToken);
 
@@ -57,6 +51,22 @@ public sealed class SalesDashboard(TicketSaleDbContext db, CampaignCatalog catal
             drift?.Seats,
             drift?.CheckedAt);
     }
+
+    /// <summary>What PostgreSQL records of the campaign's sale: seats and standing places sold, purchases by status, dead letters, revenue.</summary>
+    private static async Task<Recorded> RecordedAsync(TicketSaleDbContext db, Guid id, CancellationToken cancellationToken)
+    {
+        var soldSeats = await db.Tickets.AsNoTracking().Where(t => t.CampaignId == id && t.Active && t.SeatIndex != null)
+            .Select(t => t.SeatIndex!.Value).ToListAsync(cancellationToken);
+        var standingSold = await db.GeneralAdmissionCategories.AsNoTracking().Where(g => g.CampaignId == id)
+            .ToDictionaryAsync(g => g.Id, g => g.Sold, cancellationToken);
+        var purchases = await db.Purchases.AsNoTracking().Where(p => p.CampaignId == id).GroupBy(p => p.Status)
+            .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+        var deadLettered = await db.Purchases.CountAsync(p => p.CampaignId == id && p.Status == PurchaseStatus.Failed && p.FailureReason == PurchaseTopology.DeadLetteredReason, cancellationToken);
+        var revenue = await db.Orders.Where(o => o.CampaignId == id && o.Status == OrderStatus.Confirmed).SumAsync(o => (long?)o.TotalCents, cancellationToken) ?? 0;
+        return new Recorded(soldSeats, standingSold, purchases, deadLettered, revenue);
+    }
+
+    private sealed record Recorded(List<int> SoldSeats, Dictionary<Guid, int> StandingSold, Dictionary<PurchaseStatus, int> Purchases, int DeadLettered, long Revenue);
 
     /// <summary>Seats per price category: sold as PostgreSQL records them, held as the seat map shows taken beyond those.</summary>
     private static IEnumerable<CategoryFigures> SeatCategories(CampaignDetails campaign, Availability availability, List<int> soldSeats)

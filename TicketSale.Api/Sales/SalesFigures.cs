@@ -1,12 +1,18 @@
 using Microsoft.EntityFrameworkCore;
+using TicketSale.Api.Infrastructure;
 using TicketSale.Core.Data;
 
 namespace TicketSale.Api.Sales;
 
-/// <summary>A campaign's sales as PostgreSQL records them: seats and general admission sold, orders, revenue, purchases decided.</summary>
-public sealed class SalesFigures(TicketSaleDbContext db)
+/// <summary>
+/// A campaign's sales as PostgreSQL records them: seats and general admission sold, orders, revenue, purchases decided.
+/// Read from the standby when it is usable: the figures may trail the sale by its lag.
+/// </summary>
+public sealed class SalesFigures(StaleReads reads)
 {
-    public async Task<SalesResponse?> GetAsync(Guid id, CancellationToken cancellationToken)
+    public Task<SalesResponse?> GetAsync(Guid id, CancellationToken cancellationToken) => reads.QueryAsync(ReadAsync(id), cancellationToken);
+
+    private static Func<TicketSaleDbContext, CancellationToken, Task<SalesResponse?>> ReadAsync(Guid id) => async (db, cancellationToken) =>
     {
         var campaign = await db.Campaigns.AsNoTracking().Include(c => c.Venue).Include(c => c.GeneralAdmission).FirstOrDefaultAsync(c => c.Id == id, cancellationToken);
         if (campaign is null)
@@ -26,7 +32,7 @@ public sealed class SalesFigures(TicketSaleDbContext db)
             await orders.SumAsync(o => (long?)o.TotalCents, cancellationToken) ?? 0,
             purchases.FirstOrDefault(p => p.Key == PurchaseStatus.Confirmed)?.Count ?? 0,
             purchases.FirstOrDefault(p => p.Key == PurchaseStatus.Failed)?.Count ?? 0);
-    }
+    };
 }
 
 public sealed record SalesResponse(Guid CampaignId, CampaignStatus Status, int SeatCount, int SeatsSold, IReadOnlyList<GeneralAdmissionSales> GeneralAdmission,

@@ -117,6 +117,37 @@ public static class LocalServerExtensions
             .WithIconName("DatabaseMultiple");
     }
 
+    /// <summary>
+    /// A streaming hot standby of <paramref name="primary"/>, cloned from it on first start (and whenever it is no longer
+    /// a copy of that primary), its own resource on its own port. It holds the same roles and passwords (they are
+    /// rows in the primary's catalog), so a service reads it with the login it writes the primary with.
+    /// </summary>
+    public static IResourceBuilder<LocalPostgresResource> AddLocalPostgresReplica(this IResourceBuilder<LocalPostgresResource> primary, string name, LocalServerContext local)
+    {
+        var builder = primary.ApplicationBuilder;
+        var cluster = new PostgresCluster(local.State, name, local.Binaries);
+        var port = FreePort.Next();
+        var replica = new LocalPostgresResource(name, cluster.Command, local.State.For(name), primary.Resource.PasswordParameter);
+        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(replica, async (@event, ct) =>
+        {
+            // The copy is taken before the standby starts, so before WaitFor lets it start: wait here for the primary.
+            await @event.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceHealthyAsync(primary.Resource.Name, ct).ConfigureAwait(false);
+            await cluster.CloneFromAsync(await primary.Resource.ConnectionStringExpression.GetValueAsync(ct).ConfigureAwait(false) ?? "", ct).ConfigureAwait(false);
+        });
+        return builder.AddResource(replica)
+            .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: "tcp", isProxied: false)
+            .WithArgs(context =>
+            {
+                foreach (var arg in cluster.Arguments(port, standby: true))
+                {
+                    context.Args.Add(arg);
+                }
+            })
+            .WaitFor(primary)
+            .WithHealthCheck(AddCheck(builder, name, replica, static (cs, ct) => HealthProbes.PostgresAsync(cs + ";Database=postgres", ct)))
+            .WithIconName("DatabaseMultiple");
+    }
+
     private static async Task SetDatabasesStateAsync(IServiceProvider services, LocalPostgresResource server, string state)
     {
         var notifications = services.GetRequiredService<ResourceNotificationService>();

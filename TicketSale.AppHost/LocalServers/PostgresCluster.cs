@@ -44,7 +44,10 @@ internal sealed class PostgresCluster
 
     private static bool RunsAsServiceUser => Environment.UserName == "root";
 
-    public IEnumerable<string> Arguments(int port)
+    /// <summary>The replication slot a standby of this project streams from: the primary keeps the WAL it has not yet received.</summary>
+    public const string ReplicationSlot = "ticketsale_replica";
+
+    public IEnumerable<string> Arguments(int port, bool standby = false)
     {
         if (RunsAsServiceUser)
         {
@@ -61,11 +64,76 @@ internal sealed class PostgresCluster
             "-c", $"port={port.ToString(CultureInfo.InvariantCulture)}",
             "-c", $"unix_socket_directories={SocketDirectory}",
             "-c", "max_connections=300",
-            "-c", "shared_buffers=256MB",
+            "-c", standby ? "shared_buffers=128MB" : "shared_buffers=256MB",
+            // A standby that is down or paused must not fill the primary's disk with the WAL its slot keeps: past this the
+            // slot is given up and the standby has to be cloned again (the AppHost does so on its next start).
+            "-c", "max_slot_wal_keep_size=1GB",
+            // Queries on the standby hold back the primary's vacuum rather than being cancelled by its replay.
+            "-c", "hot_standby_feedback=on",
         })
         {
             yield return arg;
         }
+    }
+
+    /// <summary>
+    /// Makes this cluster a streaming hot standby of the primary at <paramref name="primaryConnectionString"/> (the
+    /// admin's login), unless it already is one of that very primary and its slot still holds what it has not received:
+    /// a copy by <c>pg_basebackup</c> that streams from <see cref="ReplicationSlot"/>. A primary created afresh (another
+    /// system identifier) or a slot given up gets a fresh copy.
+    /// </summary>
+    public async Task CloneFromAsync(string primaryConnectionString, CancellationToken cancellationToken)
+    {
+        _binaries.ThrowIfAnyMissing();
+        var folder = Path.GetFullPath(Path.Combine(DataDirectory, ".."));
+        var marker = Path.Combine(folder, "primary-system-identifier");
+        await using var primary = new NpgsqlConnection(primaryConnectionString + ";Database=postgres;Pooling=false");
+        await primary.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var systemIdentifier = (string)(await ScalarAsync(primary, "SELECT system_identifier::text FROM pg_control_system()", cancellationToken).ConfigureAwait(false))!;
+        var slotState = await ScalarAsync(primary, "SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1", cancellationToken, ReplicationSlot).ConfigureAwait(false) as string;
+        if (File.Exists(Path.Combine(DataDirectory, "standby.signal")) && slotState is not (null or "lost")
+            && File.Exists(marker) && await File.ReadAllTextAsync(marker, cancellationToken).ConfigureAwait(false) == systemIdentifier)
+        {
+            return;
+        }
+
+        if (Directory.Exists(DataDirectory))
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+
+        Directory.CreateDirectory(SocketDirectory);
+        await ScalarAsync(primary, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", cancellationToken, ReplicationSlot).ConfigureAwait(false);
+        await ScalarAsync(primary, "SELECT pg_create_physical_replication_slot($1, true)", cancellationToken, ReplicationSlot).ConfigureAwait(false);
+
+        // -R writes standby.signal and the primary's address (with the password) into postgresql.auto.conf, inside the
+        // state folder, which is its owner's alone.
+        var source = new NpgsqlConnectionStringBuilder(primaryConnectionString);
+        var basebackup = _binaries.Find("pg_basebackup", "postgresql");
+        string[] arguments = ["-D", DataDirectory, "-d", $"host={source.Host} port={source.Port} user={source.Username} password={source.Password}",
+            "-S", ReplicationSlot, "-R", "-X", "stream", "-c", "fast", "--no-password"];
+        if (RunsAsServiceUser)
+        {
+            await RunAsync("chown", ["-R", $"{ServiceUser}:{ServiceUser}", folder], cancellationToken).ConfigureAwait(false);
+            await RunAsync("setpriv", [$"--reuid={ServiceUser}", $"--regid={ServiceUser}", "--init-groups", basebackup, .. arguments], cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await RunAsync(basebackup, arguments, cancellationToken).ConfigureAwait(false);
+        }
+
+        await File.WriteAllTextAsync(marker, systemIdentifier, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Creates the cluster on first start, with SCRAM authentication and the generated password.</summary>

@@ -19,7 +19,7 @@ namespace TicketSale.Worker.Purchases;
 /// </list>
 /// </summary>
 public sealed class PurchaseSweeper(IServiceScopeFactory scopes, SeatInventory inventory, TimeProvider time,
-    IOptions<InventoryJobOptions> options, ILogger<PurchaseSweeper> logger) : BackgroundService
+    IOptions<InventoryJobOptions> options, WorkerMetrics metrics, ILogger<PurchaseSweeper> logger) : BackgroundService
 {
     private const int Limit = 100;
 
@@ -56,6 +56,9 @@ public sealed class PurchaseSweeper(IServiceScopeFactory scopes, SeatInventory i
             logger.LogWarning("Purchase {PurchaseId} is still pending past its deadline: failing it", purchase.PurchaseId);
             await processor.FailAsync(purchase, "The purchase could not be completed in time.", cancellationToken);
         }
+
+        // What this sweep left undecided (beyond its batch, or failing to decide): the PurchaseUnresolvedPastDeadline alert.
+        metrics.Overdue(await db.Purchases.CountAsync(p => p.Status == PurchaseStatus.Pending && p.Deadline < overdue, cancellationToken));
 
         foreach (var campaign in await inventory.GetActiveCampaignsAsync())
         {

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using Google.Protobuf;
 
 namespace TicketSale.Sales.Tests;
@@ -15,55 +14,29 @@ public sealed record ReceivedSpan(
 /// export it when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and keeps the spans. Metrics and logs are acknowledged
 /// and dropped.
 /// </summary>
-public sealed class OtlpReceiver : IAsyncDisposable
+public sealed class OtlpReceiver : LoopbackReceiver
 {
-    private readonly HttpListener _listener = new();
     private readonly ConcurrentQueue<ReceivedSpan> _spans = new();
-    private readonly Task _loop;
-
-    public OtlpReceiver()
-    {
-        Endpoint = new Uri($"http://127.0.0.1:{FreePort()}/");
-        _listener.Prefixes.Add(Endpoint.ToString());
-        _listener.Start();
-        _loop = Task.Run(ReceiveAsync);
-    }
-
-    public Uri Endpoint { get; }
 
     public IReadOnlyCollection<ReceivedSpan> Spans => _spans;
 
-    private async Task ReceiveAsync()
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
-        while (_listener.IsListening)
+        using (var body = new MemoryStream())
         {
-            HttpListenerContext context;
-            try
+            await context.Request.InputStream.CopyToAsync(body);
+            if (context.Request.Url?.AbsolutePath == "/v1/traces")
             {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            using (var body = new MemoryStream())
-            {
-                await context.Request.InputStream.CopyToAsync(body);
-                if (context.Request.Url?.AbsolutePath == "/v1/traces")
+                foreach (var span in ParseTraces(body.ToArray()))
                 {
-                    foreach (var span in ParseTraces(body.ToArray()))
-                    {
-                        _spans.Enqueue(span);
-                    }
+                    _spans.Enqueue(span);
                 }
             }
-
-            // An empty Export*ServiceResponse: everything accepted.
-            context.Response.StatusCode = 200;
-            context.Response.ContentType = "application/x-protobuf";
-            context.Response.Close();
         }
+
+        // An empty Export*ServiceResponse: everything accepted.
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/x-protobuf";
     }
 
     /// <summary>
@@ -156,19 +129,5 @@ public sealed class OtlpReceiver : IAsyncDisposable
         var value = Fields(keyValue, 2).LastOrDefault() ?? [];
         var text = Fields(value, 1).Count > 0 ? Text(value, 1) : Varint(value, 3).ToString(System.Globalization.CultureInfo.InvariantCulture);
         return (Text(keyValue, 1), text);
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _listener.Stop();
-        _listener.Close();
-        await _loop;
     }
 }

@@ -19,6 +19,12 @@ public class SaleFixture : IAsyncLifetime
 {
     public static readonly TimeSpan PurchaseDeadline = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// How far the PostgreSQL standby may trail and still be read: long enough for a test to buy and read within it
+    /// with replay paused, short enough to wait out.
+    /// </summary>
+    public static readonly TimeSpan ReplicaMaxLag = TimeSpan.FromSeconds(20);
+
     private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
     {
         Timeout = TimeSpan.FromSeconds(60),
@@ -48,6 +54,7 @@ public class SaleFixture : IAsyncLifetime
         App = await TicketSaleApp.StartAsync(builder =>
         {
             builder.CreateResourceBuilder<ProjectResource>("api").WithEnvironment("Sales__PurchaseDeadline", PurchaseDeadline.ToString());
+            builder.Configuration["TicketSale:ReplicaMaxLag"] = ReplicaMaxLag.ToString();
             // The waiting room's settings and the rate limits are read by the Api and by the gateway, which answers
             // the waiting room itself.
             foreach (var service in new[] { "api", "web" }.Select(builder.CreateResourceBuilder<ProjectResource>))

@@ -1,13 +1,24 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using TicketSale.Core.Messaging;
 
 namespace TicketSale.Sales.Tests;
 
-/// <summary>The application exporting its traces over OTLP to a collector of the test's own.</summary>
-public sealed class TracingFixture : SaleFixture
+/// <summary>
+/// The application exporting its traces over OTLP to a collector of the test's own, and its Alertmanager sending to a
+/// webhook of the test's own (Prometheus scraping and evaluating every second).
+/// </summary>
+public sealed class ObservabilityFixture : SaleFixture
 {
     public OtlpReceiver Collector { get; } = new();
 
+    public AlertReceiver Alerts { get; } = new();
+
     protected override void ConfigureApp(IDistributedApplicationTestingBuilder builder)
     {
+        builder.Configuration["TicketSale:Alerts:WebhookUrl"] = Alerts.Endpoint.ToString();
+        builder.Configuration["TicketSale:Alerts:ScrapeInterval"] = "00:00:01";
+        builder.Configuration["TicketSale:Alerts:GroupWait"] = "00:00:01";
         foreach (var service in new[] { "web", "api", "worker" }.Select(builder.CreateResourceBuilder<ProjectResource>))
         {
             service.WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", Collector.Endpoint.ToString().TrimEnd('/'))
@@ -21,10 +32,11 @@ public sealed class TracingFixture : SaleFixture
     {
         await base.DisposeAsync();
         await Collector.DisposeAsync();
+        await Alerts.DisposeAsync();
     }
 }
 
-public sealed class TracingTests(TracingFixture fixture) : IClassFixture<TracingFixture>
+public sealed class ObservabilityTests(ObservabilityFixture fixture) : IClassFixture<ObservabilityFixture>
 {
     private const int ServerKind = 2;
     private const int ClientKind = 3;
@@ -76,6 +88,36 @@ public sealed class TracingTests(TracingFixture fixture) : IClassFixture<Tracing
         // The order was written in a batch that links to this purchase, with the database's spans under it.
         Assert.NotNull(batch);
         Assert.Contains(fixture.Collector.Spans, s => s.Scope == "Npgsql" && s.TraceId == batch.TraceId && s.ParentSpanId == batch.SpanId);
+    }
+
+    [Fact]
+    public async Task A_dead_letter_fires_an_alert_that_prometheus_raises_and_alertmanager_delivers_to_the_webhook()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 4);
+        var buyer = await fixture.NewCustomerAsync();
+        var (_, hold, _) = await buyer.HoldSeatsAsync(campaign.Id, 0);
+        var userId = (Guid)(await fixture.QueryAsync("SELECT \"Id\" FROM \"Users\" WHERE \"Email\" = $1", r => r.GetGuid(0), buyer.Email!))[0];
+        // Prometheus scrapes every replica of every service, with the management key; nothing was dead-lettered yet.
+        using var prometheus = fixture.App.CreateHttpClient("prometheus");
+        await Eventually.HoldsAsync(async () =>
+        {
+            var up = (await prometheus.GetFromJsonAsync<JsonNode>("/api/v1/query?query=up"))!["data"]!["result"]!.AsArray();
+            var services = up.Where(r => (string)r!["value"]![1]! == "1").Select(r => (string)r!["metric"]!["service"]!).Order().ToList();
+            return services.SequenceEqual(["api", "api", "payments", "web", "worker"]);
+        }, "Prometheus to scrape both Api replicas, the Worker, the gateway and the payment simulator");
+        Assert.DoesNotContain(fixture.Alerts.Alerts, a => a.Name == "PurchasesDeadLettered");
+
+        // Seats and general admission at once: no code path can process it, and it is dead-lettered.
+        var poison = new PurchaseRequested(Guid.NewGuid(), userId, campaign.Id, hold!.Value, [0, 1], Guid.NewGuid(), 1, 8400,
+            DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5));
+        await fixture.PublishAsync(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(poison));
+        Assert.Equal("Failed", (await fixture.WaitForOutcomesAsync([poison.PurchaseId], TimeSpan.FromSeconds(30)))[poison.PurchaseId]);
+
+        await Eventually.HoldsAsync(() => Task.FromResult(fixture.Alerts.Alerts.Any(a => a.Name == "PurchasesDeadLettered" && a.Status == "firing")),
+            "Alertmanager to deliver the dead-letter alert", TimeSpan.FromSeconds(60));
+        var alert = fixture.Alerts.Alerts.First(a => a.Name == "PurchasesDeadLettered");
+        Assert.Equal("critical", alert.Labels["severity"]);
+        Assert.StartsWith("Purchases dead-lettered in the last 5 minutes: ", alert.Annotations["summary"], StringComparison.Ordinal);
     }
 
     /// <summary>The span, then its parent, its parent's parent, … as far as they were received.</summary>
