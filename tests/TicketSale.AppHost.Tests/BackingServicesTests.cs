@@ -72,7 +72,8 @@ public sealed class BackingServicesTests(AppFixture fixture) : IClassFixture<App
     [InlineData("web", 0)]
     [InlineData("payments", 0)]
     [InlineData("cache", -10)]
-    public void Each_resource_runs_at_its_cpu_priority_the_worker_last_and_redis_first(string resource, int nice)
+    [InlineData("postgres-replica", 10)]
+    public void Each_resource_runs_at_its_cpu_priority_the_worker_and_the_standby_last_and_redis_first(string resource, int nice)
     {
         // A higher priority needs root (or CAP_SYS_NICE); without it the resource runs at the default.
         if (nice < 0 && !Environment.IsPrivilegedProcess)
