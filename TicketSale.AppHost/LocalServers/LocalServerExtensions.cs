@@ -128,8 +128,7 @@ public static class LocalServerExtensions
         var cluster = new PostgresCluster(local.State, name, local.Binaries);
         var port = FreePort.Next();
         // The standby replays the sale's writes after the fact: on a busy machine the primary, Redis and the services
-        // go first (at the same priority, replaying a confirmations burst took a fifth of the confirmed orders per
-        // second: `./bench.sh --scenarios confirm`). Falling behind is what the Api's lag bound is for.
+        // go first, and falling behind is what the Api's lag bound is for.
         var replica = new LocalPostgresResource(name, "nice", local.State.For(name), primary.Resource.PasswordParameter);
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(replica, async (@event, ct) =>
         {
