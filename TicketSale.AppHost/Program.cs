@@ -112,9 +112,8 @@ var api = AddApi("api")
 var worker = AddWorker("worker")
     .WithComputeResources("250m", "256Mi", "1", "512Mi")
     .WithBlueGreenDeployment();
-var green = builder.ExecutionContext.IsRunMode
-    ? new BlueGreenRelease.Colour("green", AddApi("api-green").WithExplicitStart().Resource, AddWorker("worker-green").WithExplicitStart().Resource)
-    : null;
+var greenApi = builder.ExecutionContext.IsRunMode ? AddApi("api-green").WithExplicitStart() : null;
+var green = greenApi is null ? null : new BlueGreenRelease.Colour("green", greenApi.Resource, AddWorker("worker-green").WithExplicitStart().Resource);
 
 IResourceBuilder<ProjectResource> AddApi(string name) => builder.AddProject<Projects.TicketSale_Api>(name)
     .WithHttpEndpoint()
@@ -190,7 +189,7 @@ if (builder.ExecutionContext.IsPublishMode)
 {
     web.WithReplicas(2);
 }
-IResourceBuilder<ProjectResource>[] apis = green is null ? [api] : [api, builder.CreateResourceBuilder((ProjectResource)green.Api)];
+IResourceBuilder<ProjectResource>[] apis = greenApi is null ? [api] : [api, greenApi];
 var publicBaseUrl = builder.ExecutionContext.IsRunMode ? null : builder.AddParameter("public-base-url");
 foreach (var release in apis)
 {

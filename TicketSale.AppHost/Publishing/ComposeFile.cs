@@ -12,7 +12,8 @@ internal static class ComposeFile
     private static readonly string[] s_command = ["CMD"];
 
     public static ModelValues.Target Target { get; } = new(
-        parameter => parameter.Secret ? $"${{{Variable(parameter.Name)}:?}}" : $"${{{Variable(parameter.Name)}:?}}",
+        // Secret or not, a parameter comes from the environment, and compose refuses to start without it.
+        parameter => $"${{{Variable(parameter.Name)}:?}}",
         resource => $"${{{Variable(resource.Name)}_URL:-http://{resource.Name}:{ModelValues.ServicePort}}}",
         // Compose expands $ itself; the model's own $ (a shell variable of Redis's command line) is the container's.
         text => text.Replace("$", "$$", StringComparison.Ordinal));

@@ -185,7 +185,7 @@ internal static class KubernetesManifests
                 Metadata = Metadata(workload.Name, Labels(workload.Name)),
                 Spec = new V1PodDisruptionBudgetSpec
                 {
-                    // A quorum of three stays a quorum with one node down.
+                    // One pod at a time: the rest keep serving, and RabbitMQ's three nodes keep their quorum.
                     MaxUnavailable = 1,
                     Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { [NameLabel] = workload.Name } },
                 },

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TicketSale.AppHost.Monitoring;
 using YamlDotNet.RepresentationModel;
 
@@ -91,23 +90,6 @@ public sealed class AlertRulesTests
         return (YamlMappingNode)yaml.Documents[0].RootNode;
     }
 
-    private static async Task<(int ExitCode, string Output)> PromtoolAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(File.Exists("/usr/bin/promtool") ? "/usr/bin/promtool" : "promtool")
-        {
-            WorkingDirectory = s_monitoring,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output + await error);
-    }
+    private static Task<(int ExitCode, string Output)> PromtoolAsync(params string[] arguments) =>
+        Processes.RunAsync(File.Exists("/usr/bin/promtool") ? "/usr/bin/promtool" : "promtool", arguments, s_monitoring);
 }

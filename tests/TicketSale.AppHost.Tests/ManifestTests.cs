@@ -153,20 +153,7 @@ public sealed class PublishedManifest : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var manifestPath = Path.Combine(Folder, "aspire-manifest.json");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Folder };
-        foreach (var argument in new[] { typeof(StateFolder).Assembly.Location, "--publisher", "manifest", "--output-path", manifestPath })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using (var publish = Process.Start(start)!)
-        {
-            var output = publish.StandardOutput.ReadToEndAsync();
-            var error = publish.StandardError.ReadToEndAsync();
-            await publish.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-            Assert.True(publish.ExitCode == 0, await output + await error);
-        }
-
+        await Processes.PublishAsync(Folder, "--publisher", "manifest", "--output-path", manifestPath);
         Resources = JsonNode.Parse(await File.ReadAllTextAsync(manifestPath))!["resources"]!.AsObject();
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using k8s;
@@ -29,19 +28,7 @@ public sealed partial class PublishedDeployment : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Folder };
-        foreach (var argument in new[] { typeof(StateFolder).Assembly.Location, "--operation", "publish", "--step", "publish-deployment", "--output-path", Folder })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using (var publish = Process.Start(start)!)
-        {
-            var output = publish.StandardOutput.ReadToEndAsync();
-            var error = publish.StandardError.ReadToEndAsync();
-            await publish.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-            Assert.True(publish.ExitCode == 0, await output + await error);
-        }
+        await Processes.PublishAsync(Folder, "--operation", "publish", "--step", "publish-deployment", "--output-path", Folder);
 
         foreach (var file in Directory.EnumerateFiles(Folder, "*", SearchOption.AllDirectories))
         {
