@@ -124,7 +124,7 @@ IResourceBuilder<ProjectResource> AddApi(string name) => builder.AddProject<Proj
         // Not waited for: without the standby the Api reads everything from the primary.
         if (replicaEndpoint is not null)
         {
-            context.EnvironmentVariables["ConnectionStrings__tickets-replica"] = ReadLogin(replicaEndpoint, "ticketsale_api", ticketsApiPassword);
+            context.EnvironmentVariables["ConnectionStrings__tickets-replica"] = DatabaseLogin("ticketsale_api", ticketsApiPassword, replicaEndpoint);
             context.EnvironmentVariables["Database__Replica__MaxLag"] = builder.Configuration["TicketSale:ReplicaMaxLag"] ?? "00:00:05";
         }
     })
@@ -271,15 +271,16 @@ Action<EnvironmentCallbackContext> CacheLogin(string service, string[] keyPatter
     return context => context.EnvironmentVariables["ConnectionStrings__cache"] = connection;
 }
 
-// A login to the tickets database as a role of its own: the server's address, never the admin's credentials. The local
-// server listens on 127.0.0.1 only (its endpoint's host is "localhost", which may resolve to ::1 first).
-ReferenceExpression DatabaseLogin(string role, IResourceBuilder<ParameterResource> password) => local is null
-    ? ReferenceExpression.Create($"Host={postgresEndpoint.Property(EndpointProperty.Host)};Port={postgresEndpoint.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database=tickets")
-    : ReferenceExpression.Create($"Host=127.0.0.1;Port={postgresEndpoint.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database=tickets");
-
-// The same login on the local standby (it listens on 127.0.0.1 too).
-static ReferenceExpression ReadLogin(EndpointReference standby, string role, IResourceBuilder<ParameterResource> password) =>
-    ReferenceExpression.Create($"Host=127.0.0.1;Port={standby.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database=tickets");
+// A login to the tickets database as a role of its own, on the primary or on <server> (the standby): the server's
+// address, never the admin's credentials. The local servers listen on 127.0.0.1 only (their endpoints' host is
+// "localhost", which may resolve to ::1 first).
+ReferenceExpression DatabaseLogin(string role, IResourceBuilder<ParameterResource> password, EndpointReference? server = null)
+{
+    server ??= postgresEndpoint;
+    return local is null
+        ? ReferenceExpression.Create($"Host={server.Property(EndpointProperty.Host)};Port={server.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database=tickets")
+        : ReferenceExpression.Create($"Host=127.0.0.1;Port={server.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database=tickets");
+}
 
 IResourceBuilder<ParameterResource> Secret(string name, Func<string>? generate = null)
 {

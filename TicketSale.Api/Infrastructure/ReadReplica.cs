@@ -74,8 +74,6 @@ public sealed partial class ReplicaMonitor : BackgroundService
     /// <summary>Whether stale-tolerant reads may go to the standby now: it answers and trails by at most the bound.</summary>
     public bool Usable => _replica is not null && _state.Reachable && _state.Lag <= _options.MaxLag;
 
-    public TimeSpan Lag => _state.Lag;
-
     public string Detail => _state.Detail;
 
     /// <summary>
