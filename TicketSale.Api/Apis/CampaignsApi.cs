@@ -98,10 +98,12 @@ public static class CampaignsApi
     private static async IAsyncEnumerable<string> Subscribe(IConnectionMultiplexer redis, RedisChannel channel, Func<Task<string>> first,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // A reader that falls behind loses the oldest changes (its page sees the gap in versions and fetches the map).
         var messages = Channel.CreateBounded<string>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropOldest });
-        var subscriber = redis.GetSubscriber();
-        void Handler(RedisChannel _, RedisValue message) => messages.Writer.TryWrite((string)message!);
-        await subscriber.SubscribeAsync(channel, Handler);
+        // The queue form of a subscription hands messages over in the order Redis sent them; a handler subscription
+        // may run two at once and swap them, which a page reads as a missed change.
+        var subscription = await redis.GetSubscriber().SubscribeAsync(channel);
+        subscription.OnMessage(message => messages.Writer.TryWrite((string)message.Message!));
         try
         {
             // Subscribed first, so no change between this and the first event is missed.
@@ -113,7 +115,7 @@ public static class CampaignsApi
         }
         finally
         {
-            await subscriber.UnsubscribeAsync(channel, Handler);
+            await subscription.UnsubscribeAsync();
         }
     }
 

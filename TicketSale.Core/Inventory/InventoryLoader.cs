@@ -54,16 +54,16 @@ public sealed class InventoryLoader(TicketSaleDbContext db, SeatInventory invent
     /// </summary>
     public async Task EnsureLoadedAsync(Guid campaignId, CancellationToken cancellationToken = default)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + s_lockWait;
         while (!await inventory.IsLoadedAsync(campaignId))
         {
-            if (await inventory.TryLockRebuildAsync(campaignId, TimeSpan.FromSeconds(15)) is { } token)
+            if (await inventory.TryLockRebuildAsync(campaignId, s_lockLease) is { } token)
             {
                 try
                 {
                     if (!await inventory.IsLoadedAsync(campaignId))
                     {
-                        await RebuildAsync(campaignId, cancellationToken);
+                        await RebuildLockedAsync(campaignId, cancellationToken);
                     }
                 }
                 finally
@@ -74,16 +74,50 @@ public sealed class InventoryLoader(TicketSaleDbContext db, SeatInventory invent
                 return;
             }
 
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new InventoryUnavailableException(campaignId);
-            }
-
-            await Task.Delay(50, cancellationToken);
+            await WaitForLockAsync(campaignId, deadline, cancellationToken);
         }
     }
 
+    /// <summary>
+    /// Rebuilds the campaign's availability whether or not Redis has it (a sale opening, an operator's rebuild), under
+    /// the same lock: a check that found it missing a moment before waits and then finds it loaded, instead of
+    /// rebuilding it a second time (every rebuild makes each open seat map fetch the whole map again).
+    /// </summary>
     public async Task<RebuildSummary?> RebuildAsync(Guid campaignId, CancellationToken cancellationToken = default)
+    {
+        var deadline = DateTime.UtcNow + s_lockWait;
+        while (true)
+        {
+            if (await inventory.TryLockRebuildAsync(campaignId, s_lockLease) is { } token)
+            {
+                try
+                {
+                    return await RebuildLockedAsync(campaignId, cancellationToken);
+                }
+                finally
+                {
+                    await inventory.UnlockRebuildAsync(campaignId, token);
+                }
+            }
+
+            await WaitForLockAsync(campaignId, deadline, cancellationToken);
+        }
+    }
+
+    private static readonly TimeSpan s_lockWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_lockLease = TimeSpan.FromSeconds(15);
+
+    private static async Task WaitForLockAsync(Guid campaignId, DateTime deadline, CancellationToken cancellationToken)
+    {
+        if (DateTime.UtcNow > deadline)
+        {
+            throw new InventoryUnavailableException(campaignId);
+        }
+
+        await Task.Delay(50, cancellationToken);
+    }
+
+    private async Task<RebuildSummary?> RebuildLockedAsync(Guid campaignId, CancellationToken cancellationToken)
     {
         if (!await db.Campaigns.AnyAsync(c => c.Id == campaignId, cancellationToken))
         {

@@ -325,11 +325,13 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
             }
 
             _ = tx.StringSetAsync($"{prefix}:loaded", "1");
-            _ = tx.StringIncrementAsync($"{prefix}:ver");
+            var rebuilt = Math.Max(((long?)version ?? 0) + 1, await RedisMicrosecondsAsync());
+            _ = tx.StringSetAsync($"{prefix}:ver", rebuilt);
             _ = tx.SetAddAsync(ActiveCampaignsKey, truth.CampaignId.ToString("N"));
+            // Every open seat map fetches the map again on this event: whatever it showed may have changed.
+            _ = tx.PublishAsync(ChangesChannel(truth.CampaignId), $"{rebuilt} rebuilt *");
             if (await tx.ExecuteAsync())
             {
-                await Db.PublishAsync(ChangesChannel(truth.CampaignId), "0 rebuilt *");
                 return new RebuildSummary(truth.SoldSeats.Count, kept.Count, holds.Count - kept.Count);
             }
 
@@ -338,6 +340,17 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
                 throw new InventoryUnavailableException(campaignId);
             }
         }
+    }
+
+    /// <summary>
+    /// Redis's clock in microseconds: a rebuilt version is at least this, so versions never go back when Redis lost
+    /// the campaign's version with the rest (a page that had seen version 57 would ignore every change up to 57).
+    /// Changes between two rebuilds would have to come faster than one a microsecond to catch up with it.
+    /// </summary>
+    private async Task<long> RedisMicrosecondsAsync()
+    {
+        var time = (RedisResult[])(await Db.ExecuteAsync("TIME"))!;
+        return (long)time[0] * 1_000_000 + (long)time[1];
     }
 
     /// <summary>Takes the campaign's rebuild lock; returns its token, or null when another rebuild holds it.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using TicketSale.Core.Inventory;
 using Xunit.Abstractions;
 
 namespace TicketSale.Sales.Tests;
@@ -139,26 +140,116 @@ public sealed class AdminTests(SaleFixture fixture, ITestOutputHelper output)
     public async Task Availability_changes_are_pushed_as_server_sent_events()
     {
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
-        using var http = new HttpClient { BaseAddress = fixture.Web, Timeout = TimeSpan.FromSeconds(30) };
-        using var response = await http.GetAsync(new Uri($"/api/campaigns/{campaign.Id}/seats/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        await using var stream = await ChangeStream.OpenAsync(fixture, campaign.Id);
 
         var customer = await fixture.NewCustomerAsync();
         await customer.HoldSeatsAsync(campaign.Id, 6, 7);
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var events = new List<string>();
-        while (events.Count < 2 && await reader.ReadLineAsync(timeout.Token) is { } line)
+        Assert.Matches(@"^\d+ current$", await stream.NextAsync());
+        Assert.Matches(@"^\d+ held 6,7$", await stream.NextAsync());
+    }
+
+    [Fact]
+    public async Task Every_change_on_the_stream_takes_the_next_version_and_a_rebuild_after_redis_lost_the_campaign_goes_past_them_all()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10, generalAdmission: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        await using var stream = await ChangeStream.OpenAsync(fixture, campaign.Id);
+        var current = long.Parse((await stream.NextAsync()).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+
+        // Held, sold, a general-admission confirmation with nothing to show, then freed by a cancellation.
+        var (_, seats, _) = await buyer.HoldSeatsAsync(campaign.Id, 6, 7);
+        var bought = (await buyer.PurchaseAsync(campaign.Id, seats!.Value)).PurchaseId!.Value;
+        Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([bought], TimeSpan.FromSeconds(30)))[bought]);
+        await fixture.WaitForRedisToConfirmAsync(campaign.Id, bought);
+        var (_, floor, _) = await buyer.HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 1);
+        var standing = (await buyer.PurchaseAsync(campaign.Id, floor!.Value)).PurchaseId!.Value;
+        Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([standing], TimeSpan.FromSeconds(30)))[standing]);
+        await fixture.WaitForRedisToConfirmAsync(campaign.Id, standing);
+        Assert.Equal(HttpStatusCode.OK, (await buyer.PostAsync($"/api/orders/{bought}/cancel", null)).Status);
+
+        // (Seats come in the order the change listed them: compared as sets.)
+        (string State, string Detail)[] expected = [("held", "6,7"), ("sold", "6,7"), ("ga", campaign.GeneralAdmissionId.Value.ToString("N")), ("none", "*"), ("free", "6,7")];
+        foreach (var (state, detail) in expected)
         {
-            if (line.StartsWith("data: ", StringComparison.Ordinal))
-            {
-                events.Add(line[6..]);
-            }
+            var change = (await stream.NextAsync()).Split(' ');
+            Assert.Equal($"{++current} {state}", $"{change[0]} {change[1]}");
+            Assert.Equal(detail.Split(',').Order(), change[2].Split(',').Order());
         }
 
-        Assert.Matches(@"^\d+ current$", events[0]);
-        Assert.Matches(@"^\d+ held 6,7$", events[1]);
+        // Redis loses the campaign, its version with it; the rebuild's version goes past every one a page has seen.
+        await using (var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache")!))
+        {
+            await redis.GetDatabase().KeyDeleteAsync([$"{SeatInventory.Prefix(campaign.Id)}:loaded", $"{SeatInventory.Prefix(campaign.Id)}:ver"]);
+        }
+
+        using var http = new HttpClient { BaseAddress = fixture.Web };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri($"/api/campaigns/{campaign.Id}/seats", UriKind.Relative))).StatusCode);
+        var rebuilt = (await stream.NextAsync()).Split(' ');
+        Assert.Equal("rebuilt", rebuilt[1]);
+        Assert.True(long.Parse(rebuilt[0], System.Globalization.CultureInfo.InvariantCulture) > current, $"{rebuilt[0]} after {current}");
+    }
+
+    [Fact]
+    public async Task An_operators_rebuild_waits_for_the_one_in_progress_instead_of_rebuilding_beside_it()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 10);
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.App.GetConnectionString("cache")!);
+        var inventory = new SeatInventory(redis);
+        await using var stream = await ChangeStream.OpenAsync(fixture, campaign.Id);
+        await stream.NextAsync();
+
+        // The sale's opening and the Worker's check take this lock too: neither rebuilds while the other does.
+        var token = await inventory.TryLockRebuildAsync(campaign.Id, TimeSpan.FromSeconds(15));
+        Assert.NotNull(token);
+        var reconcile = fixture.Admin.PostAsync($"/api/admin/campaigns/{campaign.Id}/reconcile", null);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.False(reconcile.IsCompleted, "The rebuild went ahead while another held the campaign's rebuild lock.");
+
+        await inventory.UnlockRebuildAsync(campaign.Id, token);
+        Assert.Equal(HttpStatusCode.OK, (await reconcile).Status);
+        Assert.EndsWith(" rebuilt *", await stream.NextAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A campaign's server-sent availability changes, read through the gateway as a page reads them.</summary>
+    private sealed class ChangeStream : IAsyncDisposable
+    {
+        private readonly HttpClient _http;
+        private readonly HttpResponseMessage _response;
+        private readonly StreamReader _reader;
+
+        private ChangeStream(HttpClient http, HttpResponseMessage response, StreamReader reader) =>
+            (_http, _response, _reader) = (http, response, reader);
+
+        public static async Task<ChangeStream> OpenAsync(SaleFixture fixture, Guid campaignId)
+        {
+            var http = new HttpClient { BaseAddress = fixture.Web, Timeout = Timeout.InfiniteTimeSpan };
+            var response = await http.GetAsync(new Uri($"/api/campaigns/{campaignId}/seats/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+            return new ChangeStream(http, response, new StreamReader(await response.Content.ReadAsStreamAsync()));
+        }
+
+        public async Task<string> NextAsync()
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            while (await _reader.ReadLineAsync(timeout.Token) is { } line)
+            {
+                if (line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    return line[6..];
+                }
+            }
+
+            throw new EndOfStreamException("The change stream ended.");
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _reader.Dispose();
+            _response.Dispose();
+            _http.Dispose();
+            return ValueTask.CompletedTask;
+        }
     }
 
     [Fact]

@@ -36,7 +36,8 @@ redis.call('HSET', p .. ':orders', order_id, 'S')
 if #seats > 0 then
   changed('sold', table.concat(seats, ','))
 else
-  -- A rebuild compares the version before and after it read PostgreSQL: this confirmation must show in it.
-  redis.call('INCR', p .. ':ver')
+  -- A rebuild compares the version before and after it read PostgreSQL: this confirmation must show in it. Open
+  -- seat maps take the version in turn (a version they never heard of would make them fetch the whole map).
+  changed('none', '*')
 end
 return 1

@@ -7,10 +7,12 @@
 --   <p>:hold:<hold id>  hash: user, seats (comma-separated), ga, qty, exp (ms), purchase (set once a purchase is accepted)
 --   <p>:holds           sorted set of hold ids by expiry
 --   <p>:orders          hash order id -> "S" (its confirmation applied) | "R" (its tickets returned: cancelled)
---   <p>:ver             incremented on every change: the seat map's ETag
+--   <p>:ver             incremented on every change, each published: the seat map's ETag (a rebuild sets it to at
+--                       least Redis's clock in microseconds, so it never goes back when Redis lost it)
 --   <p>:stats:holds     holds placed since the campaign was loaded (the organizer's holds per second)
 --   <p>:drift           hash: seats (sold seats on which Redis and PostgreSQL disagree), at (ms): the Worker's last check
---   <p>:changes         pub/sub channel: "<ver> <state> <seat,seat,...>" or "<ver> ga <category> <left>"
+--   <p>:changes         pub/sub channel: "<ver> held|sold|free <seat,seat,...>", "<ver> ga <category> <left>",
+--                       "<ver> none *" (a change with nothing to show) or "<ver> rebuilt *"
 local function split(csv)
   local out = {}
   if csv and csv ~= '' then

@@ -10,6 +10,7 @@ local order_id, hold_id, user, ga, qty = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ton
 -- Once per order: a cancellation retried after a failure here returns nothing twice.
 local applied = redis.call('HGET', p .. ':orders', order_id)
 if applied == 'R' then return 0 end
+local version = redis.call('GET', p .. ':ver')
 local seats = {}
 for i = 6, #ARGV do seats[#seats + 1] = ARGV[i] end
 local hk = p .. ':hold:' .. hold_id
@@ -22,5 +23,7 @@ else
   give_back(user, 'S:' .. order_id, seats, ga, qty)
 end
 redis.call('HSET', p .. ':orders', order_id, 'R')
-redis.call('INCR', p .. ':ver')
+-- A rebuild compares the version before and after it read PostgreSQL: this cancellation must move it even when it
+-- put nothing back on sale.
+if redis.call('GET', p .. ':ver') == version then changed('none', '*') end
 return 1

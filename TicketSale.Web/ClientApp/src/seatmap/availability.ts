@@ -49,14 +49,16 @@ export class Availability {
 
   /**
    * One event of the stream: "&lt;version&gt; current" (the version a client should have), "&lt;version&gt;
-   * held|sold|free &lt;seat,seat,…&gt;" or "&lt;version&gt; ga &lt;category&gt; &lt;left&gt;". Events the snapshot already
-   * holds are ignored.
+   * held|sold|free &lt;seat,seat,…&gt;", "&lt;version&gt; ga &lt;category&gt; &lt;left&gt;", "&lt;version&gt; none" (a
+   * change with nothing to show) or "&lt;version&gt; rebuilt *". Events the snapshot already holds are ignored.
    */
   apply(event: string): AppliedChange {
     const [versionText, state, detail, left] = event.split(" ");
     const version = Number(versionText);
     if (!Number.isFinite(version)) return { seats: [], refetch: true };
     if (state === "current") return { seats: [], refetch: version > this.version };
+    // Rebuilt from the database after this snapshot: anything may have changed, so the map is fetched again.
+    if (state === "rebuilt") return { seats: [], refetch: version > this.version };
     if (version <= this.version) return { seats: [], refetch: false };
     const refetch = version > this.version + 1;
     this.version = version;

@@ -97,6 +97,19 @@ describe("Availability", () => {
     a.reset(snapshot([], 11));
     expect(a.isTaken(1)).toBe(true);
   });
+
+  it("fetches the map again after a rebuild newer than its snapshot, and takes a change with nothing to show in turn", () => {
+    const a = new Availability(snapshot([3], 1_765_000_000_000_000));
+    expect(a.apply("1765000000000000 rebuilt *").refetch).toBe(false);
+    expect(a.apply("1765000000000001 none *")).toEqual({ seats: [], refetch: false });
+    expect(a.isTaken(3)).toBe(true);
+    expect(a.apply("1765000000000002 held 4")).toEqual({ seats: [4], refetch: false });
+    const rebuilt = a.apply("1765000009000000 rebuilt *");
+    expect(rebuilt.refetch).toBe(true);
+    // The rebuild's own version is not taken: the snapshot fetched because of it must not be refused as older.
+    a.reset(snapshot([], 1_765_000_009_000_000));
+    expect(a.isTaken(3)).toBe(false);
+  });
 });
 
 describe("bestAvailable", () => {
