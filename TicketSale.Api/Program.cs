@@ -4,9 +4,11 @@ using TicketSale.Api.Auth;
 using TicketSale.Api.Infrastructure;
 using TicketSale.Api.RateLimiting;
 using TicketSale.Api.Sales;
+using TicketSale.Api.Tickets;
 using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;
 using TicketSale.Core.Payments;
+using TicketSale.Core.Tickets;
 using TicketSale.Core.WaitingRoom;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -61,6 +63,9 @@ builder.Services.AddScoped<SalesFigures>();
 builder.Services.AddScoped<SalesDashboard>();
 builder.Services.AddSingleton<HoldPlacement>();
 builder.Services.AddScoped<OrderCancellation>();
+builder.Services.AddScoped<CheckIns>();
+builder.Services.AddOptions<TicketOptions>().BindConfiguration(TicketOptions.Section);
+builder.Services.AddSingleton<TicketCodes>();
 builder.Services.AddSingleton<PurchaseAcceptance>();
 builder.Services.AddSingleton<PurchasePublisher>();
 builder.Services.AddSingleton<PurchaseStatusStore>();
@@ -95,6 +100,7 @@ buyers.MapCampaignsApi();
 buyers.MapHoldsApi();
 buyers.MapPurchasesApi();
 buyers.MapOrdersApi();
+buyers.MapCheckInApi();
 
 // The first admin exists before the first request is served (the schema is current: the AppHost starts the Api once
 // the migration service has completed).

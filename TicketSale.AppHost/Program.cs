@@ -65,11 +65,9 @@ else
 // Generated on first start and kept in the state folder (.state/secrets.json), unless configuration (user secrets)
 // gives them; never in the repository.
 // The Api's ECDSA P-256 key for access tokens (base64 PKCS#8); the gateway gets only the public half, from the Api.
-var tokenSigningKey = Secret("token-signing-key", () =>
-{
-    using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
-    return Convert.ToBase64String(key.ExportPkcs8PrivateKey());
-});
+var tokenSigningKey = Secret("token-signing-key", NewP256Key);
+// The Api's ECDSA P-256 key for ticket codes; door scanners verify them offline with its public half.
+var ticketSigningKey = Secret("ticket-signing-key", NewP256Key);
 var adminPassword = Secret("admin-password");
 var admissionKey = Secret("waiting-room-key");
 // The payment gateway's callers prove themselves with it (a real gateway's API key).
@@ -132,6 +130,7 @@ IResourceBuilder<ProjectResource> AddApi(string name) => builder.AddProject<Proj
     .WithReference(payments)
     .WithEnvironment("Payments__ApiKey", paymentsKey)
     .WithEnvironment("Auth__SigningKey", tokenSigningKey)
+    .WithEnvironment("Tickets__SigningKey", ticketSigningKey)
     .WithEnvironment("Auth__AdminEmail", "admin@ticketsale.local")
     .WithEnvironment("Auth__AdminPassword", adminPassword)
     .WithEnvironment("WaitingRoom__SigningKey", admissionKey)
@@ -280,6 +279,12 @@ ReferenceExpression DatabaseLogin(string role, IResourceBuilder<ParameterResourc
     return local is null
         ? ReferenceExpression.Create($"Host={server.Property(EndpointProperty.Host)};Port={server.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database=tickets")
         : ReferenceExpression.Create($"Host=127.0.0.1;Port={server.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database=tickets");
+}
+
+static string NewP256Key()
+{
+    using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+    return Convert.ToBase64String(key.ExportPkcs8PrivateKey());
 }
 
 IResourceBuilder<ParameterResource> Secret(string name, Func<string>? generate = null)

@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TicketSale.Api.Infrastructure;
 using TicketSale.Api.Sales;
+using TicketSale.Api.Tickets;
 using TicketSale.Core.Data;
+using TicketSale.Core.Tickets;
 
 namespace TicketSale.Api.Apis;
 
@@ -24,6 +26,7 @@ public static class OrdersApi
                 .ToListAsync(ct),
             cancellationToken)));
         orders.MapGet("/{id:guid}", GetAsync);
+        orders.MapGet("/{id:guid}/tickets/{ticketId:guid}", GetTicketAsync);
         orders.MapPost("/{id:guid}/cancel", CancelAsync);
         return app;
     }
@@ -32,6 +35,24 @@ public static class OrdersApi
         await db.Orders.AsNoTracking().Include(o => o.Tickets).FirstOrDefaultAsync(o => o.Id == id && o.UserId == user.UserId()) is { } order
             ? TypedResults.Ok(OrderResponse.From(order))
             : Problems.NotFound("No such order.");
+
+    /// <summary>One ticket as the buyer shows it at the door: what it is for and its signed code (none once cancelled).</summary>
+    private static async Task<Results<Ok<TicketPassResponse>, ProblemHttpResult>> GetTicketAsync(Guid id, Guid ticketId, ClaimsPrincipal user,
+        TicketSaleDbContext db, TicketCodes codes, CheckIns checkIns, CampaignCatalog catalog, CancellationToken cancellationToken)
+    {
+        var ticket = await db.Tickets.AsNoTracking()
+            .Where(t => t.Id == ticketId && t.OrderId == id)
+            .Join(db.Orders.Where(o => o.Id == id && o.UserId == user.UserId()), t => new { t.OrderId, t.CampaignId }, o => new { OrderId = o.Id, o.CampaignId }, (t, o) => t)
+            .FirstOrDefaultAsync(cancellationToken);
+        if (ticket is null || await catalog.GetAsync(ticket.CampaignId, cancellationToken) is not { } campaign)
+        {
+            return Problems.NotFound("No such ticket among your orders.");
+        }
+
+        return TypedResults.Ok(new TicketPassResponse(ticket.Id, id, campaign.Id, campaign.Name, campaign.EventAt,
+            await checkIns.PlaceAsync(campaign.Id, ticket.SeatIndex, ticket.GeneralAdmissionCategoryId, cancellationToken),
+            ticket.PriceCents, ticket.Active, ticket.CheckedInAt, ticket.Active ? codes.Issue(campaign.Id, ticket.Id) : null));
+    }
 
     private static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> CancelAsync(
         Guid id, ClaimsPrincipal user, OrderCancellation cancellation, HttpContext context, CancellationToken cancellationToken)
@@ -55,3 +76,7 @@ public sealed record OrderResponse(Guid Id, Guid CampaignId, string Status, long
 }
 
 public sealed record TicketResponse(Guid Id, int? SeatIndex, Guid? GeneralAdmissionCategoryId, long PriceCents, bool Active);
+
+/// <param name="Code">The signed code its QR code shows; null once the ticket is cancelled.</param>
+public sealed record TicketPassResponse(Guid Id, Guid OrderId, Guid CampaignId, string CampaignName, DateTimeOffset EventAt, string Place,
+    long PriceCents, bool Active, DateTimeOffset? CheckedInAt, string? Code);

@@ -10,7 +10,7 @@ namespace TicketSale.Api.Sales;
 
 /// <summary>
 /// A campaign's sale as the organizer watches it: per category what is sold (PostgreSQL), held and free (Redis's seat
-/// map and counts), counters the page turns into rates (holds placed, purchases confirmed), the waiting line, the
+/// map and counts), the tickets checked in at the door, counters the page turns into rates (holds placed, purchases confirmed), the waiting line, the
 /// purchases in flight and dead-lettered, and the drift check's last finding. Read-only; no figure here decides a sale,
 /// so what PostgreSQL records is read from the standby when it is usable (it may trail the sale by the standby's lag).
 /// </summary>
@@ -25,7 +25,7 @@ public sealed class SalesDashboard(StaleReads reads, CampaignCatalog catalog, Se
         }
 
         var availability = await inventory.GetAvailabilityAsync(id, campaign.SeatCount, [.. campaign.GeneralAdmission.Select(g => g.Id)]);
-        var (soldSeats, standingSold, purchases, deadLettered, revenue) = await reads.QueryAsync((db, ct) => RecordedAsync(db, id, ct), cancellationToken);
+        var (soldSeats, standingSold, purchases, deadLettered, revenue, checkedIn) = await reads.QueryAsync((db, ct) => RecordedAsync(db, id, ct), cancellationToken);
         var drift = await inventory.GetDriftAsync(id);
         var (queued, deadWaiting) = await QueueLengthsAsync(cancellationToken);
 
@@ -49,7 +49,8 @@ public sealed class SalesDashboard(StaleReads reads, CampaignCatalog catalog, Se
             deadWaiting,
             campaign.WaitingRoomEnabled ? await WaitingRoomAsync(id, campaign) : null,
             drift?.Seats,
-            drift?.CheckedAt);
+            drift?.CheckedAt,
+            checkedIn);
     }
 
     /// <summary>What PostgreSQL records of the campaign's sale: seats and standing places sold, purchases by status, dead letters, revenue.</summary>
@@ -63,10 +64,11 @@ public sealed class SalesDashboard(StaleReads reads, CampaignCatalog catalog, Se
             .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
         var deadLettered = await db.Purchases.CountAsync(p => p.CampaignId == id && p.Status == PurchaseStatus.Failed && p.FailureReason == PurchaseTopology.DeadLetteredReason, cancellationToken);
         var revenue = await db.Orders.Where(o => o.CampaignId == id && o.Status == OrderStatus.Confirmed).SumAsync(o => (long?)o.TotalCents, cancellationToken) ?? 0;
-        return new Recorded(soldSeats, standingSold, purchases, deadLettered, revenue);
+        var checkedIn = await db.Tickets.CountAsync(t => t.CampaignId == id && t.CheckedInAt != null, cancellationToken);
+        return new Recorded(soldSeats, standingSold, purchases, deadLettered, revenue, checkedIn);
     }
 
-    private sealed record Recorded(List<int> SoldSeats, Dictionary<Guid, int> StandingSold, Dictionary<PurchaseStatus, int> Purchases, int DeadLettered, long Revenue);
+    private sealed record Recorded(List<int> SoldSeats, Dictionary<Guid, int> StandingSold, Dictionary<PurchaseStatus, int> Purchases, int DeadLettered, long Revenue, int CheckedIn);
 
     /// <summary>Seats per price category: sold as PostgreSQL records them, held as the seat map shows taken beyond those.</summary>
     private static IEnumerable<CategoryFigures> SeatCategories(CampaignDetails campaign, Availability availability, List<int> soldSeats)
@@ -148,4 +150,5 @@ public sealed record SalesDashboardResponse(
     long? DeadLettersWaiting,
     WaitingRoomDashboard? WaitingRoom,
     int? InventoryDriftSeats,
-    DateTimeOffset? InventoryCheckedAt);
+    DateTimeOffset? InventoryCheckedAt,
+    int TicketsCheckedIn);

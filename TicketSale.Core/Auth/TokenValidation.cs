@@ -18,6 +18,7 @@ public static class TokenValidation
 {
     public const string AdminPolicy = "admin";
     public const string CustomerPolicy = "customer";
+    public const string StaffPolicy = "staff";
 
     /// <summary>The HTTP client (service discovery and resilience from ServiceDefaults) a validator fetches the Api's key set with.</summary>
     public const string KeysHttpClient = "token-keys";
@@ -111,7 +112,8 @@ public static class TokenValidation
         string[] policySchemes = defaultScheme ? [] : [JwtBearerDefaults.AuthenticationScheme];
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, p => p.AddAuthenticationSchemes(policySchemes).RequireRole(Roles.Admin))
-            .AddPolicy(CustomerPolicy, p => p.AddAuthenticationSchemes(policySchemes).RequireRole(Roles.Customer));
+            .AddPolicy(CustomerPolicy, p => p.AddAuthenticationSchemes(policySchemes).RequireRole(Roles.Customer))
+            .AddPolicy(StaffPolicy, p => p.AddAuthenticationSchemes(policySchemes).RequireRole(Roles.Staff, Roles.Admin));
         services.AddSingleton<ValidatedTokenCache>();
         services.AddHttpClient(KeysHttpClient);
         services.AddHostedService<SigningKeysWarmUp>();

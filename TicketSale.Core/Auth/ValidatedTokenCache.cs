@@ -121,6 +121,7 @@ public sealed class ValidatedTokenCache(TimeProvider time, IOptions<AuthOptions>
     {
         Roles.Customer => Roles.Customer,
         Roles.Admin => Roles.Admin,
+        Roles.Staff => Roles.Staff,
         _ => role,
     };
 

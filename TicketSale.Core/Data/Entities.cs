@@ -4,6 +4,9 @@ public static class Roles
 {
     public const string Admin = "admin";
     public const string Customer = "customer";
+
+    /// <summary>Door staff: check tickets in, nothing else.</summary>
+    public const string Staff = "staff";
 }
 
 public sealed class User
@@ -210,6 +213,12 @@ public sealed class Ticket
 
     /// <summary>False once the order is cancelled: the seat is for sale again and may be sold to someone else.</summary>
     public bool Active { get; set; } = true;
+
+    /// <summary>When door staff admitted the ticket (set once: a second scan is refused with this time).</summary>
+    public DateTimeOffset? CheckedInAt { get; set; }
+
+    /// <summary>The gate that admitted it, as the scanner named itself.</summary>
+    public string? CheckedInGate { get; set; }
 }
 
 public enum PurchaseStatus

@@ -102,6 +102,7 @@ public sealed class TicketSaleDbContext(DbContextOptions<TicketSaleDbContext> op
                 .IsUnique()
                 .HasFilter("\"Active\" AND \"SeatIndex\" IS NOT NULL")
                 .HasDatabaseName("UX_Tickets_ActiveSeat");
+            ticket.Property(t => t.CheckedInGate).HasMaxLength(64);
         });
 
         modelBuilder.Entity<Purchase>(purchase =>

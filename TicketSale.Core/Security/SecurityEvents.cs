@@ -35,6 +35,10 @@ public sealed partial class SecurityEvents(ILogger<SecurityEvents> logger)
         Message = "Admin {AdminId} enabled account {UserId}")]
     public partial void AccountEnabled(Guid adminId, Guid userId);
 
+    [LoggerMessage(EventId = 4012, EventName = "RoleChanged", Level = LogLevel.Warning,
+        Message = "Admin {AdminId} made account {UserId} {Role}; its sessions are ended")]
+    public partial void RoleChanged(Guid adminId, Guid userId, string role);
+
     [LoggerMessage(EventId = 4007, EventName = "AdminChange", Level = LogLevel.Information,
         Message = "Admin {AdminId} {Method} {Path}: {StatusCode}")]
     public partial void AdminChange(Guid adminId, string method, string path, int statusCode);

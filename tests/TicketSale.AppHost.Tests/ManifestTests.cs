@@ -40,6 +40,7 @@ public sealed partial class ManifestTests(PublishedManifest manifest) : IClassFi
             ("ConnectionStrings__messaging", "{messaging.connectionString}"),
             ("services__payments__http__0", "{payments.bindings.http.url}"),
             ("Auth__SigningKey", "{token-signing-key.value}"),
+            ("Tickets__SigningKey", "{ticket-signing-key.value}"),
             ("Payments__ApiKey", "{payments-key.value}"),
             ("Management__Key", "{management-key.value}"),
         })
@@ -56,7 +57,7 @@ public sealed partial class ManifestTests(PublishedManifest manifest) : IClassFi
         Assert.True((bool)resources["web"]!["bindings"]!["http"]!["external"]!);
 
         // Secrets are inputs for the deployment to supply; no generated value or local path is published.
-        foreach (var secret in new[] { "token-signing-key", "admin-password", "waiting-room-key", "payments-key", "management-key", "tickets-owner-password", "tickets-api-password", "tickets-worker-password", "dataprotection-certificate", "postgres-password", "cache-password", "cache-api-password", "cache-worker-password", "cache-web-password", "messaging-password" })
+        foreach (var secret in new[] { "token-signing-key", "ticket-signing-key", "admin-password", "waiting-room-key", "payments-key", "management-key", "tickets-owner-password", "tickets-api-password", "tickets-worker-password", "dataprotection-certificate", "postgres-password", "cache-password", "cache-api-password", "cache-worker-password", "cache-web-password", "messaging-password" })
         {
             Assert.Equal("parameter.v0", Type(secret));
             Assert.True((bool)resources[secret]!["inputs"]!["value"]!["secret"]!);

@@ -47,6 +47,10 @@ public sealed class AccessibilityTests(SaleFixture fixture, ITestOutputHelper ou
             await page.Locator("#nav-orders").ClickAsync();
             await page.Locator("#orders li[data-order-id]").First.WaitForAsync();
             await CheckAsync(page, $"orders-{device}");
+
+            await page.Locator("#orders a.show-ticket").First.ClickAsync();
+            await page.Locator("#ticket-qr").WaitForAsync();
+            await CheckAsync(page, $"ticket-{device}");
         }
     }
 
@@ -71,6 +75,9 @@ public sealed class AccessibilityTests(SaleFixture fixture, ITestOutputHelper ou
             await page.GotoAsync(new Uri(fixture.Web, $"/#/admin/campaigns/{campaign.Id}").ToString());
             await page.Locator("[data-figure=queue]").WaitForAsync();
             await CheckAsync(page, "admin-dashboard" + suffix);
+            await page.GotoAsync(new Uri(fixture.Web, "/#/checkin").ToString());
+            await page.Locator("#check-in").WaitForAsync();
+            await CheckAsync(page, "door-checkin" + suffix);
         }
 
         // A customer who finds the console's address is told it is for organizers; the Api refuses its data anyway.

@@ -149,6 +149,40 @@ public class SaleFixture : IAsyncLifetime
         return customer;
     }
 
+    /// <summary>An account the admin made door staff, signed in after the change (a token carries the role it was issued with).</summary>
+    public async Task<ApiClient> NewDoorStaffAsync()
+    {
+        var account = await NewCustomerAsync();
+        var id = (string)(await Admin.GetAsync($"/api/admin/users?email={Uri.EscapeDataString(account.Email!)}")).Body!["id"]!;
+        var changed = await Admin.SendAsync(HttpMethod.Put, $"/api/admin/users/{id}/role", new { role = "staff" });
+        Assert.Equal(HttpStatusCode.OK, changed.Status);
+        var staff = await SignInAsync(account.Email!, CustomerPassword);
+        staff.Email = account.Email;
+        return staff;
+    }
+
+    /// <summary>A confirmed order of the seats (in ascending order) for a new customer, and its tickets' ids and signed codes.</summary>
+    public async Task<(ApiClient Buyer, Guid OrderId, IReadOnlyList<(Guid Id, string Code)> Tickets)> BuyTicketsAsync(Guid campaign, params int[] seats)
+    {
+        var buyer = await NewCustomerAsync();
+        var (held, hold, _) = await buyer.HoldSeatsAsync(campaign, seats);
+        Assert.Equal(HttpStatusCode.Created, held);
+        var (accepted, purchase, _) = await buyer.PurchaseAsync(campaign, hold!.Value);
+        Assert.Equal(HttpStatusCode.Accepted, accepted);
+        Assert.Equal("Confirmed", (await WaitForOutcomesAsync([purchase!.Value], TimeSpan.FromSeconds(30)))[purchase.Value]);
+        var order = (await buyer.GetAsync($"/api/orders/{purchase}")).Body!;
+        var tickets = new List<(Guid, string)>();
+        // In the order of the seats asked for.
+        foreach (var ticket in order["tickets"]!.AsArray().OrderBy(t => (int?)t!["seatIndex"]))
+        {
+            var pass = await buyer.GetAsync($"/api/orders/{purchase}/tickets/{ticket!["id"]}");
+            Assert.Equal(HttpStatusCode.OK, pass.Status);
+            tickets.Add((Guid.Parse((string)ticket["id"]!), (string)pass.Body!["code"]!));
+        }
+
+        return (buyer, purchase.Value, tickets);
+    }
+
     /// <summary>
     /// A customer whose access token the test signs itself with the generated key the AppHost gave the Api: many
     /// visitors without many password hashes. The Api cannot tell it from a token it issued.

@@ -5,6 +5,11 @@ export const formatPrice = (cents: number): string => money.format(cents / 100);
 
 export const formatDate = (iso: string): string => dateTime.format(new Date(iso));
 
+const instant = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "medium" });
+
+/** To the second: when a ticket was scanned, for the next gate to compare. */
+export const formatInstant = (iso: string): string => instant.format(new Date(iso));
+
 /** "9:05" for 545 seconds; never negative. */
 export function formatCountdown(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));

@@ -4,7 +4,9 @@ import { explain } from "./messages";
 import { accountPage, confirmEmailFromLink } from "./pages/account";
 import { campaignPage } from "./pages/campaign";
 import { campaignsPage } from "./pages/campaigns";
+import { checkInPage } from "./pages/checkin";
 import { ordersPage } from "./pages/orders";
+import { ticketPage } from "./pages/ticket";
 import { campaignEditorPage } from "./admin/campaignEditor";
 import { adminCampaignsPage } from "./admin/campaigns";
 import { dashboardPage } from "./admin/dashboard";
@@ -17,6 +19,8 @@ const routes: [RegExp, Page][] = [
   [/^$/, campaignsPage],
   [new RegExp(`^campaigns/${guid}$`), campaignPage],
   [/^orders$/, ordersPage],
+  [new RegExp(`^orders/${guid}/tickets/${guid}$`), ticketPage],
+  [/^checkin$/, checkInPage],
   [/^account$/, accountPage],
   [/^admin$/, adminCampaignsPage],
   [/^admin\/venues$/, venuesPage],
@@ -61,8 +65,9 @@ function renderSession(): void {
   byId("sign-out").hidden = !current.signedIn;
   byId("sign-in-link").hidden = current.signedIn;
   // Organizers run sales; buying is for customer accounts.
-  byId("nav-orders").hidden = !current.signedIn || isAdmin();
+  byId("nav-orders").hidden = !current.signedIn || isAdmin() || current.role === "staff";
   byId("nav-admin").hidden = !isAdmin();
+  byId("nav-checkin").hidden = !isAdmin() && current.role !== "staff";
 }
 
 byId("sign-out").addEventListener("click", async () => {

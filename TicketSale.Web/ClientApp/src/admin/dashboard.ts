@@ -30,6 +30,7 @@ export interface SalesDashboard {
   deadLettersWaiting: number | null;
   waitingRoom: { enabled: boolean; waiting: number; admitted: number; preQueue: number; admissionsPerSecond: number; paceAdmissionsByStock: boolean } | null;
   inventoryDriftSeats: number | null;
+  ticketsCheckedIn: number;
   inventoryCheckedAt: string | null;
 }
 
@@ -111,6 +112,7 @@ export const dashboardPage: Page = async (container, [id]) => {
       tile("sold", "Tickets sold", total.sold.toLocaleString("en")),
       tile("held", "Tickets held", total.held.toLocaleString("en")),
       tile("free", "Tickets free", total.free.toLocaleString("en")),
+      tile("checked-in", "Checked in at the door", `${d.ticketsCheckedIn.toLocaleString("en")} of ${d.ticketsSold.toLocaleString("en")}`),
       tile("holds-per-second", "Holds per second", latest(holdRates).toFixed(1)),
       tile("confirmations-per-second", "Confirmations per second", latest(confirmationRates).toFixed(1)),
       tile("queue", "Waiting in line", d.waitingRoom?.enabled ? d.waitingRoom.waiting.toLocaleString("en") : "no waiting room"),

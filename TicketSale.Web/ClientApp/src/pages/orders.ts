@@ -45,7 +45,8 @@ function renderOrder(order: Order, campaign: CampaignDetails | null): HTMLElemen
     status,
     h("p", {}, `Ordered ${formatDate(order.createdAt)} · ${formatPrice(order.totalCents)}`, campaign ? ` · event ${formatDate(campaign.eventAt)}` : ""),
     h("ul", { class: "tickets" }, ...order.tickets.map((t) => h("li", { "data-ticket-id": t.id, class: t.active ? "" : "void" },
-      `${ticketLabel(t)} · ${formatPrice(t.priceCents)}${t.active ? "" : " (cancelled)"}`))));
+      `${ticketLabel(t)} · ${formatPrice(t.priceCents)}${t.active ? "" : " (cancelled)"}`,
+      t.active ? h("a", { href: `#/orders/${order.id}/tickets/${t.id}`, class: "show-ticket" }, " Show ticket (QR code)") : null))));
   if (order.status === "Confirmed" && campaign?.cancellationAllowed) {
     const cancel = h("button", { type: "button", class: "cancel-order" }, "Cancel this order");
     const confirm = h("button", { type: "button", class: "confirm-cancel danger", hidden: true }, "Yes, cancel it and refund me");

@@ -1,0 +1,73 @@
+using Microsoft.EntityFrameworkCore;
+using TicketSale.Api.Sales;
+using TicketSale.Core.Data;
+using TicketSale.Core.Tickets;
+
+namespace TicketSale.Api.Tickets;
+
+public enum CheckInOutcome
+{
+    Admitted,
+    AlreadyCheckedIn,
+    Cancelled,
+    NotFound,
+    InvalidCode,
+    OtherCampaign,
+}
+
+/// <param name="CheckedInAt">When the ticket was admitted: now for <see cref="CheckInOutcome.Admitted"/>, the first scan's time for <see cref="CheckInOutcome.AlreadyCheckedIn"/>.</param>
+public sealed record CheckInResult(CheckInOutcome Outcome, Guid? TicketId = null, Guid? CampaignId = null, string? Place = null,
+    DateTimeOffset? CheckedInAt = null, string? Gate = null);
+
+/// <summary>
+/// Door check-in: a code's signature is checked, then the ticket is admitted by one conditional UPDATE (active and not
+/// yet checked in). Two gates scanning the same ticket at once both reach that row; PostgreSQL makes the second wait
+/// for the first's row lock and then re-reads the condition, which no longer holds: each ticket is admitted once.
+/// </summary>
+public sealed class CheckIns(TicketSaleDbContext db, TicketCodes codes, CampaignCatalog catalog, TimeProvider time)
+{
+    /// <summary>A scan at a gate; <paramref name="scannedAt"/> is given when a scanner uploads what it admitted offline.</summary>
+    public async Task<CheckInResult> ScanAsync(string code, string gate, Guid? campaignId, DateTimeOffset? scannedAt, CancellationToken cancellationToken)
+    {
+        if (!codes.TryRead(code.Trim(), out var claim))
+        {
+            return new CheckInResult(CheckInOutcome.InvalidCode);
+        }
+
+        if (campaignId is { } expected && expected != claim.CampaignId)
+        {
+            return new CheckInResult(CheckInOutcome.OtherCampaign, claim.TicketId, claim.CampaignId);
+        }
+
+        var at = scannedAt ?? time.GetUtcNow();
+        var tickets = db.Tickets.Where(t => t.Id == claim.TicketId && t.CampaignId == claim.CampaignId);
+        var admitted = await tickets.Where(t => t.Active && t.CheckedInAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.CheckedInAt, at).SetProperty(t => t.CheckedInGate, gate), cancellationToken);
+        var ticket = await tickets.AsNoTracking().Select(t => new { t.Active, t.CheckedInAt, t.CheckedInGate, t.SeatIndex, t.GeneralAdmissionCategoryId })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (ticket is null)
+        {
+            return new CheckInResult(CheckInOutcome.NotFound, claim.TicketId, claim.CampaignId);
+        }
+
+        var place = await PlaceAsync(claim.CampaignId, ticket.SeatIndex, ticket.GeneralAdmissionCategoryId, cancellationToken);
+        var outcome = admitted == 1 ? CheckInOutcome.Admitted
+            : ticket.CheckedInAt is not null ? CheckInOutcome.AlreadyCheckedIn
+            : CheckInOutcome.Cancelled;
+        return new CheckInResult(outcome, claim.TicketId, claim.CampaignId, place, ticket.CheckedInAt, ticket.CheckedInGate);
+    }
+
+    /// <summary>What the ticket is for, as door staff read it: "Main, row 1, seat 5" or the standing category's name.</summary>
+    public async Task<string> PlaceAsync(Guid campaignId, int? seatIndex, Guid? generalAdmissionCategoryId, CancellationToken cancellationToken)
+    {
+        var campaign = await catalog.GetAsync(campaignId, cancellationToken);
+        if (seatIndex is { } seat)
+        {
+            return campaign?.Venue?.Sections.FirstOrDefault(s => seat >= s.FirstSeatIndex && seat < s.FirstSeatIndex + (s.Rows * s.SeatsPerRow)) is { } section
+                ? $"{section.Name}, row {((seat - section.FirstSeatIndex) / section.SeatsPerRow) + 1}, seat {((seat - section.FirstSeatIndex) % section.SeatsPerRow) + 1}"
+                : $"Seat {seat + 1}";
+        }
+
+        return campaign?.GeneralAdmission.FirstOrDefault(g => g.Id == generalAdmissionCategoryId)?.Name ?? "General admission";
+    }
+}
