@@ -93,6 +93,7 @@ app.MapInstanceApi();
 app.MapKeysApi();
 app.MapAdminApi();
 app.MapUsersApi();
+app.MapAuditApi();
 // What buyers call is bounded in flight per replica; operators' and probes' requests are not held back by a sale.
 var buyers = InFlightLimitPolicy.AppliesTo(app.MapGroup(""));
 buyers.MapAuthApi();

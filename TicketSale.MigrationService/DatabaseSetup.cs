@@ -88,6 +88,8 @@ internal sealed partial class DatabaseSetup(IConfiguration configuration, ILogge
         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {api.User}, {worker.User};
         REVOKE ALL ON TABLE "Users" FROM {worker.User};
         REVOKE ALL ON TABLE "__EFMigrationsHistory" FROM {api.User}, {worker.User};
+        -- The audit log is append-only for the services: what happened cannot be rewritten by whoever took one over.
+        REVOKE UPDATE, DELETE, TRUNCATE ON TABLE "AuditEntries" FROM {api.User}, {worker.User};
         """;
 
     /// <summary>Passwords as parameters, never in the statement text (which the server may log).</summary>

@@ -3,6 +3,7 @@ using Polly;
 using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;
 using TicketSale.Core.Payments;
+using TicketSale.Core.Security;
 using TicketSale.Core.WaitingRoom;
 using TicketSale.Worker;
 using TicketSale.Worker.Inventory;
@@ -22,7 +23,7 @@ builder.Services.AddSingleton<SeatInventory>();
 builder.Services.AddSingleton<WaitingRooms>();
 builder.Services.AddScoped<InventoryLoader>();
 builder.Services.AddScoped<PurchaseProcessor>();
-builder.Services.AddSingleton<TicketSale.Core.Security.SecurityEvents>();
+builder.Services.AddAuditTrail();
 builder.Services.AddSingleton<WorkerMetrics>();
 builder.Services.Configure<InventoryJobOptions>(builder.Configuration.GetSection("Inventory"));
 

@@ -13,7 +13,7 @@ internal static class AdminAudit
                 var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : http.Response.StatusCode;
                 var admin = Guid.TryParse(http.User.FindFirst("sub")?.Value, out var id) ? id : Guid.Empty;
                 var path = http.Request.Path.ToString();
-                http.RequestServices.GetRequiredService<SecurityEvents>().AdminChange(admin, http.Request.Method, path, status);
+                http.RequestServices.GetRequiredService<SecurityEvents>().AdminChange(admin, http.Request.Method, path, status, HttpRateLimits.ClientAddress(http));
             }
 
             return result;

@@ -87,7 +87,8 @@ public static class AuthApi
     /// password get the same answer in the same time, and both make the address wait (<see cref="SignInThrottle"/>):
     /// no account is locked by others' guesses. A password given rather than chosen must be changed first.
     /// </summary>
-    private static async Task<IResult> LoginAsync(LoginRequest request, Credentials credentials, SecondFactor secondFactor, TokenService tokens, HttpContext context)
+    private static async Task<IResult> LoginAsync(LoginRequest request, Credentials credentials, SecondFactor secondFactor, TokenService tokens, HttpContext context,
+        SecurityEvents events)
     {
         var (user, address, refusal) = await CheckAsync(credentials, request.Email, request.Password, context);
         if (refusal is not null)
@@ -116,6 +117,7 @@ public static class AuthApi
         }
 
         await credentials.SucceededAsync(user, address);
+        events.SignedIn(user.Id, user.Email, address);
         return TypedResults.Ok(await tokens.IssueAsync(user));
     }
 
@@ -136,7 +138,7 @@ public static class AuthApi
 
         await credentials.ChangePasswordAsync(user!, request.NewPassword);
         await tokens.RevokeAllAsync(user!.Id);
-        events.PasswordChanged(user.Id, address);
+        events.PasswordChanged(user.Id, user.Email, address);
         return TypedResults.NoContent();
     }
 
@@ -166,7 +168,7 @@ public static class AuthApi
         user.TotpSecret = SecondFactor.NewSecret();
         await db.SaveChangesAsync();
         await credentials.SucceededAsync(user, address);
-        events.SecondFactorEnrolled(user.Id, address);
+        events.SecondFactorEnrolled(user.Id, user.Email, address);
         return TypedResults.Ok(new SecondFactorResponse(user.TotpSecret, SecondFactor.SetupUri(user.TotpSecret, user.Email)));
     }
 

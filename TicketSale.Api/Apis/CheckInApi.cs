@@ -28,9 +28,10 @@ public static class CheckInApi
     }
 
     private static async Task<Results<Ok<CheckInResponse>, ProblemHttpResult, ValidationProblem>> ScanAsync(
-        CheckInRequest request, CheckIns checkIns, CancellationToken cancellationToken)
+        CheckInRequest request, CheckIns checkIns, SecurityEvents events, HttpContext context, CancellationToken cancellationToken)
     {
         var result = await checkIns.ScanAsync(request.Code, request.Gate, request.CampaignId, null, cancellationToken);
+        events.CheckIn(context.User.UserId(), result.TicketId, request.Gate, result.Outcome.ToString(), HttpRateLimits.ClientAddress(context));
         var extensions = new Dictionary<string, object?> { ["ticketId"] = result.TicketId, ["place"] = result.Place, ["checkedInAt"] = result.CheckedInAt, ["gate"] = result.Gate };
         return result.Outcome switch
         {
@@ -47,7 +48,7 @@ public static class CheckInApi
 
     /// <summary>Scans a scanner admitted while offline, in the order it made them; each is decided as if scanned now, at its own time.</summary>
     private static async Task<Results<Ok<ScansResponse>, ValidationProblem>> UploadAsync(
-        ScansRequest request, CheckIns checkIns, TimeProvider time, CancellationToken cancellationToken)
+        ScansRequest request, CheckIns checkIns, TimeProvider time, SecurityEvents events, HttpContext context, CancellationToken cancellationToken)
     {
         var latest = time.GetUtcNow() + s_clockSkew;
         if (request.Scans.Select((s, i) => (s, i)).FirstOrDefault(x => x.s.ScannedAt > latest) is { s: not null } future)
@@ -58,7 +59,10 @@ public static class CheckInApi
         var results = new List<CheckInResponse>(request.Scans.Count);
         foreach (var scan in request.Scans)
         {
-            results.Add(CheckInResponse.From(scan.Code, await checkIns.ScanAsync(scan.Code, scan.Gate, scan.CampaignId, scan.ScannedAt, cancellationToken)));
+            var result = await checkIns.ScanAsync(scan.Code, scan.Gate, scan.CampaignId, scan.ScannedAt, cancellationToken);
+            events.CheckIn(context.User.UserId(), result.TicketId, scan.Gate, $"{result.Outcome} (scanned offline at {scan.ScannedAt.ToString("u", CultureInfo.InvariantCulture)})",
+                HttpRateLimits.ClientAddress(context));
+            results.Add(CheckInResponse.From(scan.Code, result));
         }
 
         return TypedResults.Ok(new ScansResponse(results));

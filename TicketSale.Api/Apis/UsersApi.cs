@@ -51,7 +51,7 @@ public static class UsersApi
         user.LockedUntil = request.Until ?? s_forever;
         await db.SaveChangesAsync();
         await tokens.RevokeAllAsync(user.Id);
-        events.AccountDisabled(AdminId(admin), user.Id, user.LockedUntil.Value);
+        events.AccountDisabled(AdminId(admin), user.Id, user.Email, user.LockedUntil.Value);
         return TypedResults.Ok(Describe(user));
     }
 
@@ -65,7 +65,7 @@ public static class UsersApi
 
         user.LockedUntil = null;
         await db.SaveChangesAsync();
-        events.AccountEnabled(AdminId(admin), user.Id);
+        events.AccountEnabled(AdminId(admin), user.Id, user.Email);
         return TypedResults.Ok(Describe(user));
     }
 
@@ -94,7 +94,7 @@ public static class UsersApi
         user.Role = request.Role;
         await db.SaveChangesAsync();
         await tokens.RevokeAllAsync(user.Id);
-        events.RoleChanged(AdminId(admin), user.Id, user.Role);
+        events.RoleChanged(AdminId(admin), user.Id, user.Email, user.Role);
         return TypedResults.Ok(Describe(user));
     }
 

@@ -17,7 +17,7 @@ public static class AuthExtensions
         builder.Services.AddSingleton<SecondFactor>();
         builder.Services.AddSingleton<EmailVerification>();
         builder.Services.AddOptions<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<SecurityEvents>();
+        builder.Services.AddAuditTrail();
         builder.Services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         return builder;
     }

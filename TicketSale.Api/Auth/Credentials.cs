@@ -44,7 +44,7 @@ public sealed class Credentials(TicketSaleDbContext db, IPasswordHasher<User> ha
 
         if (user.LockedUntil is { } lockedUntil && lockedUntil > time.GetUtcNow())
         {
-            events.SignInRefusedDisabled(user.Id, address);
+            events.SignInRefusedDisabled(user.Id, user.Email, address);
             return new(CredentialOutcome.Disabled, user, TimeSpan.Zero);
         }
 
@@ -61,7 +61,7 @@ public sealed class Credentials(TicketSaleDbContext db, IPasswordHasher<User> ha
     public async Task<TimeSpan> SecondFactorFailedAsync(User user, string address)
     {
         var next = await throttle.FailedAsync(user.Email, address);
-        events.SecondFactorFailed(user.Id, address, next.TotalSeconds);
+        events.SecondFactorFailed(user.Id, user.Email, address, next.TotalSeconds);
         return next;
     }
 

@@ -286,3 +286,31 @@ public sealed class Payment
 
     public DateTimeOffset? RefundedAt { get; set; }
 }
+
+/// <summary>
+/// One line of the audit log: sign-ins and refused ones, admins' actions, refunds, check-ins. Append-only: the
+/// services' database roles may insert and read these rows, never change or delete them.
+/// </summary>
+public sealed class AuditEntry
+{
+    public long Id { get; set; }
+
+    public DateTimeOffset At { get; set; }
+
+    /// <summary>What happened, one of <see cref="Security.AuditActions"/>.</summary>
+    public required string Action { get; set; }
+
+    /// <summary>Who did it, when known: the signed-in user, the admin, the door staff.</summary>
+    public Guid? ActorId { get; set; }
+
+    /// <summary>The account concerned, by e-mail address, when known (a failed sign-in names only the address typed).</summary>
+    public string? Account { get; set; }
+
+    /// <summary>What it was done to: an account, a purchase, a ticket.</summary>
+    public Guid? SubjectId { get; set; }
+
+    /// <summary>The client's address, for what came over HTTP.</summary>
+    public string? Address { get; set; }
+
+    public required string Detail { get; set; }
+}

@@ -26,6 +26,8 @@ public sealed class TicketSaleDbContext(DbContextOptions<TicketSaleDbContext> op
 
     public DbSet<Payment> Payments => Set<Payment>();
 
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
@@ -103,6 +105,18 @@ public sealed class TicketSaleDbContext(DbContextOptions<TicketSaleDbContext> op
                 .HasFilter("\"Active\" AND \"SeatIndex\" IS NOT NULL")
                 .HasDatabaseName("UX_Tickets_ActiveSeat");
             ticket.Property(t => t.CheckedInGate).HasMaxLength(64);
+        });
+
+        modelBuilder.Entity<AuditEntry>(entry =>
+        {
+            entry.Property(e => e.Id).UseIdentityAlwaysColumn();
+            entry.Property(e => e.Action).HasMaxLength(32);
+            entry.Property(e => e.Account).HasMaxLength(254);
+            entry.Property(e => e.Address).HasMaxLength(64);
+            entry.Property(e => e.Detail).HasMaxLength(500);
+            // The console reads newest first, by action or by account.
+            entry.HasIndex(e => new { e.Action, e.Id });
+            entry.HasIndex(e => new { e.Account, e.Id });
         });
 
         modelBuilder.Entity<Purchase>(purchase =>

@@ -132,6 +132,11 @@ public sealed class CheckInTests(SaleFixture fixture, ITestOutputHelper output)
         Assert.Equal(DateTimeOffset.Parse((string)admitted.Body!["checkedInAt"]!, System.Globalization.CultureInfo.InvariantCulture),
             DateTimeOffset.Parse((string)refused[0].Body!["checkedInAt"]!, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(1, await fixture.ScalarAsync("SELECT count(*) FROM \"Tickets\" WHERE \"Id\" = $1 AND \"CheckedInAt\" IS NOT NULL", tickets[0].Id));
+
+        // Every scan is a line of the audit log: one admission, 99 refusals.
+        await Eventually.HoldsAsync(async () => await fixture.ScalarAsync(
+            "SELECT count(*) FROM \"AuditEntries\" WHERE \"Action\" = 'check-in' AND \"SubjectId\" = $1", tickets[0].Id) == 100, "100 check-in entries");
+        Assert.Equal(1, await fixture.ScalarAsync("SELECT count(*) FROM \"AuditEntries\" WHERE \"Action\" = 'check-in' AND \"SubjectId\" = $1 AND \"Detail\" LIKE '%: Admitted'", tickets[0].Id));
     }
 
     [Fact]

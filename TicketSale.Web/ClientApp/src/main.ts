@@ -8,6 +8,7 @@ import { checkInPage } from "./pages/checkin";
 import { ordersPage } from "./pages/orders";
 import { ticketPage } from "./pages/ticket";
 import { campaignEditorPage } from "./admin/campaignEditor";
+import { auditPage } from "./admin/audit";
 import { adminCampaignsPage } from "./admin/campaigns";
 import { dashboardPage } from "./admin/dashboard";
 import { venuesPage } from "./admin/venues";
@@ -24,6 +25,7 @@ const routes: [RegExp, Page][] = [
   [/^account$/, accountPage],
   [/^admin$/, adminCampaignsPage],
   [/^admin\/venues$/, venuesPage],
+  [/^admin\/audit$/, auditPage],
   [/^admin\/campaigns\/new$/, campaignEditorPage],
   [new RegExp(`^admin/campaigns/${guid}/edit$`), campaignEditorPage],
   [new RegExp(`^admin/campaigns/${guid}$`), dashboardPage],

@@ -24,6 +24,7 @@ public sealed class DatabaseRolesTests(SaleFixture fixture)
         await connection.OpenAsync();
         Assert.False(await ScalarAsync<bool>(connection, "SELECT rolsuper OR rolcreaterole OR rolcreatedb FROM pg_roles WHERE rolname = current_user"));
         Assert.True(await ScalarAsync<long>(connection, "SELECT count(*) FROM \"Campaigns\"") >= 0);
+        await ExecuteAsync(connection, "INSERT INTO \"AuditEntries\" (\"At\", \"Action\", \"Detail\") VALUES (now(), 'admin-change', 'a role test writes a line')");
 
         foreach (var attack in new[]
         {
@@ -34,6 +35,10 @@ public sealed class DatabaseRolesTests(SaleFixture fixture)
             "CREATE ROLE intruder LOGIN SUPERUSER",
             "DELETE FROM \"__EFMigrationsHistory\"",
             "COPY \"Orders\" TO PROGRAM 'id'",
+            // The audit log takes new lines only.
+            "UPDATE \"AuditEntries\" SET \"Detail\" = 'nothing happened'",
+            "DELETE FROM \"AuditEntries\"",
+            "TRUNCATE \"AuditEntries\"",
         })
         {
             var refused = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(connection, attack));
