@@ -15,6 +15,9 @@ public static class CheckInApi
     /// <summary>How far ahead of the server's clock an uploaded scan's time may be (a scanner's clock drifts).</summary>
     private static readonly TimeSpan s_clockSkew = TimeSpan.FromMinutes(5);
 
+    /// <summary>How old an uploaded scan may be: a gate uploads the day it scans; a missing time reads as the year 1.</summary>
+    private static readonly TimeSpan s_oldestScan = TimeSpan.FromDays(30);
+
     public static IEndpointRouteBuilder MapCheckInApi(this IEndpointRouteBuilder app)
     {
         // Public keys are public: a scanner fetches them before the doors open and keeps them.
@@ -50,10 +53,12 @@ public static class CheckInApi
     private static async Task<Results<Ok<ScansResponse>, ValidationProblem>> UploadAsync(
         ScansRequest request, CheckIns checkIns, TimeProvider time, SecurityEvents events, HttpContext context, CancellationToken cancellationToken)
     {
-        var latest = time.GetUtcNow() + s_clockSkew;
-        if (request.Scans.Select((s, i) => (s, i)).FirstOrDefault(x => x.s.ScannedAt > latest) is { s: not null } future)
+        var (earliest, latest) = (time.GetUtcNow() - s_oldestScan, time.GetUtcNow() + s_clockSkew);
+        if (request.Scans.Select((s, i) => (s, i)).FirstOrDefault(x => x.s.ScannedAt > latest || x.s.ScannedAt < earliest) is { s: not null } wrong)
         {
-            return Problems.Invalid($"scans[{future.i}].scannedAt", "A scan cannot be later than now.");
+            return Problems.Invalid($"scans[{wrong.i}].scannedAt", wrong.s.ScannedAt > latest
+                ? "A scan cannot be later than now."
+                : "A scan's time is when it was made, within the last 30 days (ISO 8601 with its offset).");
         }
 
         var results = new List<CheckInResponse>(request.Scans.Count);

@@ -201,10 +201,13 @@ public sealed class CheckInTests(SaleFixture fixture, ITestOutputHelper output)
         Assert.Equal("North", (string)first["gate"]!);
         Assert.Equal(earlier.ToUnixTimeSeconds(), DateTimeOffset.Parse((string)first["checkedInAt"]!, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeSeconds());
 
-        // A scan from the future is refused as a whole, before anything is recorded.
+        // A scan from the future, or without its time, is refused with the whole upload, before anything is recorded.
         var future = await staff.PostAsync("/api/checkin/scans", new { scans = new[] { new { code = tickets[0].Code, gate = "North", scannedAt = DateTimeOffset.UtcNow.AddHours(1) } } });
         Assert.Equal(HttpStatusCode.BadRequest, future.Status);
         Assert.NotNull(future.Body!["errors"]!["scans[0].scannedAt"]);
+        var timeless = await staff.PostAsync("/api/checkin/scans", new { scans = new object[] { new { code = tickets[0].Code, gate = "North", scannedAt = earlier }, new { code = tickets[1].Code, gate = "North" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, timeless.Status);
+        Assert.NotNull(timeless.Body!["errors"]!["scans[1].scannedAt"]);
 
         // The dashboard reads the standby, which may trail by its lag.
         JsonNode? dashboard = null;
