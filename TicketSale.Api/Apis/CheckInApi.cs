@@ -53,7 +53,8 @@ public static class CheckInApi
     private static async Task<Results<Ok<ScansResponse>, ValidationProblem>> UploadAsync(
         ScansRequest request, CheckIns checkIns, TimeProvider time, SecurityEvents events, HttpContext context, CancellationToken cancellationToken)
     {
-        var (earliest, latest) = (time.GetUtcNow() - s_oldestScan, time.GetUtcNow() + s_clockSkew);
+        var now = time.GetUtcNow();
+        var (earliest, latest) = (now - s_oldestScan, now + s_clockSkew);
         if (request.Scans.Select((s, i) => (s, i)).FirstOrDefault(x => x.s.ScannedAt > latest || x.s.ScannedAt < earliest) is { s: not null } wrong)
         {
             return Problems.Invalid($"scans[{wrong.i}].scannedAt", wrong.s.ScannedAt > latest

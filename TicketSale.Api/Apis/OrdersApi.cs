@@ -38,7 +38,7 @@ public static class OrdersApi
 
     /// <summary>One ticket as the buyer shows it at the door: what it is for and its signed code (none once cancelled).</summary>
     private static async Task<Results<Ok<TicketPassResponse>, ProblemHttpResult>> GetTicketAsync(Guid id, Guid ticketId, ClaimsPrincipal user,
-        TicketSaleDbContext db, TicketCodes codes, CheckIns checkIns, CampaignCatalog catalog, CancellationToken cancellationToken)
+        TicketSaleDbContext db, TicketCodes codes, CampaignCatalog catalog, CancellationToken cancellationToken)
     {
         var ticket = await db.Tickets.AsNoTracking()
             .Where(t => t.Id == ticketId && t.OrderId == id)
@@ -50,7 +50,7 @@ public static class OrdersApi
         }
 
         return TypedResults.Ok(new TicketPassResponse(ticket.Id, id, campaign.Id, campaign.Name, campaign.EventAt,
-            await checkIns.PlaceAsync(campaign.Id, ticket.SeatIndex, ticket.GeneralAdmissionCategoryId, cancellationToken),
+            CheckIns.Place(campaign, ticket.SeatIndex, ticket.GeneralAdmissionCategoryId),
             ticket.PriceCents, ticket.Active, ticket.CheckedInAt, ticket.Active ? codes.Issue(campaign.Id, ticket.Id) : null));
     }
 

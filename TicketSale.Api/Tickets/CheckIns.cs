@@ -50,7 +50,7 @@ public sealed class CheckIns(TicketSaleDbContext db, TicketCodes codes, Campaign
             return new CheckInResult(CheckInOutcome.NotFound, claim.TicketId, claim.CampaignId);
         }
 
-        var place = await PlaceAsync(claim.CampaignId, ticket.SeatIndex, ticket.GeneralAdmissionCategoryId, cancellationToken);
+        var place = Place(await catalog.GetAsync(claim.CampaignId, cancellationToken), ticket.SeatIndex, ticket.GeneralAdmissionCategoryId);
         var outcome = admitted == 1 ? CheckInOutcome.Admitted
             : ticket.CheckedInAt is not null ? CheckInOutcome.AlreadyCheckedIn
             : CheckInOutcome.Cancelled;
@@ -58,9 +58,8 @@ public sealed class CheckIns(TicketSaleDbContext db, TicketCodes codes, Campaign
     }
 
     /// <summary>What the ticket is for, as door staff read it: "Main, row 1, seat 5" or the standing category's name.</summary>
-    public async Task<string> PlaceAsync(Guid campaignId, int? seatIndex, Guid? generalAdmissionCategoryId, CancellationToken cancellationToken)
+    public static string Place(CampaignDetails? campaign, int? seatIndex, Guid? generalAdmissionCategoryId)
     {
-        var campaign = await catalog.GetAsync(campaignId, cancellationToken);
         if (seatIndex is { } seat)
         {
             return campaign?.Venue?.Sections.FirstOrDefault(s => seat >= s.FirstSeatIndex && seat < s.FirstSeatIndex + (s.Rows * s.SeatsPerRow)) is { } section
