@@ -227,7 +227,10 @@ class CampaignPage {
   }
 
   private applyChange(event: string): void {
+    const before = this.availability!.version;
     const change = this.availability!.apply(event);
+    // Why a whole map is fetched again shows in the browser's console (and in the web tests' output).
+    if (change.refetch) console.info(`seat map fetched again: event "${event}" at version ${before}`);
     if (change.generalAdmission) {
       const label = this.gaLeft.get(change.generalAdmission.id);
       if (label) label.textContent = this.leftText(change.generalAdmission.id);
