@@ -11,6 +11,7 @@ import { campaignEditorPage } from "./admin/campaignEditor";
 import { auditPage } from "./admin/audit";
 import { adminCampaignsPage } from "./admin/campaigns";
 import { dashboardPage } from "./admin/dashboard";
+import { promoCodesPage } from "./admin/promoCodes";
 import { venuesPage } from "./admin/venues";
 import { isAdmin, onSessionChange, refreshSession, session, signOut } from "./session";
 import { clearMessage, show, type Page } from "./page";
@@ -29,9 +30,11 @@ const routes: [RegExp, Page][] = [
   [/^admin\/campaigns\/new$/, campaignEditorPage],
   [new RegExp(`^admin/campaigns/${guid}/edit$`), campaignEditorPage],
   [new RegExp(`^admin/campaigns/${guid}$`), dashboardPage],
+  [new RegExp(`^admin/campaigns/${guid}/promo-codes$`), promoCodesPage],
 ];
 
 let leave: (() => void) | void;
+let leaving: AbortController | undefined;
 let rendering = 0;
 
 /** Shows the page the address names (hash routes: the server serves one index.html, cached by nobody). */
@@ -40,6 +43,9 @@ async function route(): Promise<void> {
   const match = routes.map(([pattern, page]) => [pattern.exec(path), page] as const).find(([m]) => m);
   leave?.();
   leave = undefined;
+  // A page left while it was still loading must not go on asking for what it would have shown.
+  leaving?.abort();
+  const left = (leaving = new AbortController()).signal;
   const container = byId("page");
   container.replaceChildren();
   clearMessage();
@@ -51,7 +57,7 @@ async function route(): Promise<void> {
   }
 
   const [found, page] = match;
-  const cleanup = await page(container, found!.slice(1));
+  const cleanup = await page(container, found!.slice(1), left);
   if (ticket === rendering) leave = cleanup;
   else cleanup?.();
   // Screen readers start reading the new page from its heading.

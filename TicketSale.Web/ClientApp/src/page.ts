@@ -1,7 +1,10 @@
 import { byId } from "./dom";
 
-/** A page renders into its container and may return what to undo when the visitor leaves it (streams, timers). */
-export type Page = (container: HTMLElement, parameters: string[]) => Promise<(() => void) | void>;
+/**
+ * A page renders into its container and may return what to undo when the visitor leaves it (streams, timers). The
+ * signal is aborted as soon as the visitor leaves, also while the page is still loading: its requests stop then.
+ */
+export type Page = (container: HTMLElement, parameters: string[], left: AbortSignal) => Promise<(() => void) | void>;
 
 let keepOnce = false;
 

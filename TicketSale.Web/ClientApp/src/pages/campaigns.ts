@@ -8,11 +8,12 @@ import { Availability } from "../seatmap/availability";
 const statusText: Record<string, string> = { Published: "Coming up", OnSale: "On sale", Closed: "Sale closed", Draft: "Draft" };
 
 /** Every published campaign: its dates, prices and, while on sale, the tickets left. */
-export const campaignsPage: Page = async (container) => {
+export const campaignsPage: Page = async (container, _, pageLeft) => {
   setTitle("Campaigns");
   const list = h("ul", { id: "campaigns", class: "cards" });
   container.append(h("h1", {}, "On sale and coming up"), list);
-  const answer = await call<CampaignListing[]>("/api/campaigns");
+  const answer = await call<CampaignListing[]>("/api/campaigns", { signal: pageLeft });
+  if (pageLeft.aborted) return;
   if (!answer.ok) {
     show(`Campaigns are unavailable right now. ${explain(answer)}`);
     return;
@@ -30,12 +31,12 @@ export const campaignsPage: Page = async (container) => {
         h("dt", {}, "Sale"), h("dd", {}, `${formatDate(campaign.saleOpensAt)} to ${formatDate(campaign.saleClosesAt)}`),
         prices.length > 0 && h("dt", {}, "Prices"), prices.length > 0 && h("dd", {}, formatPriceRange(prices))),
       left));
-    if (campaign.status === "OnSale") void showLeft(campaign.id, left);
+    if (campaign.status === "OnSale") void showLeft(campaign.id, left, pageLeft);
   }
 };
 
-async function showLeft(id: string, target: HTMLElement): Promise<void> {
-  const seats = await call<SeatsAnswer>(`/api/campaigns/${id}/seats`);
+async function showLeft(id: string, target: HTMLElement, pageLeft: AbortSignal): Promise<void> {
+  const seats = await call<SeatsAnswer>(`/api/campaigns/${id}/seats`, { signal: pageLeft });
   if (!seats.ok) return;
   const availability = new Availability(seats.body!);
   const left = availability.countFree(seats.body!.seatCount) + seats.body!.generalAdmission.reduce((sum, g) => sum + Math.max(0, g.left), 0);
