@@ -85,6 +85,22 @@ if (state is not null)
     payments.WithEnvironment("Ledger__Directory", state.For("payments"));
 }
 
+// Development's mail server (TicketSale.MailSink): whatever the services send over SMTP is kept in the state folder's
+// mail/ and listed on its inbox page; nothing leaves the machine. A deployment gives Mail:Smtp its own server.
+// SMTP locally on a free port, told to the sink; in its container on the sink's default, 2525.
+var mail = builder.AddProject<Projects.TicketSale_MailSink>("mail");
+mail = builder.ExecutionContext.IsRunMode
+    ? mail.WithEndpoint(name: "smtp", scheme: "smtp", env: "Sink__SmtpPort")
+    : mail.WithEndpoint(name: "smtp", scheme: "smtp", targetPort: 2525);
+mail.WithHttpEndpoint()
+    .AsDevelopmentOnly()
+    .WithComputeResources("50m", "64Mi", "250m", "128Mi")
+    .WithHttpHealthCheck("/health");
+if (state is not null)
+{
+    mail.WithEnvironment("Sink__Directory", state.For("mail"));
+}
+
 // Each service connects to PostgreSQL as a role of its own that may read and write rows, nothing more; the schema
 // belongs to an owner role that only the migration service uses, and the server's admin login stays with the
 // migration service, which creates the roles, migrates and exits before the services start.
@@ -189,24 +205,24 @@ if (builder.ExecutionContext.IsPublishMode)
     web.WithReplicas(2);
 }
 IResourceBuilder<ProjectResource>[] apis = greenApi is null ? [api] : [api, greenApi];
-var publicBaseUrl = builder.ExecutionContext.IsRunMode ? null : builder.AddParameter("public-base-url");
 foreach (var release in apis)
 {
     ReplicaEndpoints.WithReplicaEndpoints(web, release);
-    // The Api mails links to the public site (e-mail confirmation); in a run, mail is written to the state folder's
-    // mail/ instead of being sent (a deployment sets Mail:SmtpHost).
+}
+
+// Mail links to the public site: the Api's e-mail confirmations, the Worker's order mail.
+var publicBaseUrl = builder.ExecutionContext.IsRunMode ? null : builder.AddParameter("public-base-url");
+IResource[] mailers = green is null ? [api.Resource, worker.Resource] : [api.Resource, worker.Resource, green.Api, green.Worker];
+foreach (var mailer in mailers.Cast<ProjectResource>().Select(builder.CreateResourceBuilder))
+{
+    mailer.WithEnvironment("Mail__Smtp", mail.GetEndpoint("smtp")).WaitFor(mail);
     if (publicBaseUrl is null)
     {
-        release.WithEnvironment("Mail__PublicBaseUrl", web.GetEndpoint("http"));
+        mailer.WithEnvironment("Mail__PublicBaseUrl", web.GetEndpoint("http"));
     }
     else
     {
-        release.WithEnvironment("Mail__PublicBaseUrl", publicBaseUrl);
-    }
-
-    if (state is not null)
-    {
-        release.WithEnvironment("Mail__PickupDirectory", state.For("mail"));
+        mailer.WithEnvironment("Mail__PublicBaseUrl", publicBaseUrl);
     }
 }
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TicketSale.Core.Data;
+using TicketSale.Core.Mail;
 
 namespace TicketSale.Api.Auth;
 
@@ -16,7 +17,7 @@ public static class AuthExtensions
         builder.Services.AddScoped<Credentials>();
         builder.Services.AddSingleton<SecondFactor>();
         builder.Services.AddSingleton<EmailVerification>();
-        builder.Services.AddOptions<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddMailSender();
         builder.Services.AddAuditTrail();
         builder.Services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         return builder;

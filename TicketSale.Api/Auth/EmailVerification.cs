@@ -1,45 +1,19 @@
-using System.ComponentModel.DataAnnotations;
-using System.Net.Mail;
 using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using TicketSale.Core.Data;
+using TicketSale.Core.Mail;
 
 namespace TicketSale.Api.Auth;
-
-public sealed class MailOptions
-{
-    public const string Section = "Mail";
-
-    /// <summary>Where mail is written as .eml files instead of being sent (development: the state folder's <c>mail/</c>).</summary>
-    public string? PickupDirectory { get; set; }
-
-    /// <summary>The SMTP server mail is sent through when there is no pickup directory.</summary>
-    public string? SmtpHost { get; set; }
-
-    [Range(1, 65535)]
-    public int SmtpPort { get; set; } = 587;
-
-    [Required, EmailAddress]
-    public string From { get; set; } = "tickets@ticketsale.local";
-
-    /// <summary>The public site's address, which links in mail point to.</summary>
-    [Required, Url]
-    public string PublicBaseUrl { get; set; } = "http://localhost:5080";
-
-    /// <summary>How long a confirmation link works.</summary>
-    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
-    public TimeSpan VerificationLifetime { get; set; } = TimeSpan.FromHours(24);
-}
 
 /// <summary>
 /// Proof that an account's e-mail address is its owner's, before it may buy: a link with a token signed by the Api's
 /// token key for another audience than access tokens (an access token is no confirmation, nor the other way round),
 /// naming the account and the address, for <see cref="MailOptions.VerificationLifetime"/>.
 /// </summary>
-public sealed partial class EmailVerification(SigningKeys keys, IOptions<AuthOptions> auth, IOptions<MailOptions> mail, TimeProvider time,
-    ILogger<EmailVerification> logger)
+public sealed partial class EmailVerification(SigningKeys keys, IOptions<AuthOptions> auth, IOptions<MailOptions> mail, MailSender sender,
+    TimeProvider time, ILogger<EmailVerification> logger)
 {
     private string Audience => auth.Value.Issuer + ":email-verification";
 
@@ -83,23 +57,17 @@ public sealed partial class EmailVerification(SigningKeys keys, IOptions<AuthOpt
     {
         var options = mail.Value;
         var link = $"{options.PublicBaseUrl.TrimEnd('/')}/?verify-email={Uri.EscapeDataString(IssueToken(user))}";
-        using var message = new MailMessage(options.From, user.Email)
+        var message = sender.Create(user.Email, "Confirm your e-mail address for TicketSale");
+        message.Body = new MimeKit.TextPart("plain")
         {
-            Subject = "Confirm your e-mail address for TicketSale",
-            Body = $"Follow this link to confirm that {user.Email} is yours; until then the account cannot buy tickets:\r\n\r\n{link}\r\n\r\n"
+            Text = $"Follow this link to confirm that {user.Email} is yours; until then the account cannot buy tickets:\r\n\r\n{link}\r\n\r\n"
                 + $"The link works for {options.VerificationLifetime.TotalHours:0} hours. If you did not sign up, ignore this message.\r\n",
-            BodyEncoding = System.Text.Encoding.UTF8,
-            // Plain 7-bit text: the link stays on one line, as written.
-            BodyTransferEncoding = System.Net.Mime.TransferEncoding.SevenBit,
         };
-        using var smtp = options.PickupDirectory is { Length: > 0 } pickup
-            ? new SmtpClient { DeliveryMethod = SmtpDeliveryMethod.SpecifiedPickupDirectory, PickupDirectoryLocation = Directory.CreateDirectory(pickup).FullName }
-            : new SmtpClient(options.SmtpHost ?? "localhost", options.SmtpPort) { EnableSsl = true };
         try
         {
-            await smtp.SendMailAsync(message, cancellationToken);
+            await sender.SendAsync(message, cancellationToken);
         }
-        catch (SmtpException ex)
+        catch (Exception ex) when (ex is MailKit.ProtocolException or MailKit.Net.Smtp.SmtpCommandException or System.Net.Sockets.SocketException or IOException)
         {
             LogNotSent(logger, ex, user.Id);
         }

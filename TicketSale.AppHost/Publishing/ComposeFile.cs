@@ -14,7 +14,7 @@ internal static class ComposeFile
     public static ModelValues.Target Target { get; } = new(
         // Secret or not, a parameter comes from the environment, and compose refuses to start without it.
         parameter => $"${{{Variable(parameter.Name)}:?}}",
-        resource => $"${{{Variable(resource.Name)}_URL:-http://{resource.Name}:{ModelValues.ServicePort}}}",
+        endpoint => $"${{{Variable(ModelValues.DevelopmentOnlyUrlKey(endpoint))}:-{ModelValues.DevelopmentOnlyDefaultUrl(endpoint)}}}",
         // Compose expands $ itself; the model's own $ (a shell variable of Redis's command line) is the container's.
         text => text.Replace("$", "$$", StringComparison.Ordinal));
 

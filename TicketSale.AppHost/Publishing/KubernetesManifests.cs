@@ -23,15 +23,13 @@ internal static class KubernetesManifests
     /// <summary>Writes a target's references: a secret parameter as the variable its pod reads from the Secret.</summary>
     public static ModelValues.Target Target { get; } = new(
         parameter => $"$({Variable(parameter)})",
-        resource => $"$({ConfigVariable(DevelopmentOnlyUrlKey(resource))})",
+        endpoint => $"$({ConfigVariable(ModelValues.DevelopmentOnlyUrlKey(endpoint))})",
         text => text.Replace("$(", "$$(", StringComparison.Ordinal));
 
     public static string Variable(ParameterResource parameter) =>
         (parameter.Secret ? "SECRET_" : "CONFIG_") + parameter.Name.Replace('-', '_').ToUpperInvariant();
 
     public static string ConfigVariable(string key) => "CONFIG_" + key.Replace('-', '_').ToUpperInvariant();
-
-    public static string DevelopmentOnlyUrlKey(IResource resource) => $"{resource.Name}-url";
 
     /// <summary>The files, by path under the output folder.</summary>
     public static SortedDictionary<string, string> Write(IReadOnlyList<Workload> workloads)
@@ -47,7 +45,7 @@ internal static class KubernetesManifests
 
         var parameters = workloads.SelectMany(w => w.Uses.Parameters).Distinct().OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
         var configKeys = parameters.Where(p => !p.Secret).Select(p => p.Name)
-            .Concat(workloads.SelectMany(w => w.Uses.DevelopmentOnly).Distinct().Select(DevelopmentOnlyUrlKey))
+            .Concat(workloads.SelectMany(w => w.Uses.DevelopmentOnly).Distinct().Select(ModelValues.DevelopmentOnlyUrlKey))
             .Order(StringComparer.Ordinal).ToList();
         Add("base", "config.yaml", [ConfigMap(configKeys)], baseFiles);
         Add("base", "secrets.yaml", [Secret(parameters.Where(p => p.Secret))], baseFiles);
@@ -358,8 +356,8 @@ internal static class KubernetesManifests
         var references = workload.Uses.Parameters.Select(p => (Variable: Variable(p), Source: p.Secret
                 ? new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = SecretName, Key = p.Name } }
                 : new V1EnvVarSource { ConfigMapKeyRef = new V1ConfigMapKeySelector { Name = ConfigName, Key = p.Name } }))
-            .Concat(workload.Uses.DevelopmentOnly.Select(r => (Variable: ConfigVariable(DevelopmentOnlyUrlKey(r)),
-                Source: new V1EnvVarSource { ConfigMapKeyRef = new V1ConfigMapKeySelector { Name = ConfigName, Key = DevelopmentOnlyUrlKey(r) } })))
+            .Concat(workload.Uses.DevelopmentOnly.Select(e => (Variable: ConfigVariable(ModelValues.DevelopmentOnlyUrlKey(e)),
+                Source: new V1EnvVarSource { ConfigMapKeyRef = new V1ConfigMapKeySelector { Name = ConfigName, Key = ModelValues.DevelopmentOnlyUrlKey(e) } })))
             .OrderBy(r => r.Variable, StringComparer.Ordinal)
             .ToList();
 
@@ -501,11 +499,12 @@ internal static class KubernetesManifests
         // The values: secrets.env (never in the repository) beside this file, and the settings below.
         text.Append("secretGenerator:\n- name: ").Append(SecretName).Append("\n  behavior: replace\n  envs:\n  - secrets.env\n");
         text.Append("configMapGenerator:\n- name: ").Append(ConfigName).Append("\n  behavior: replace\n  literals:\n");
-        var developmentOnly = all.Where(w => w.DevelopmentOnly).ToDictionary(w => DevelopmentOnlyUrlKey(w.Resource));
+        var developmentOnly = all.Where(w => w.DevelopmentOnly).SelectMany(w => w.Endpoints.Select(e => new ModelValues.DevelopmentOnlyEndpoint(w.Resource, e)))
+            .ToDictionary(ModelValues.DevelopmentOnlyUrlKey);
         foreach (var key in configKeys)
         {
-            var value = environment == "dev" && developmentOnly.TryGetValue(key, out var simulator)
-                ? $"http://{simulator.Name}:{ModelValues.ContainerPort(simulator.Endpoints[0])}"
+            var value = environment == "dev" && developmentOnly.TryGetValue(key, out var endpoint)
+                ? ModelValues.DevelopmentOnlyDefaultUrl(endpoint)
                 : key == "public-base-url" ? $"https://{Host(environment)}" : "";
             text.Append("  - ").Append(key).Append('=').Append(value).Append('\n');
         }

@@ -15,14 +15,32 @@ internal sealed class ModelValues(DistributedApplicationExecutionContext executi
 
     /// <summary>How a target writes what only the deployment knows.</summary>
     /// <param name="Literal">Escapes the model's own text where the target would expand it.</param>
-    public sealed record Target(Func<ParameterResource, string> Parameter, Func<IResource, string> DevelopmentOnlyUrl, Func<string, string> Literal);
+    public sealed record Target(Func<ParameterResource, string> Parameter, Func<DevelopmentOnlyEndpoint, string> DevelopmentOnlyUrl, Func<string, string> Literal);
+
+    /// <summary>
+    /// The configuration key of a development-only endpoint's address: <c>payments-url</c> for a service's HTTP endpoint,
+    /// <c>mail-smtp-url</c> for another.
+    /// </summary>
+    public static string DevelopmentOnlyUrlKey(DevelopmentOnlyEndpoint endpoint) =>
+        endpoint.Endpoint.Name == "http" ? $"{endpoint.Resource.Name}-url" : $"{endpoint.Resource.Name}-{endpoint.Endpoint.Name}-url";
+
+    /// <summary>A development-only endpoint's address in the deployment's development environment.</summary>
+    public static string DevelopmentOnlyDefaultUrl(DevelopmentOnlyEndpoint endpoint) =>
+        $"{endpoint.Endpoint.UriScheme}://{endpoint.Resource.Name}:{ContainerPort(endpoint.Endpoint)}";
+
+    /// <summary>An endpoint of a resource that is deployed in development only.</summary>
+    public sealed record DevelopmentOnlyEndpoint(IResource Resource, EndpointAnnotation Endpoint);
 
     /// <summary>What the values of one resource used.</summary>
-    public sealed class Uses
+    /// <param name="owner">The resource whose values these are: its own endpoints are its ports, even when it is development-only.</param>
+    public sealed class Uses(IResource owner)
     {
+        public IResource Owner { get; } = owner;
+
         public HashSet<ParameterResource> Parameters { get; } = [];
 
-        public HashSet<IResource> DevelopmentOnly { get; } = [];
+        /// <summary>The development-only endpoints reached, whose addresses the operator gives.</summary>
+        public HashSet<DevelopmentOnlyEndpoint> DevelopmentOnly { get; } = [];
 
         /// <summary>The resources reached over the network, with the ports reached.</summary>
         public Dictionary<IResource, SortedSet<int>> Endpoints { get; } = [];
@@ -72,7 +90,7 @@ internal sealed class ModelValues(DistributedApplicationExecutionContext executi
         ReferenceExpression { IsConditional: true } conditional => Render(Condition(conditional.Condition!) == conditional.MatchValue ? conditional.WhenTrue! : conditional.WhenFalse!, uses),
         // An address written from the parts of a development-only endpoint is that endpoint's address.
         ReferenceExpression { ValueProviders: [EndpointReferenceExpression first, ..] } address
-            when first.Endpoint.Resource.HasAnnotationOfType<DevelopmentOnlyAnnotation>()
+            when first.Endpoint.Resource.HasAnnotationOfType<DevelopmentOnlyAnnotation>() && first.Endpoint.Resource != uses.Owner
                 && address.ValueProviders.All(p => p is EndpointReferenceExpression e && e.Endpoint.Resource == first.Endpoint.Resource) =>
             Endpoint(first.Endpoint, EndpointProperty.Url, uses),
         ReferenceExpression expression => string.Format(CultureInfo.InvariantCulture, target.Literal(expression.Format),
@@ -106,10 +124,11 @@ internal sealed class ModelValues(DistributedApplicationExecutionContext executi
             (uses.Endpoints.TryGetValue(resource, out var ports) ? ports : uses.Endpoints[resource] = []).Add(port);
         }
 
-        if (resource.HasAnnotationOfType<DevelopmentOnlyAnnotation>())
+        if (resource.HasAnnotationOfType<DevelopmentOnlyAnnotation>() && resource != uses.Owner)
         {
-            uses.DevelopmentOnly.Add(resource);
-            return property == EndpointProperty.Url ? target.DevelopmentOnlyUrl(resource)
+            var developmentOnly = new DevelopmentOnlyEndpoint(resource, annotation);
+            uses.DevelopmentOnly.Add(developmentOnly);
+            return property == EndpointProperty.Url ? target.DevelopmentOnlyUrl(developmentOnly)
                 : throw new NotSupportedException($"Only the address of {resource.Name}, which is deployed in development only, can be referenced.");
         }
 

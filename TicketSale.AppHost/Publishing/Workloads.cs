@@ -47,7 +47,7 @@ internal sealed record Workload(
         var workloads = new List<Workload>();
         foreach (var resource in model.Resources.Where(r => r is ProjectResource or ContainerResource))
         {
-            var uses = new ModelValues.Uses();
+            var uses = new ModelValues.Uses(resource);
             var environment = (await values.EnvironmentAsync(resource, cancellationToken).ConfigureAwait(false))
                 .Select(e => KeyValuePair.Create(e.Key, values.Render(e.Value, uses)))
                 .ToList();

@@ -1,33 +1,46 @@
 using System.Text.RegularExpressions;
+using MimeKit;
 
 namespace TicketSale.Testing;
 
 /// <summary>
-/// The mail the Api wrote to the state folder's <c>mail/</c> (its pickup directory in a run): what a person would find
-/// in their inbox.
+/// The mail the development mail sink received, one .eml file each in the state folder's <c>mail/</c>: what a person
+/// would find in their inbox.
 /// </summary>
 public sealed partial class Mailbox(string directory)
 {
     /// <summary>The token of the newest confirmation link sent to <paramref name="email"/>, waiting for it to arrive.</summary>
     public async Task<string> VerificationTokenAsync(string email, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        var messages = await WaitForAsync(email, m => VerificationLink().IsMatch(m.TextBody ?? ""), timeout ?? TimeSpan.FromSeconds(15));
+        return Uri.UnescapeDataString(VerificationLink().Match(messages[0].TextBody ?? "").Groups["token"].Value);
+    }
+
+    /// <summary>The messages sent to <paramref name="email"/>, newest first.</summary>
+    public IReadOnlyList<MimeMessage> To(string email) =>
+        Directory.Exists(directory)
+            ? Directory.EnumerateFiles(directory, "*.eml").OrderDescending()
+                // The address is in the headers, as written: a cheap filter before parsing.
+                .Where(f => File.ReadAllText(f).Contains(email, StringComparison.OrdinalIgnoreCase))
+                .Select(f => MimeMessage.Load(f))
+                .Where(m => m.To.Mailboxes.Any(a => string.Equals(a.Address, email, StringComparison.OrdinalIgnoreCase)))
+                .ToList()
+            : [];
+
+    /// <summary>Waits until a message to <paramref name="email"/> matches, and returns every one that does, newest first.</summary>
+    public async Task<IReadOnlyList<MimeMessage>> WaitForAsync(string email, Func<MimeMessage, bool> matches, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var found = Directory.Exists(directory)
-                ? Directory.EnumerateFiles(directory, "*.eml").Select(f => new FileInfo(f)).OrderByDescending(f => f.LastWriteTimeUtc)
-                    .Select(f => File.ReadAllText(f.FullName))
-                    .Where(m => m.Contains(email, StringComparison.OrdinalIgnoreCase))
-                    .Select(m => VerificationLink().Match(m)).FirstOrDefault(m => m.Success)
-                : null;
-            if (found is not null)
+            if (To(email).Where(matches).ToList() is { Count: > 0 } found)
             {
-                return Uri.UnescapeDataString(found.Groups["token"].Value);
+                return found;
             }
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"No confirmation mail for {email} in {directory}.");
+                throw new TimeoutException($"No matching mail for {email} in {directory}.");
             }
 
             await Task.Delay(100);

@@ -1,0 +1,77 @@
+using System.ComponentModel.DataAnnotations;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace TicketSale.Core.Mail;
+
+public sealed class MailOptions
+{
+    public const string Section = "Mail";
+
+    /// <summary>
+    /// The SMTP server: <c>smtp://host:port</c> (STARTTLS when the server offers it), or <c>smtps://host:port</c> for
+    /// TLS from the start. In a run, the AppHost's mail sink.
+    /// </summary>
+    [Required]
+    public Uri? Smtp { get; set; }
+
+    /// <summary>The SMTP account, when the server wants one (a deployment's secret).</summary>
+    public string? UserName { get; set; }
+
+    public string? Password { get; set; }
+
+    [Required, EmailAddress]
+    public string From { get; set; } = "tickets@ticketsale.local";
+
+    /// <summary>The public site's address, which links in mail point to.</summary>
+    [Required, Url]
+    public string PublicBaseUrl { get; set; } = "http://localhost:5080";
+
+    /// <summary>How long an e-mail confirmation link works.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    public TimeSpan VerificationLifetime { get; set; } = TimeSpan.FromHours(24);
+}
+
+/// <summary>Sends mail over SMTP with MailKit, one connection per message (mail is rare next to requests).</summary>
+public sealed class MailSender(IOptions<MailOptions> options)
+{
+    public MailOptions Options => options.Value;
+
+    /// <summary>A message from the sender address of the configuration.</summary>
+    public MimeMessage Create(string to, string subject) => new()
+    {
+        From = { MailboxAddress.Parse(options.Value.From) },
+        To = { MailboxAddress.Parse(to) },
+        Subject = subject,
+    };
+
+    /// <summary>Sends it; throws what MailKit throws when the server cannot be reached or refuses it.</summary>
+    public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
+    {
+        var server = options.Value.Smtp!;
+        using var client = new SmtpClient();
+        await client.ConnectAsync(server.Host, server.Port,
+            server.Scheme == "smtps" ? SecureSocketOptions.SslOnConnect : SecureSocketOptions.StartTlsWhenAvailable, cancellationToken);
+        if (options.Value.UserName is { Length: > 0 } user)
+        {
+            await client.AuthenticateAsync(user, options.Value.Password ?? "", cancellationToken);
+        }
+
+        await client.SendAsync(message, cancellationToken);
+        await client.DisconnectAsync(quit: true, cancellationToken);
+    }
+}
+
+public static class MailExtensions
+{
+    /// <summary>The mail options, checked at start (a service that sends mail does not start without an SMTP server), and the sender.</summary>
+    public static IServiceCollection AddMailSender(this IServiceCollection services)
+    {
+        services.AddOptions<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<MailSender>();
+        return services;
+    }
+}
