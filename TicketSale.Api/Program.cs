@@ -64,6 +64,7 @@ builder.Services.AddScoped<SalesDashboard>();
 builder.Services.AddSingleton<HoldPlacement>();
 builder.Services.AddScoped<OrderCancellation>();
 builder.Services.AddScoped<CheckIns>();
+builder.Services.AddScoped<PromoCodes>();
 builder.Services.AddOptions<TicketOptions>().BindConfiguration(TicketOptions.Section);
 builder.Services.AddSingleton<TicketCodes>();
 builder.Services.AddSingleton<PurchaseAcceptance>();

@@ -38,6 +38,9 @@ public static class AdminApi
         admin.MapPut("/campaigns/{id:guid}/waiting-room", async (Guid id, WaitingRoomRequest request, CampaignLifecycle lifecycle) =>
             Answer(await lifecycle.ConfigureWaitingRoomAsync(id, request), c => TypedResults.Ok(c)));
         admin.MapPost("/campaigns/{id:guid}/reconcile", ReconcileAsync);
+        admin.MapGet("/campaigns/{id:guid}/promo-codes", async Task<Results<Ok<IReadOnlyList<PromoCodeView>>, ProblemHttpResult>> (Guid id, CampaignCatalog catalog, PromoCodes codes, CancellationToken cancellationToken) =>
+            await catalog.GetAsync(id, cancellationToken) is null ? Problems.NotFound("No such campaign.") : TypedResults.Ok(await codes.ListAsync(id, cancellationToken)));
+        admin.MapPost("/campaigns/{id:guid}/promo-codes", CreatePromoCodeAsync);
         return app;
     }
 
@@ -50,6 +53,12 @@ public static class AdminApi
 
     private static async Task<Results<Ok<SalesResponse>, ProblemHttpResult>> GetSalesAsync(Guid id, SalesFigures figures, CancellationToken cancellationToken) =>
         await figures.GetAsync(id, cancellationToken) is { } sales ? TypedResults.Ok(sales) : Problems.NotFound("No such campaign.");
+
+    private static async Task<Results<Created<PromoCodeView>, ValidationProblem, ProblemHttpResult>> CreatePromoCodeAsync(
+        Guid id, PromoCodeRequest request, CampaignCatalog catalog, PromoCodes codes, CancellationToken cancellationToken) =>
+        await catalog.GetAsync(id, cancellationToken) is { } campaign
+            ? Answer(await codes.CreateAsync(campaign, request, cancellationToken), c => TypedResults.Created($"/api/admin/campaigns/{id}/promo-codes", c))
+            : Problems.NotFound("No such campaign.");
 
     private static async Task<Results<Ok<RebuildSummary>, ProblemHttpResult>> ReconcileAsync(Guid id, InventoryLoader loader) =>
         await loader.RebuildAsync(id) is { } summary ? TypedResults.Ok(summary) : Problems.NotFound("No such campaign.");

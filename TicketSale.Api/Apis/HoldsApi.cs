@@ -17,6 +17,7 @@ public static class HoldsApi
             .DisableValidation();
         holds.MapPost("/", PlaceAsync);
         holds.MapGet("/{holdId:guid}", GetAsync);
+        holds.MapGet("/{holdId:guid}/price", PriceAsync);
         holds.MapDelete("/{holdId:guid}", ReleaseAsync);
         return app;
     }
@@ -76,6 +77,21 @@ public static class HoldsApi
         return hold is not null && hold.UserId == user.UserId()
             ? TypedResults.Ok(new HoldResponse(holdId, campaignId, hold.Seats, hold.GeneralAdmissionCategoryId, hold.Quantity, hold.ExpiresAt, hold.PurchaseId))
             : Problems.NotFound("No such hold (it may have expired).");
+    }
+
+    /// <summary>What buying the hold costs, with a promo code's discount (<c>?promoCode=</c>) before the purchase.</summary>
+    private static async Task<IResult> PriceAsync(Guid campaignId, Guid holdId, string? promoCode, ClaimsPrincipal user, SeatInventory inventory,
+        CampaignCatalog catalog, PromoCodes promoCodes, CancellationToken cancellationToken)
+    {
+        var hold = await inventory.GetHoldAsync(campaignId, holdId);
+        if (hold is null || hold.UserId != user.UserId() || await catalog.GetAsync(campaignId, cancellationToken) is not { } campaign)
+        {
+            return Problems.NotFound("No such hold (it may have expired).");
+        }
+
+        var quote = await promoCodes.QuoteAsync(campaign, campaign.TicketsOf(hold.Seats, hold.GeneralAdmissionCategoryId, hold.Quantity),
+            promoCode is { Length: > 0 } ? promoCode : null, cancellationToken);
+        return quote.Refusal is { } refusal ? PurchasesApi.PromoCodeRefused(refusal) : TypedResults.Ok(quote.Value);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ReleaseAsync(Guid campaignId, Guid holdId, ClaimsPrincipal user, SeatInventory inventory)

@@ -53,7 +53,7 @@ public static partial class PurchasesApi
         Acceptance accepted;
         try
         {
-            accepted = await acceptance.AcceptAsync(principal.UserId(), key, request.CampaignId, request.HoldId,
+            accepted = await acceptance.AcceptAsync(principal.UserId(), key, request.CampaignId, request.HoldId, request.PromoCode is { Length: > 0 } code ? code : null,
                 HttpRateLimits.Buckets(context, RateLimitClasses.Purchases, keyPrefix: RateLimitClasses.Purchases + ":"),
                 HttpRateLimits.Buckets(context, RateLimitClasses.Lookups, keyPrefix: RateLimitClasses.Lookups + ":"), context.RequestAborted);
         }
@@ -86,6 +86,8 @@ public static partial class PurchasesApi
                 return Problems.NotFound("No such hold (it may have expired).");
             case AcceptanceOutcome.HoldInOtherPurchase:
                 return Problems.Conflict($"This hold is already being purchased (purchase {accepted.OtherPurchaseId}).", "hold-in-purchase");
+            case AcceptanceOutcome.PromoCodeRefused:
+                return PromoCodeRefused(accepted.Refusal!);
             default:
                 return TypedResults.Problem("This Idempotency-Key was used with a different request.", statusCode: StatusCodes.Status422UnprocessableEntity);
         }
@@ -107,10 +109,17 @@ public static partial class PurchasesApi
         return TypedResults.ServerSentEvents(limits.EndWhenIdle(statuses.WatchAsync(id, userId, context.RequestAborted), context.RequestAborted), eventType: "purchase");
     }
 
+    /// <summary>A promo code that cannot be used: a field error, or 409 when its budget is spent.</summary>
+    public static IResult PromoCodeRefused(Refusal refusal) => refusal.Reason == RefusalReason.UsedUp
+        ? Problems.Conflict(refusal.Detail, "promo-code-used-up")
+        : Problems.Invalid(refusal.Field ?? "promoCode", refusal.Detail);
+
     [GeneratedRegex("^[A-Za-z0-9_-]{8,64}$")]
     private static partial Regex IdempotencyKeyFormat();
 }
 
-public sealed record PurchaseRequest([property: Required] Guid CampaignId, [property: Required] Guid HoldId);
+/// <param name="PromoCode">A promo code of the campaign, optional: its discount is taken off the price, and one of its uses is the purchase's.</param>
+public sealed record PurchaseRequest([property: Required] Guid CampaignId, [property: Required] Guid HoldId,
+    [property: StringLength(32)] string? PromoCode = null);
 
 public sealed record PurchaseResponse(Guid PurchaseId, string Status, Guid? OrderId, string? FailureReason);

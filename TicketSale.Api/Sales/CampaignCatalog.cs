@@ -163,11 +163,19 @@ public sealed record CampaignDetails(
         Status == CampaignStatus.OnSale && now >= SaleOpensAt && now < SaleClosesAt;
 
     /// <summary>The price of one seat, from the price category of its section.</summary>
-    public long SeatPrice(int seatIndex)
-    {
-        var section = Venue!.Sections.Last(s => s.FirstSeatIndex <= seatIndex);
-        return Prices.First(p => p.Category == section.PriceCategory).PriceCents;
-    }
+    public long SeatPrice(int seatIndex) => Prices.First(p => p.Category == SeatCategory(seatIndex)).PriceCents;
+
+    /// <summary>The price category of a seat's section.</summary>
+    public string SeatCategory(int seatIndex) => Venue!.Sections.Last(s => s.FirstSeatIndex <= seatIndex).PriceCategory;
+
+    /// <summary>
+    /// The tickets a hold buys, each with its category (the seat's price category, or the general-admission
+    /// category's name) and its price.
+    /// </summary>
+    public IReadOnlyList<PricedTicket> TicketsOf(IReadOnlyList<int> seats, Guid? generalAdmissionCategoryId, int quantity) =>
+        generalAdmissionCategoryId is { } id && GeneralAdmission.FirstOrDefault(g => g.Id == id) is { } category
+            ? Enumerable.Repeat(new PricedTicket(category.Name, category.PriceCents), quantity).ToList()
+            : seats.Select(seat => new PricedTicket(SeatCategory(seat), SeatPrice(seat))).ToList();
 
     public static CampaignDetails From(Campaign c) => new(
         c.Id, c.Name, c.Status, c.EventAt, c.SaleOpensAt, c.SaleClosesAt, c.PerUserLimit, c.HoldSeconds, c.CancellationAllowed,
@@ -181,6 +189,9 @@ public sealed record CampaignDetails(
 public sealed record VenueView(Guid Id, string Name, int SeatCount, IReadOnlyList<SectionView> Sections);
 
 /// <summary>Seat <c>FirstSeatIndex + (row-1) × SeatsPerRow + (number-1)</c> is row <c>row</c>, number <c>number</c>.</summary>
+/// <summary>One ticket of a hold: its price category and price.</summary>
+public readonly record struct PricedTicket(string Category, long PriceCents);
+
 public sealed record SectionView(string Name, string PriceCategory, int Rows, int SeatsPerRow, int FirstSeatIndex);
 
 public sealed record PriceView(string Category, long PriceCents);

@@ -75,6 +75,7 @@ public sealed class OrderCancellation(TicketSaleDbContext db, CampaignCatalog ca
                     .ExecuteUpdateAsync(u => u.SetProperty(g => g.Sold, g => g.Sold - count).SetProperty(g => g.Version, g => g.Version + 1), cancellationToken);
             }
 
+            await PromoBudget.ReleaseAsync(db.Database, order.Id, cancellationToken);
             await db.Payments.Where(p => p.PurchaseId == order.Id)
                 .ExecuteUpdateAsync(u => u.SetProperty(p => p.Status, PaymentStatus.Refunded).SetProperty(p => p.RefundedAt, time.GetUtcNow()), cancellationToken);
             await db.SaveChangesAsync(cancellationToken);

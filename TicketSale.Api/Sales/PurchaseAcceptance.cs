@@ -19,12 +19,18 @@ public enum AcceptanceOutcome
 
     /// <summary>The Idempotency-Key was used for another hold.</summary>
     KeyReused,
+
+    /// <summary>The promo code is unknown, does not apply to the hold's tickets, or is used up: <see cref="Acceptance.Refusal"/> says which.</summary>
+    PromoCodeRefused,
 }
 
 public sealed record Acceptance(AcceptanceOutcome Outcome, Guid PurchaseId, bool Replayed = false, Guid? OtherPurchaseId = null)
 {
     /// <summary>The rate limit's decision, when it was checked.</summary>
     public RateDecision? Rate { get; init; }
+
+    /// <summary>Why the promo code was refused.</summary>
+    public Refusal? Refusal { get; init; }
 }
 
 /// <summary>
@@ -34,14 +40,16 @@ public sealed record Acceptance(AcceptanceOutcome Outcome, Guid PurchaseId, bool
 /// replays its outcome: never a second purchase, never a "not found" for a purchase that exists.
 /// </summary>
 public sealed class PurchaseAcceptance(CampaignCatalog catalog, SeatInventory inventory, PurchasePublisher publisher,
-    PurchaseStatusStore statuses, IConnectionMultiplexer redis, TokenBuckets rateLimits, IOptions<SalesOptions> options, TimeProvider time)
+    PurchaseStatusStore statuses, IConnectionMultiplexer redis, TokenBuckets rateLimits, IServiceScopeFactory scopes, IOptions<SalesOptions> options,
+    TimeProvider time)
 {
     /// <summary>
     /// Pins the hold so it cannot expire in the queue, records the purchase as pending, publishes it and waits for the
     /// broker's confirm. Throws what the broker throws when it cannot take the message; what this attempt did is undone
-    /// then (an earlier attempt's pin and status stay: its message may be in the queue).
+    /// then (an earlier attempt's pin and status stay: its message may be in the queue). A promo code's use is taken
+    /// after the pin, when the hold's tickets are known, and given back with the rest when the purchase is undone.
     /// </summary>
-    public async Task<Acceptance> AcceptAsync(Guid userId, string idempotencyKey, Guid campaignId, Guid holdId,
+    public async Task<Acceptance> AcceptAsync(Guid userId, string idempotencyKey, Guid campaignId, Guid holdId, string? promoCode,
         IReadOnlyList<TokenBucket> buckets, IReadOnlyList<TokenBucket> lookupBuckets, CancellationToken cancellationToken)
     {
         var purchaseId = PurchaseIds.For(userId, idempotencyKey);
@@ -80,6 +88,8 @@ public sealed class PurchaseAcceptance(CampaignCatalog catalog, SeatInventory in
                 return new(AcceptanceOutcome.HoldInOtherPurchase, purchaseId, OtherPurchaseId: hold.OtherPurchaseId) { Rate = hold.Rate };
         }
 
+        var tickets = campaign.TicketsOf(hold.Seats, hold.GeneralAdmissionCategoryId, hold.Quantity);
+        var amount = tickets.Sum(t => t.PriceCents);
         var db = redis.GetDatabase();
         // Pin, status, publish, in this order: a purchase with no pending status was never published.
         var recordedNow = await PurchaseOutcomeChannel.RecordPendingAsync(db, purchaseId, userId, holdId);
@@ -99,11 +109,26 @@ public sealed class PurchaseAcceptance(CampaignCatalog catalog, SeatInventory in
             }
         }
 
+        if (promoCode is not null)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var use = await scope.ServiceProvider.GetRequiredService<PromoCodes>().TakeAsync(campaignId, purchaseId, tickets, promoCode, cancellationToken);
+            if (use.Refusal is { } refusal)
+            {
+                // Undone only when this attempt pinned and recorded it, as below.
+                if (recordedNow)
+                {
+                    await Task.WhenAll(inventory.UnpinAsync(campaignId, holdId, purchaseId), PurchaseOutcomeChannel.ForgetPendingAsync(db, purchaseId));
+                }
+
+                return new(AcceptanceOutcome.PromoCodeRefused, purchaseId) { Rate = hold.Rate, Refusal = refusal };
+            }
+
+            amount -= use.Value!.DiscountCents;
+        }
+
         try
         {
-            var amount = hold.GeneralAdmissionCategoryId is { } category
-                ? campaign.GeneralAdmission.First(g => g.Id == category).PriceCents * hold.Quantity
-                : hold.Seats.Sum(campaign.SeatPrice);
             // Published again on a retry: the earlier attempt may have died before the broker had it, and the Worker
             // decides a purchase once however many copies of its message arrive.
             await publisher.PublishAsync(new PurchaseRequested(purchaseId, userId, campaignId, holdId, hold.Seats,
@@ -112,11 +137,18 @@ public sealed class PurchaseAcceptance(CampaignCatalog catalog, SeatInventory in
         catch when (recordedNow)
         {
             // Undone only when this attempt recorded the status: an earlier attempt's message may be in the queue.
-            await Task.WhenAll(inventory.UnpinAsync(campaignId, holdId, purchaseId), PurchaseOutcomeChannel.ForgetPendingAsync(db, purchaseId));
+            await Task.WhenAll(inventory.UnpinAsync(campaignId, holdId, purchaseId), PurchaseOutcomeChannel.ForgetPendingAsync(db, purchaseId),
+                promoCode is null ? Task.CompletedTask : ReleasePromoUseAsync(purchaseId));
             throw;
         }
 
         return new(AcceptanceOutcome.Accepted, purchaseId) { Rate = hold.Rate };
+    }
+
+    private async Task ReleasePromoUseAsync(Guid purchaseId)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<PromoCodes>().ReleaseAsync(purchaseId);
     }
 
     private async Task<Acceptance> ReplayAsync(Guid purchaseId, Guid userId, Guid holdId) =>

@@ -26,6 +26,9 @@ public enum RefusalReason
     /// <summary>The campaign does not allow cancelling, or its event has begun.</summary>
     NotCancellable,
 
+    /// <summary>A promo code whose budget of uses is spent.</summary>
+    UsedUp,
+
     /// <summary>A dependency (the payment gateway) is down; nothing was changed, and a retry may succeed.</summary>
     Unavailable,
 }

@@ -314,3 +314,55 @@ public sealed class AuditEntry
 
     public required string Detail { get; set; }
 }
+
+public enum PromoKind
+{
+    /// <summary>A percentage off each ticket the code applies to.</summary>
+    Percent,
+
+    /// <summary>A fixed amount off each ticket the code applies to (never below zero).</summary>
+    AmountOff,
+}
+
+/// <summary>
+/// A promo code of a campaign: a discount on the tickets of one price category (or all), for at most
+/// <see cref="Budget"/> purchases. <see cref="Used"/> counts the purchases holding a use; a CHECK constraint keeps it
+/// within the budget, so no interleaving of concurrent purchases can overspend it.
+/// </summary>
+public sealed class PromoCode
+{
+    public Guid Id { get; set; }
+
+    public Guid CampaignId { get; set; }
+
+    /// <summary>What buyers type, stored in capitals (codes are compared without case).</summary>
+    public required string Code { get; set; }
+
+    public PromoKind Kind { get; set; }
+
+    /// <summary>The percentage (1–100) or the cents off per ticket.</summary>
+    public long Value { get; set; }
+
+    /// <summary>The seats' price category or the general-admission category it applies to; null for every ticket.</summary>
+    public string? Category { get; set; }
+
+    public int Budget { get; set; }
+
+    public int Used { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>A use of a promo code by one purchase, taken when the purchase is accepted and given back if it fails or is cancelled.</summary>
+public sealed class PromoRedemption
+{
+    public Guid PurchaseId { get; set; }
+
+    public Guid PromoCodeId { get; set; }
+
+    public Guid CampaignId { get; set; }
+
+    public long DiscountCents { get; set; }
+
+    public DateTimeOffset ReservedAt { get; set; }
+}

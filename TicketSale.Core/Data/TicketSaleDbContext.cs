@@ -28,6 +28,10 @@ public sealed class TicketSaleDbContext(DbContextOptions<TicketSaleDbContext> op
 
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
+    public DbSet<PromoCode> PromoCodes => Set<PromoCode>();
+
+    public DbSet<PromoRedemption> PromoRedemptions => Set<PromoRedemption>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
@@ -117,6 +121,24 @@ public sealed class TicketSaleDbContext(DbContextOptions<TicketSaleDbContext> op
             // The console reads newest first, by action or by account.
             entry.HasIndex(e => new { e.Action, e.Id });
             entry.HasIndex(e => new { e.Account, e.Id });
+        });
+
+        modelBuilder.Entity<PromoCode>(code =>
+        {
+            code.Property(c => c.Code).HasMaxLength(32);
+            code.Property(c => c.Kind).HasConversion<string>().HasMaxLength(16);
+            code.Property(c => c.Category).HasMaxLength(50);
+            code.HasIndex(c => new { c.CampaignId, c.Code }).IsUnique();
+            code.HasOne<Campaign>().WithMany().HasForeignKey(c => c.CampaignId);
+            // The budget's last word: a use is taken by a guarded increment, and this refuses any that would overspend.
+            code.ToTable(t => t.HasCheckConstraint("CK_PromoCodes_UsedWithinBudget", "\"Used\" >= 0 AND \"Used\" <= \"Budget\""));
+        });
+
+        modelBuilder.Entity<PromoRedemption>(redemption =>
+        {
+            redemption.HasKey(r => r.PurchaseId);
+            redemption.HasOne<PromoCode>().WithMany().HasForeignKey(r => r.PromoCodeId);
+            redemption.HasIndex(r => r.ReservedAt);
         });
 
         modelBuilder.Entity<Purchase>(purchase =>

@@ -143,6 +143,8 @@ public sealed class PurchaseProcessor(
                     VALUES ({purchase.PurchaseId}, '', {purchase.AmountCents}, 'RefundPending', {now})
                     ON CONFLICT ("PurchaseId") DO NOTHING
                     """, cancellationToken);
+                // The promo code's use, if it took one, is the next buyer's.
+                await PromoBudget.ReleaseAsync(db.Database, purchase.PurchaseId, cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);

@@ -23,6 +23,9 @@ public sealed class PurchaseSweeper(IServiceScopeFactory scopes, SeatInventory i
 {
     private const int Limit = 100;
 
+    /// <summary>Far beyond any purchase's deadline: a use older than this with no live purchase is nobody's.</summary>
+    private static readonly TimeSpan s_orphanedPromoUseAge = TimeSpan.FromHours(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.PurchaseSweepInterval);
@@ -56,6 +59,18 @@ public sealed class PurchaseSweeper(IServiceScopeFactory scopes, SeatInventory i
             logger.LogWarning("Purchase {PurchaseId} is still pending past its deadline: failing it", purchase.PurchaseId);
             await processor.FailAsync(purchase, "The purchase could not be completed in time.", cancellationToken);
         }
+
+        // A promo code's use taken by a purchase that never reached a Worker and could not be given back then (the
+        // database was down when its publishing failed): no purchase holds it an hour on.
+        await db.Database.ExecuteSqlAsync(
+            $"""
+            WITH orphans AS (
+                DELETE FROM "PromoRedemptions" r WHERE r."ReservedAt" < {now - s_orphanedPromoUseAge}
+                AND NOT EXISTS (SELECT 1 FROM "Purchases" p WHERE p."Id" = r."PurchaseId" AND p."Status" <> 'Failed')
+                RETURNING r."PromoCodeId")
+            UPDATE "PromoCodes" c SET "Used" = c."Used" - o.uses FROM (SELECT "PromoCodeId", count(*)::int AS uses FROM orphans GROUP BY 1) o
+            WHERE c."Id" = o."PromoCodeId"
+            """, cancellationToken);
 
         // What this sweep left undecided (beyond its batch, or failing to decide): the PurchaseUnresolvedPastDeadline alert.
         metrics.Overdue(await db.Purchases.CountAsync(p => p.Status == PurchaseStatus.Pending && p.Deadline < overdue, cancellationToken));

@@ -75,6 +75,18 @@ public sealed class AccessibilityTests(SaleFixture fixture, ITestOutputHelper ou
             await page.GotoAsync(new Uri(fixture.Web, $"/#/admin/campaigns/{campaign.Id}").ToString());
             await page.Locator("[data-figure=queue]").WaitForAsync();
             await CheckAsync(page, "admin-dashboard" + suffix);
+            // Promo codes, reached from the dashboard: one made with the form is listed with its uses.
+            await page.Locator("#promo-codes-link").ClickAsync();
+            await page.Locator("#promo-new-code").FillAsync("A11Y-" + device.ToUpperInvariant());
+            await page.Locator("#promo-new-kind").SelectOptionAsync("AmountOff");
+            await page.Locator("#promo-new-value").FillAsync("250");
+            await page.Locator("#promo-new-category").FillAsync("Floor");
+            await page.Locator("#promo-new-budget").FillAsync("20");
+            await page.Locator("#promo-new button[type=submit]").ClickAsync();
+            var row = page.Locator($"#promo-codes tr[data-code='A11Y-{device.ToUpperInvariant()}']");
+            await Assertions.Expect(row).ToContainTextAsync("€2.50 off");
+            await Assertions.Expect(row.Locator(".uses")).ToHaveTextAsync("0 of 20");
+            await CheckAsync(page, "admin-promo-codes" + suffix);
             // The audit log has the admin's sign-in of a moment ago; filtered by action, only such lines.
             await page.GotoAsync(new Uri(fixture.Web, "/#/admin/audit").ToString());
             await page.Locator("#audit tr[data-action='admin-change']").First.WaitForAsync();

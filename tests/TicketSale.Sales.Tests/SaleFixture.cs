@@ -447,9 +447,9 @@ public sealed class ApiClient(HttpClient http, Uri baseAddress, string? accessTo
         return (response.Status, response.Status == HttpStatusCode.Created ? Guid.Parse((string)response.Body!["holdId"]!) : null, response.Body);
     }
 
-    public async Task<(HttpStatusCode Status, Guid? PurchaseId, ApiResponse Response)> PurchaseAsync(Guid campaign, Guid hold, string? key = null)
+    public async Task<(HttpStatusCode Status, Guid? PurchaseId, ApiResponse Response)> PurchaseAsync(Guid campaign, Guid hold, string? key = null, string? promoCode = null)
     {
-        var response = await PostAsync("/api/purchases", new { campaignId = campaign, holdId = hold }, key ?? Guid.NewGuid().ToString("N"));
+        var response = await PostAsync("/api/purchases", new { campaignId = campaign, holdId = hold, promoCode }, key ?? Guid.NewGuid().ToString("N"));
         return (response.Status, response.Status == HttpStatusCode.Accepted ? Guid.Parse((string)response.Body!["purchaseId"]!) : null, response);
     }
 

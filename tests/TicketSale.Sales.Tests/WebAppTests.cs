@@ -110,6 +110,39 @@ public sealed class WebAppTests(SaleFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_buyer_sees_a_promo_codes_price_before_paying_and_pays_it()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 10);
+        var code = "WEB-" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
+        var created = await fixture.Admin.PostAsync($"/api/admin/campaigns/{campaign.Id}/promo-codes", new { code, kind = "Percent", value = 20, budget = 1 });
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        var buyer = await fixture.NewCustomerAsync();
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await _pages.SignInAsync(browser, buyer.Email!);
+        await WebPages.GoToCampaignAsync(page, campaign.Id, withSeatMap: false);
+        await page.Locator($"#ga-quantity-{campaign.GeneralAdmissionId}").SelectOptionAsync("2");
+        await page.Locator("button.hold-ga").ClickAsync();
+        await Assertions.Expect(page.Locator("#buy")).ToHaveTextAsync("Pay €30.00");
+
+        // A code that is not the campaign's is refused where it was typed; the campaign's shows its price.
+        await page.Locator("#promo-code").FillAsync("NOT-A-CODE");
+        await page.Locator("#apply-promo").ClickAsync();
+        await Assertions.Expect(page.Locator("#promo-result")).ToContainTextAsync("No such promo code");
+        await Assertions.Expect(page.Locator("#buy")).ToHaveTextAsync("Pay €30.00");
+        await page.Locator("#promo-code").FillAsync(code.ToLowerInvariant());
+        await page.Locator("#apply-promo").ClickAsync();
+        await Assertions.Expect(page.Locator("#promo-result")).ToHaveTextAsync($"{code}: €6.00 off €30.00.");
+        await Assertions.Expect(page.Locator("#buy")).ToHaveTextAsync("Pay €24.00");
+        await page.Locator("#buy").ClickAsync();
+        await Assertions.Expect(page.Locator("#message")).ToContainTextAsync("Confirmed: order", new() { Timeout = (float)s_wait.TotalMilliseconds });
+
+        Assert.Equal(2400, await fixture.ScalarAsync(
+            "SELECT o.\"TotalCents\" FROM \"Orders\" o JOIN \"Users\" u ON u.\"Id\" = o.\"UserId\" WHERE u.\"Email\" = $1 AND o.\"CampaignId\" = $2", buyer.Email!, campaign.Id));
+        Assert.Equal(1, await fixture.ScalarAsync("SELECT \"Used\" FROM \"PromoCodes\" WHERE \"Code\" = $1", code));
+    }
+
+    [Fact]
     public async Task A_page_left_while_it_loads_asks_for_nothing_more()
     {
         var opened = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 4);

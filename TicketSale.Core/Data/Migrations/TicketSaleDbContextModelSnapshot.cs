@@ -247,6 +247,77 @@ namespace TicketSale.Core.Data.Migrations
                     b.ToTable("Payments");
                 });
 
+            modelBuilder.Entity("TicketSale.Core.Data.PromoCode", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Budget")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("CampaignId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Category")
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int>("Used")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Value")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CampaignId", "Code")
+                        .IsUnique();
+
+                    b.ToTable("PromoCodes", t =>
+                        {
+                            t.HasCheckConstraint("CK_PromoCodes_UsedWithinBudget", "\"Used\" >= 0 AND \"Used\" <= \"Budget\"");
+                        });
+                });
+
+            modelBuilder.Entity("TicketSale.Core.Data.PromoRedemption", b =>
+                {
+                    b.Property<Guid>("PurchaseId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("CampaignId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("DiscountCents")
+                        .HasColumnType("bigint");
+
+                    b.Property<Guid>("PromoCodeId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("ReservedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("PurchaseId");
+
+                    b.HasIndex("PromoCodeId");
+
+                    b.HasIndex("ReservedAt");
+
+                    b.ToTable("PromoRedemptions");
+                });
+
             modelBuilder.Entity("TicketSale.Core.Data.Purchase", b =>
                 {
                     b.Property<Guid>("Id")
@@ -493,6 +564,24 @@ namespace TicketSale.Core.Data.Migrations
                     b.HasOne("TicketSale.Core.Data.Campaign", null)
                         .WithMany("GeneralAdmission")
                         .HasForeignKey("CampaignId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TicketSale.Core.Data.PromoCode", b =>
+                {
+                    b.HasOne("TicketSale.Core.Data.Campaign", null)
+                        .WithMany()
+                        .HasForeignKey("CampaignId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TicketSale.Core.Data.PromoRedemption", b =>
+                {
+                    b.HasOne("TicketSale.Core.Data.PromoCode", null)
+                        .WithMany()
+                        .HasForeignKey("PromoCodeId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -77,6 +77,15 @@ export interface Hold {
   purchaseId: string | null;
 }
 
+/** What buying a hold costs, with a promo code's discount (GET …/holds/{id}/price). */
+export interface PriceQuote {
+  totalCents: number;
+  discountCents: number;
+  amountCents: number;
+  promoCode: string | null;
+  usesLeft: number | null;
+}
+
 export interface PurchaseState {
   purchaseId: string;
   status: "Pending" | "Confirmed" | "Failed";
@@ -149,6 +158,8 @@ export interface CallOptions {
   body?: unknown;
   headers?: Record<string, string>;
   keepalive?: boolean;
+  /** Aborts the request (the page that asked was left). */
+  signal?: AbortSignal;
 }
 
 export async function call<T>(path: string, options: CallOptions = {}): Promise<Answer<T>> {
@@ -163,6 +174,7 @@ export async function call<T>(path: string, options: CallOptions = {}): Promise<
       headers,
       credentials: "same-origin",
       keepalive: options.keepalive ?? false,
+      signal: options.signal ?? null,
       body: options.body === undefined ? null : JSON.stringify(options.body),
     });
   } catch {

@@ -21,6 +21,8 @@ export function explain(answer: Pick<Answer<unknown>, "status" | "problem" | "re
       return "Your turn in the waiting room has ended or has not come yet. Join the line again to buy.";
     case "email-not-verified":
       return "Confirm your e-mail address first: follow the link we sent you, then sign in again.";
+    case "promo-code-used-up":
+      return `${detail ?? "This promo code has been used up."} Pay without it or try another code.`;
     case "hold-in-purchase":
       return "This hold is already being paid for; wait for the payment's outcome.";
     case "cancellation-not-allowed":

@@ -10,11 +10,11 @@ export interface PurchaseOutcome {
  * sends the same Idempotency-Key, so however often it is repeated it can never buy twice. The outcome arrives as a
  * server-sent event; should the stream fail (a proxy that buffers, a dropped connection), by asking every 2 s.
  */
-export async function purchase(campaignId: string, holdId: string, onBusy: (answer: Answer<unknown>) => void): Promise<PurchaseOutcome> {
+export async function purchase(campaignId: string, holdId: string, onBusy: (answer: Answer<unknown>) => void, promoCode?: string): Promise<PurchaseOutcome> {
   const key = crypto.randomUUID();
   let accepted!: Answer<PurchaseState>;
   for (let attempt = 0; attempt < 6; attempt++) {
-    accepted = await call<PurchaseState>("/api/purchases", { method: "POST", headers: { "Idempotency-Key": key }, body: { campaignId, holdId } });
+    accepted = await call<PurchaseState>("/api/purchases", { method: "POST", headers: { "Idempotency-Key": key }, body: { campaignId, holdId, promoCode } });
     if (accepted.status !== 503 && accepted.status !== 429 && accepted.status !== 0) break;
     onBusy(accepted);
     await sleep(accepted.retryAfter || 2);

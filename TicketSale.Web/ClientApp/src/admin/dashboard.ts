@@ -59,7 +59,7 @@ export const dashboardPage: Page = async (container, [id]) => {
   const setRate = h("button", { type: "button", id: "set-rate" }, "Set the admission rate");
   // Only for a sale behind a waiting room: its rate is what the line moves at.
   const rateBox = h("div", { class: "rate", hidden: true }, field("Admissions per second", rate), setRate);
-  container.append(h("p", {}, h("a", { href: "#/admin" }, "Back to the console")), title, updated, tiles,
+  container.append(h("p", {}, h("a", { href: "#/admin" }, "Back to the console"), " · ", h("a", { href: `#/admin/campaigns/${id}/promo-codes`, id: "promo-codes-link" }, "Promo codes")), title, updated, tiles,
     scrollable("Tickets by category", h("table", { id: "categories" }, h("caption", {}, "Tickets by category"),
       h("thead", {}, h("tr", {}, ...["Category", "Capacity", "Sold", "Held", "Free"].map((c) => h("th", { scope: "col" }, c)))), table)),
     charts, h("p", { class: "actions" }, reconcile), rateBox);

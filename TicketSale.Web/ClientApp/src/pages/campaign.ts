@@ -1,4 +1,4 @@
-import { call, problemKind, sleep, type CampaignDetails, type Hold, type SeatsAnswer } from "../api";
+import { call, problemKind, sleep, type CampaignDetails, type Hold, type PriceQuote, type SeatsAnswer } from "../api";
 import { field, h } from "../dom";
 import { formatCountdown, formatDate, formatPrice } from "../format";
 import { explain } from "../messages";
@@ -48,6 +48,8 @@ class CampaignPage {
   private left = false;
   private admitted = false;
   private refetching = false;
+  /** The promo code the price was last quoted with: the purchase uses it. */
+  private promoCode: string | undefined;
   private readonly categories: string[];
   private readonly queue = h("p", { id: "queue", role: "status", hidden: true });
   private readonly buying = h("section", { id: "buying", "aria-label": "Tickets" });
@@ -325,10 +327,16 @@ class CampaignPage {
     const release = h("button", { type: "button", id: "release" }, "Release");
     pay.addEventListener("click", () => void this.pay(pay, release));
     release.addEventListener("click", () => void this.release());
+    const code = h("input", { id: "promo-code", autocomplete: "off", maxlength: 32 });
+    const apply = h("button", { type: "button", id: "apply-promo" }, "Apply");
+    const promoResult = h("p", { id: "promo-result", "aria-live": "polite" });
+    apply.addEventListener("click", () => void this.applyPromoCode(hold, code.value.trim(), pay, promoResult));
+    this.promoCode = undefined;
     this.holdPanel.replaceChildren(
       h("h2", { id: "hold-title" }, "Your tickets are held"),
       h("ul", {}, ...lines.map((line) => h("li", {}, line))),
       h("p", {}, "Time left to pay: ", timer),
+      h("div", { class: "promo" }, field("Promo code", code), apply, promoResult),
       h("p", {}, pay, " ", release));
     this.holdPanel.hidden = false;
     const expires = new Date(hold.expiresAt).getTime();
@@ -347,6 +355,24 @@ class CampaignPage {
     show(hold.seats.length > 0 ? `${this.layout!.label(hold.seats[0]!)}${hold.seats.length > 1 ? ` and ${hold.seats.length - 1} more are` : " is"} yours until ${new Date(hold.expiresAt).toLocaleTimeString("en")}.`
       : `${hold.quantity} ticket${hold.quantity > 1 ? "s are" : " is"} yours until ${new Date(hold.expiresAt).toLocaleTimeString("en")}.`);
     pay.focus();
+  }
+
+  /** The price with the code's discount, asked of the Api before paying; the purchase then takes one of its uses. */
+  private async applyPromoCode(hold: Hold, code: string, pay: HTMLButtonElement, result: HTMLElement): Promise<void> {
+    const query = code ? `?promoCode=${encodeURIComponent(code)}` : "";
+    const quote = await call<PriceQuote>(`/api/campaigns/${this.campaign.id}/holds/${hold.holdId}/price${query}`);
+    if (!quote.ok) {
+      this.promoCode = undefined;
+      result.textContent = explain(quote);
+      return;
+    }
+
+    const price = quote.body!;
+    this.promoCode = price.promoCode ?? undefined;
+    pay.textContent = `Pay ${formatPrice(price.amountCents)}`;
+    result.textContent = price.promoCode
+      ? `${price.promoCode}: ${formatPrice(price.discountCents)} off ${formatPrice(price.totalCents)}.`
+      : "No promo code.";
   }
 
   private endHold(): void {
@@ -371,7 +397,7 @@ class CampaignPage {
     pay.disabled = true;
     release.disabled = true;
     show("Payment in progress…");
-    const outcome = await purchase(this.campaign.id, hold.holdId, (busy) => show(`${explain(busy)} Trying again…`));
+    const outcome = await purchase(this.campaign.id, hold.holdId, (busy) => show(`${explain(busy)} Trying again…`), this.promoCode);
     if (!outcome.final) {
       pay.disabled = false;
       release.disabled = false;
