@@ -65,6 +65,7 @@ builder.Services.AddSingleton<HoldPlacement>();
 builder.Services.AddScoped<OrderCancellation>();
 builder.Services.AddScoped<CheckIns>();
 builder.Services.AddScoped<PromoCodes>();
+builder.Services.AddScoped<Webhooks>();
 builder.Services.AddOptions<TicketOptions>().BindConfiguration(TicketOptions.Section);
 builder.Services.AddSingleton<TicketCodes>();
 builder.Services.AddSingleton<PurchaseAcceptance>();
@@ -95,6 +96,7 @@ app.MapKeysApi();
 app.MapAdminApi();
 app.MapUsersApi();
 app.MapAuditApi();
+app.MapWebhooksApi();
 // What buyers call is bounded in flight per replica; operators' and probes' requests are not held back by a sale.
 var buyers = InFlightLimitPolicy.AppliesTo(app.MapGroup(""));
 buyers.MapAuthApi();

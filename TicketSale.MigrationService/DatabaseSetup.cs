@@ -87,6 +87,8 @@ internal sealed partial class DatabaseSetup(IConfiguration configuration, ILogge
         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {api.User}, {worker.User};
         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {api.User}, {worker.User};
         REVOKE ALL ON TABLE "Users" FROM {worker.User};
+        -- The Worker mails buyers: their address, nothing else of their account (no password hash, no second factor).
+        GRANT SELECT ("Id", "Email") ON TABLE "Users" TO {worker.User};
         REVOKE ALL ON TABLE "__EFMigrationsHistory" FROM {api.User}, {worker.User};
         -- The audit log is append-only for the services: what happened cannot be rewritten by whoever took one over.
         REVOKE UPDATE, DELETE, TRUNCATE ON TABLE "AuditEntries" FROM {api.User}, {worker.User};

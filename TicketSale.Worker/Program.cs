@@ -2,11 +2,13 @@ using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;
+using TicketSale.Core.Mail;
 using TicketSale.Core.Payments;
 using TicketSale.Core.Security;
 using TicketSale.Core.WaitingRoom;
 using TicketSale.Worker;
 using TicketSale.Worker.Inventory;
+using TicketSale.Worker.Notifications;
 using TicketSale.Worker.Purchases;
 
 // The Worker is a web host only for its health, liveness and metrics endpoints; its work runs in hosted services.
@@ -61,6 +63,10 @@ PaymentGatewayClient.AddPaymentGatewayClient(builder.Services)
             return default;
         };
     });
+
+// Organizers' webhooks: a delivery's retries are the dispatcher's own, kept in PostgreSQL, each one logged; the
+// default pipeline's quick retries would hide failed attempts from the delivery log.
+builder.Services.AddHttpClient(WebhookDispatcher.ClientName).RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
 
 // The writers are registered before the consumer so that they stop after it: purchases in flight can still commit.
@@ -75,6 +81,10 @@ builder.Services.AddHostedService<InventoryReconciler>();
 builder.Services.AddHostedService<RefundRetrier>();
 builder.Services.AddHostedService<PurchaseSweeper>();
 builder.Services.AddHostedService<WaitingRoomPump>();
+builder.Services.Configure<NotificationOptions>(builder.Configuration.GetSection("Notifications"));
+builder.Services.AddMailSender();
+builder.Services.AddHostedService<OrderMailer>();
+builder.Services.AddHostedService<WebhookDispatcher>();
 
 var app = builder.Build();
 

@@ -76,6 +76,7 @@ public sealed class OrderCancellation(TicketSaleDbContext db, CampaignCatalog ca
             }
 
             await PromoBudget.ReleaseAsync(db.Database, order.Id, cancellationToken);
+            db.OutboxMessages.Add(OutboxMessage.For(OrderEvents.Cancelled, order.CampaignId, order.Id, order.CancelledAt!.Value));
             await db.Payments.Where(p => p.PurchaseId == order.Id)
                 .ExecuteUpdateAsync(u => u.SetProperty(p => p.Status, PaymentStatus.Refunded).SetProperty(p => p.RefundedAt, time.GetUtcNow()), cancellationToken);
             await db.SaveChangesAsync(cancellationToken);

@@ -41,8 +41,16 @@ public sealed class CheckIns(TicketSaleDbContext db, TicketCodes codes, Campaign
 
         var at = scannedAt ?? time.GetUtcNow();
         var tickets = db.Tickets.Where(t => t.Id == claim.TicketId && t.CampaignId == claim.CampaignId);
-        var admitted = await tickets.Where(t => t.Active && t.CheckedInAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.CheckedInAt, at).SetProperty(t => t.CheckedInGate, gate), cancellationToken);
+        // Admitted and told (the organizers' webhooks) in one statement: both or neither.
+        var admitted = await db.Database.ExecuteSqlAsync(
+            $"""
+            WITH admitted AS (
+                UPDATE "Tickets" SET "CheckedInAt" = {at}, "CheckedInGate" = {gate}
+                WHERE "Id" = {claim.TicketId} AND "CampaignId" = {claim.CampaignId} AND "Active" AND "CheckedInAt" IS NULL
+                RETURNING "Id", "OrderId", "CampaignId")
+            INSERT INTO "OutboxMessages" ("Type", "CampaignId", "OrderId", "TicketId", "OccurredAt", "MailPending", "MailAttempts", "WebhooksPending")
+            SELECT {OrderEvents.CheckedIn}, "CampaignId", "OrderId", "Id", {at}, FALSE, 0, TRUE FROM admitted
+            """, cancellationToken);
         var ticket = await tickets.AsNoTracking().Select(t => new { t.Active, t.CheckedInAt, t.CheckedInGate, t.SeatIndex, t.GeneralAdmissionCategoryId })
             .FirstOrDefaultAsync(cancellationToken);
         if (ticket is null)

@@ -366,3 +366,144 @@ public sealed class PromoRedemption
 
     public DateTimeOffset ReservedAt { get; set; }
 }
+
+/// <summary>The kinds of <see cref="OutboxMessage"/>: what happened to an order, as organizers' webhooks name it.</summary>
+public static class OrderEvents
+{
+    public const string Placed = "order.placed";
+    public const string Confirmed = "order.confirmed";
+    public const string Cancelled = "order.cancelled";
+    public const string CheckedIn = "ticket.checked-in";
+
+    /// <summary>A purchase that failed after its charge went through, and was refunded: the buyer is told (no webhook).</summary>
+    public const string Refunded = "purchase.refunded";
+
+    /// <summary>What organizers can subscribe to.</summary>
+    public static readonly IReadOnlyList<string> Webhooks = [Placed, Confirmed, Cancelled, CheckedIn];
+
+    /// <summary>What the buyer gets an e-mail about.</summary>
+    public static bool Mailed(string type) => type is Confirmed or Cancelled or Refunded;
+}
+
+/// <summary>
+/// The transactional outbox: a row written in the same transaction as the change it tells of (an order confirmed,
+/// cancelled, a ticket checked in), so that its e-mail and webhooks go out if and only if the change happened, however
+/// the process that made it ends. The Worker sends the e-mail and fans the webhooks out, and marks the row.
+/// </summary>
+public sealed class OutboxMessage
+{
+    public long Id { get; set; }
+
+    /// <summary>One of <see cref="OrderEvents"/>.</summary>
+    public required string Type { get; set; }
+
+    public Guid CampaignId { get; set; }
+
+    /// <summary>The order (its id is its purchase's).</summary>
+    public Guid OrderId { get; set; }
+
+    public Guid? TicketId { get; set; }
+
+    public DateTimeOffset OccurredAt { get; set; }
+
+    /// <summary>True until the buyer's e-mail is sent (false from the start for what is not mailed).</summary>
+    public bool MailPending { get; set; }
+
+    /// <summary>When the e-mail may be tried again after a failure.</summary>
+    public DateTimeOffset? MailRetryAt { get; set; }
+
+    public int MailAttempts { get; set; }
+
+    public DateTimeOffset? MailedAt { get; set; }
+
+    /// <summary>True until the webhook deliveries are made for the subscriptions that want it.</summary>
+    public bool WebhooksPending { get; set; }
+
+    public static OutboxMessage For(string type, Guid campaignId, Guid orderId, DateTimeOffset at, Guid? ticketId = null) => new()
+    {
+        Type = type,
+        CampaignId = campaignId,
+        OrderId = orderId,
+        TicketId = ticketId,
+        OccurredAt = at,
+        MailPending = OrderEvents.Mailed(type),
+        WebhooksPending = OrderEvents.Webhooks.Contains(type),
+    };
+}
+
+/// <summary>An organizer's webhook: the events it wants, for one campaign or all, signed with its secret.</summary>
+public sealed class WebhookSubscription
+{
+    public Guid Id { get; set; }
+
+    public required string Url { get; set; }
+
+    /// <summary>The HMAC key ("whsec_" and base64), shown to the organizer to check signatures with.</summary>
+    public required string Secret { get; set; }
+
+    /// <summary>The event types wanted, comma-separated.</summary>
+    public required string Events { get; set; }
+
+    /// <summary>The campaign whose events it wants; null for every campaign.</summary>
+    public Guid? CampaignId { get; set; }
+
+    public bool Active { get; set; } = true;
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public enum WebhookDeliveryStatus
+{
+    Pending,
+    Delivered,
+
+    /// <summary>Every attempt failed: kept, with its attempts, until an organizer sends it again.</summary>
+    DeadLettered,
+}
+
+/// <summary>One event for one subscription, with its attempts; the delivery log organizers read.</summary>
+public sealed class WebhookDelivery
+{
+    public long Id { get; set; }
+
+    public Guid SubscriptionId { get; set; }
+
+    public long OutboxMessageId { get; set; }
+
+    public required string EventType { get; set; }
+
+    /// <summary>The JSON body, fixed when the delivery is made: every attempt sends the same bytes.</summary>
+    public required string Payload { get; set; }
+
+    public WebhookDeliveryStatus Status { get; set; }
+
+    public int Attempts { get; set; }
+
+    public DateTimeOffset NextAttemptAt { get; set; }
+
+    public int? LastStatusCode { get; set; }
+
+    public string? LastError { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? DeliveredAt { get; set; }
+
+    public List<WebhookAttempt> AttemptLog { get; set; } = [];
+}
+
+public sealed class WebhookAttempt
+{
+    public long Id { get; set; }
+
+    public long DeliveryId { get; set; }
+
+    public DateTimeOffset At { get; set; }
+
+    /// <summary>The receiver's answer, or null when there was none (refused, timed out).</summary>
+    public int? StatusCode { get; set; }
+
+    public string? Error { get; set; }
+
+    public int DurationMs { get; set; }
+}

@@ -32,6 +32,14 @@ public sealed class TicketSaleDbContext(DbContextOptions<TicketSaleDbContext> op
 
     public DbSet<PromoRedemption> PromoRedemptions => Set<PromoRedemption>();
 
+    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+
+    public DbSet<WebhookSubscription> WebhookSubscriptions => Set<WebhookSubscription>();
+
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+
+    public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
@@ -139,6 +147,42 @@ public sealed class TicketSaleDbContext(DbContextOptions<TicketSaleDbContext> op
             redemption.HasKey(r => r.PurchaseId);
             redemption.HasOne<PromoCode>().WithMany().HasForeignKey(r => r.PromoCodeId);
             redemption.HasIndex(r => r.ReservedAt);
+        });
+
+        modelBuilder.Entity<OutboxMessage>(message =>
+        {
+            message.Property(m => m.Id).UseIdentityAlwaysColumn();
+            message.Property(m => m.Type).HasMaxLength(32);
+            // The Worker's two questions, answered by small indexes: what is left to mail, what to fan out.
+            message.HasIndex(m => m.Id).HasFilter("\"MailPending\"").HasDatabaseName("IX_OutboxMessages_MailPending");
+            message.HasIndex(m => m.Id).HasFilter("\"WebhooksPending\"").HasDatabaseName("IX_OutboxMessages_WebhooksPending");
+        });
+
+        modelBuilder.Entity<WebhookSubscription>(subscription =>
+        {
+            subscription.Property(s => s.Url).HasMaxLength(2000);
+            subscription.Property(s => s.Secret).HasMaxLength(100);
+            subscription.Property(s => s.Events).HasMaxLength(200);
+        });
+
+        modelBuilder.Entity<WebhookDelivery>(delivery =>
+        {
+            delivery.Property(d => d.Id).UseIdentityAlwaysColumn();
+            delivery.Property(d => d.EventType).HasMaxLength(32);
+            delivery.Property(d => d.Payload).HasColumnType("jsonb");
+            delivery.Property(d => d.Status).HasConversion<string>().HasMaxLength(16);
+            delivery.Property(d => d.LastError).HasMaxLength(500);
+            delivery.HasOne<WebhookSubscription>().WithMany().HasForeignKey(d => d.SubscriptionId);
+            // An event reaches a subscription once, however often the fan-out runs.
+            delivery.HasIndex(d => new { d.SubscriptionId, d.OutboxMessageId }).IsUnique();
+            delivery.HasIndex(d => d.NextAttemptAt).HasFilter("\"Status\" = 'Pending'").HasDatabaseName("IX_WebhookDeliveries_Due");
+            delivery.HasMany(d => d.AttemptLog).WithOne().HasForeignKey(a => a.DeliveryId);
+        });
+
+        modelBuilder.Entity<WebhookAttempt>(attempt =>
+        {
+            attempt.Property(a => a.Id).UseIdentityAlwaysColumn();
+            attempt.Property(a => a.Error).HasMaxLength(500);
         });
 
         modelBuilder.Entity<Purchase>(purchase =>

@@ -23,6 +23,10 @@ public sealed class MailOptions
 
     public string? Password { get; set; }
 
+    /// <summary>How long the server has for each step of sending a message.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
     [Required, EmailAddress]
     public string From { get; set; } = "tickets@ticketsale.local";
 
@@ -52,7 +56,8 @@ public sealed class MailSender(IOptions<MailOptions> options)
     public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
     {
         var server = options.Value.Smtp!;
-        using var client = new SmtpClient();
+        // MailKit's default is two minutes: a server that takes the connection and says nothing would hold the sender.
+        using var client = new SmtpClient { Timeout = (int)options.Value.Timeout.TotalMilliseconds };
         await client.ConnectAsync(server.Host, server.Port,
             server.Scheme == "smtps" ? SecureSocketOptions.SslOnConnect : SecureSocketOptions.StartTlsWhenAvailable, cancellationToken);
         if (options.Value.UserName is { Length: > 0 } user)

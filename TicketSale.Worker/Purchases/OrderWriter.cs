@@ -224,6 +224,13 @@ public sealed partial class OrderWriter(NpgsqlDataSource dataSource, TimeProvide
                     """,
                     purchases.Select(p => p.PurchaseId).ToArray(), purchases.Select(p => p.PurchaseId.ToString("N")).ToArray(),
                     purchases.Select(p => p.AmountCents).ToArray(), nameof(PaymentStatus.Charged), now),
+                // The order's e-mail and webhooks, committed with it (the Purchases command stays last: its count is checked).
+                Command(
+                    """
+                    INSERT INTO "OutboxMessages" ("Type", "CampaignId", "OrderId", "OccurredAt", "MailPending", "MailAttempts", "WebhooksPending")
+                    SELECT $3, o.campaign, o.id, $4, TRUE, 0, TRUE FROM unnest($1::uuid[], $2::uuid[]) AS o(id, campaign)
+                    """,
+                    purchases.Select(p => p.PurchaseId).ToArray(), purchases.Select(p => p.CampaignId).ToArray(), OrderEvents.Confirmed, now),
                 Command(
                     """
                     INSERT INTO "Purchases" ("Id", "UserId", "CampaignId", "HoldId", "Status", "AmountCents", "AcceptedAt", "CompletedAt")

@@ -168,10 +168,18 @@ public sealed class PurchaseProcessor(
         {
             var refunded = await payments.RefundAsync(purchaseId, cancellationToken);
             events.Refund(purchaseId, refunded ? "refunded" : "key voided, nothing was charged", reason);
-            await db.Payments.Where(p => p.PurchaseId == purchaseId && p.Status == PaymentStatus.RefundPending)
-                .ExecuteUpdateAsync(u => u
-                    .SetProperty(p => p.Status, refunded ? PaymentStatus.Refunded : PaymentStatus.NeverCharged)
-                    .SetProperty(p => p.RefundedAt, time.GetUtcNow()), cancellationToken);
+            var now = time.GetUtcNow();
+            // The payment marked, and the buyer told of money given back (once: only the update that marks it writes it).
+            await db.Database.ExecuteSqlAsync(
+                $"""
+                WITH marked AS (
+                    UPDATE "Payments" SET "Status" = {(refunded ? PaymentStatus.Refunded : PaymentStatus.NeverCharged).ToString()}, "RefundedAt" = {now}
+                    WHERE "PurchaseId" = {purchaseId} AND "Status" = 'RefundPending'
+                    RETURNING "PurchaseId")
+                INSERT INTO "OutboxMessages" ("Type", "CampaignId", "OrderId", "OccurredAt", "MailPending", "MailAttempts", "WebhooksPending")
+                SELECT {OrderEvents.Refunded}, p."CampaignId", p."Id", {now}, TRUE, 0, FALSE
+                FROM "Purchases" p JOIN marked m ON m."PurchaseId" = p."Id" WHERE {refunded}
+                """, cancellationToken);
             return true;
         }
         catch (Exception ex) when (IsGatewayUnavailable(ex))

@@ -55,12 +55,17 @@ public sealed class PurchaseRecorder(NpgsqlDataSource dataSource) : GroupCommitW
             BatchCommands =
             {
                 new NpgsqlBatchCommand(
+                    // Recorded, and the organizers' "order placed" with it (only for a purchase recorded now).
                     """
-                    INSERT INTO "Purchases" ("Id", "UserId", "CampaignId", "HoldId", "Status", "AmountCents", "AcceptedAt", "Deadline", "Request")
-                    SELECT p.id, p.buyer, p.campaign, p.hold, 'Pending', p.amount, p.accepted, p.deadline, p.request::jsonb
-                    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[], $6::timestamptz[], $7::timestamptz[], $8::text[])
-                        AS p(id, buyer, campaign, hold, amount, accepted, deadline, request)
-                    ON CONFLICT ("Id") DO NOTHING
+                    WITH recorded AS (
+                        INSERT INTO "Purchases" ("Id", "UserId", "CampaignId", "HoldId", "Status", "AmountCents", "AcceptedAt", "Deadline", "Request")
+                        SELECT p.id, p.buyer, p.campaign, p.hold, 'Pending', p.amount, p.accepted, p.deadline, p.request::jsonb
+                        FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[], $6::timestamptz[], $7::timestamptz[], $8::text[])
+                            AS p(id, buyer, campaign, hold, amount, accepted, deadline, request)
+                        ON CONFLICT ("Id") DO NOTHING
+                        RETURNING "Id", "CampaignId", "AcceptedAt")
+                    INSERT INTO "OutboxMessages" ("Type", "CampaignId", "OrderId", "OccurredAt", "MailPending", "MailAttempts", "WebhooksPending")
+                    SELECT $9, "CampaignId", "Id", "AcceptedAt", FALSE, 0, TRUE FROM recorded
                     """)
                 {
                     Parameters =
@@ -73,6 +78,7 @@ public sealed class PurchaseRecorder(NpgsqlDataSource dataSource) : GroupCommitW
                         new() { Value = purchases.Select(p => p.AcceptedAt.ToUniversalTime()).ToArray() },
                         new() { Value = purchases.Select(p => p.Deadline.ToUniversalTime()).ToArray() },
                         new() { Value = purchases.Select(p => JsonSerializer.Serialize(p)).ToArray() },
+                        new() { Value = OrderEvents.Placed },
                     },
                 },
                 new NpgsqlBatchCommand("""SELECT "Id", "Status" FROM "Purchases" WHERE "Id" = ANY($1)""") { Parameters = { new() { Value = ids } } },

@@ -94,6 +94,9 @@ public sealed class AccessibilityTests(SaleFixture fixture, ITestOutputHelper ou
             await page.Locator("#audit-action").SelectOptionAsync("sign-in");
             await page.Locator("#audit-filters button[type=submit]").ClickAsync();
             await page.WaitForFunctionAsync("() => { const rows = [...document.querySelectorAll('#audit tbody tr')]; return rows.length > 0 && rows.every(r => r.dataset.action === 'sign-in'); }");
+            await page.GotoAsync(new Uri(fixture.Web, "/#/admin/webhooks").ToString());
+            await page.Locator("#webhook-new").WaitForAsync();
+            await CheckAsync(page, "admin-webhooks-form" + suffix);
             await page.GotoAsync(new Uri(fixture.Web, "/#/checkin").ToString());
             await page.Locator("#check-in").WaitForAsync();
             await CheckAsync(page, "door-checkin" + suffix);

@@ -73,7 +73,11 @@ public class SaleFixture : IAsyncLifetime
             // tests can watch it decide what a lost message left behind.
             builder.CreateResourceBuilder<ProjectResource>("worker").WithEnvironment("Inventory__ReconcileInterval", "00:00:02").WithEnvironment("Process__Nice", "0")
                 .WithEnvironment("Inventory__PurchaseSweepInterval", "00:00:01")
-                .WithEnvironment("Inventory__PendingPurchaseGrace", "00:00:05");
+                .WithEnvironment("Inventory__PendingPurchaseGrace", "00:00:05")
+                // Mail and webhooks are tried again after half a second, doubling; a webhook is dead-lettered after 4 failures.
+                .WithEnvironment("Notifications__PollInterval", "00:00:00.200")
+                .WithEnvironment("Notifications__FirstRetryDelay", "00:00:00.500")
+                .WithEnvironment("Notifications__WebhookMaxAttempts", "4");
             ConfigureApp(builder);
         }, dashboard: WithDashboard, cancellationToken: timeout.Token);
         Web = App.GetEndpoint("web");

@@ -13,6 +13,7 @@ import { adminCampaignsPage } from "./admin/campaigns";
 import { dashboardPage } from "./admin/dashboard";
 import { promoCodesPage } from "./admin/promoCodes";
 import { venuesPage } from "./admin/venues";
+import { webhooksPage } from "./admin/webhooks";
 import { isAdmin, onSessionChange, refreshSession, session, signOut } from "./session";
 import { clearMessage, show, type Page } from "./page";
 
@@ -27,6 +28,7 @@ const routes: [RegExp, Page][] = [
   [/^admin$/, adminCampaignsPage],
   [/^admin\/venues$/, venuesPage],
   [/^admin\/audit$/, auditPage],
+  [/^admin\/webhooks$/, webhooksPage],
   [/^admin\/campaigns\/new$/, campaignEditorPage],
   [new RegExp(`^admin/campaigns/${guid}/edit$`), campaignEditorPage],
   [new RegExp(`^admin/campaigns/${guid}$`), dashboardPage],

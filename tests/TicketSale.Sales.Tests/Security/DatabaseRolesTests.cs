@@ -47,14 +47,20 @@ public sealed class DatabaseRolesTests(SaleFixture fixture)
     }
 
     [Fact]
-    public async Task The_worker_cannot_read_the_accounts_and_their_password_hashes()
+    public async Task The_worker_reads_the_buyers_addresses_and_nothing_else_of_their_accounts()
     {
         var login = fixture.App.GetServiceEnvironment("worker")["ConnectionStrings__tickets"];
         await using var connection = new NpgsqlConnection(login);
         await connection.OpenAsync();
 
-        var refused = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync<long>(connection, "SELECT count(*) FROM \"Users\""));
-        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        // It mails buyers: their address, by their id.
+        Assert.True(await ScalarAsync<long>(connection, "SELECT count(\"Email\") FROM \"Users\" WHERE \"Id\" IS NOT NULL") > 0);
+        foreach (var sql in new[] { "SELECT count(\"PasswordHash\") FROM \"Users\"", "SELECT count(\"TotpSecret\") FROM \"Users\"", "SELECT count(*) FROM (SELECT * FROM \"Users\") u",
+            "UPDATE \"Users\" SET \"Email\" = \"Email\" WHERE false" })
+        {
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync<long>(connection, sql));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        }
     }
 
     [Fact]

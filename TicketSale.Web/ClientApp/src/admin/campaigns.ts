@@ -22,7 +22,7 @@ export const adminCampaignsPage: Page = async (container) => {
   setTitle("Organizer console");
   if (!adminOnly(container)) return;
   container.append(h("h1", {}, "Organizer console"),
-    h("p", { class: "actions" }, h("a", { href: "#/admin/campaigns/new", class: "button primary" }, "New campaign"), " ", h("a", { href: "#/admin/venues", class: "button" }, "Venues"), " ", h("a", { href: "#/admin/audit", class: "button" }, "Audit log")));
+    h("p", { class: "actions" }, h("a", { href: "#/admin/campaigns/new", class: "button primary" }, "New campaign"), " ", h("a", { href: "#/admin/venues", class: "button" }, "Venues"), " ", h("a", { href: "#/admin/audit", class: "button" }, "Audit log"), " ", h("a", { href: "#/admin/webhooks", class: "button" }, "Webhooks")));
   const answer = await call<CampaignSummary[]>("/api/admin/campaigns");
   if (!answer.ok) return show(explain(answer));
   const rows = answer.body!.map((campaign) => {

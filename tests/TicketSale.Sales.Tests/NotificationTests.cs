@@ -1,0 +1,77 @@
+using System.Net;
+using MimeKit;
+
+namespace TicketSale.Sales.Tests;
+
+/// <summary>The buyers' e-mails, sent by the Worker from the outbox through the development mail sink.</summary>
+[Collection(SaleCollection.Name)]
+public sealed class NotificationTests(SaleFixture fixture)
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task A_confirmed_order_is_mailed_once_with_its_tickets_and_its_cancellation_with_the_refund()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 6);
+        var (buyer, order, tickets) = await fixture.BuyTicketsAsync(campaign.Id, 1, 2);
+
+        var confirmation = Assert.Single(await fixture.Mailbox.WaitForAsync(buyer.Email!, m => Is(m, "order.confirmed", order), s_wait));
+        Assert.StartsWith("Your tickets for Campaign ", confirmation.Subject, StringComparison.Ordinal);
+        var text = confirmation.TextBody;
+        Assert.Contains("2 ticket(s)", text, StringComparison.Ordinal);
+        Assert.Contains("€84.00 paid", text, StringComparison.Ordinal);
+        Assert.Contains("Main, row 1, seat 2", text, StringComparison.Ordinal);
+        Assert.Contains("Main, row 1, seat 3", text, StringComparison.Ordinal);
+        foreach (var (id, _) in tickets)
+        {
+            Assert.Contains($"/#/orders/{order}/tickets/{id}", text, StringComparison.Ordinal);
+        }
+
+        var cancelled = await buyer.PostAsync($"/api/orders/{order}/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, cancelled.Status);
+        var notice = Assert.Single(await fixture.Mailbox.WaitForAsync(buyer.Email!, m => Is(m, "order.cancelled", order), s_wait));
+        Assert.Contains("€84.00 is refunded", notice.TextBody, StringComparison.Ordinal);
+        Assert.Single(fixture.Mailbox.To(buyer.Email!), m => Is(m, "order.confirmed", order));
+    }
+
+    [Fact]
+    public async Task A_worker_killed_between_confirming_an_order_and_sending_its_mail_sends_it_exactly_once()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 10);
+        var buyer = await fixture.NewCustomerAsync();
+        var (_, hold, _) = await buyer.HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 2);
+
+        // The mail server is down: the order is confirmed, its mail cannot go, and the Worker dies meanwhile.
+        await fixture.App.StopResourceAsync("mail");
+        Guid order;
+        try
+        {
+            var (_, purchase, _) = await buyer.PurchaseAsync(campaign.Id, hold!.Value);
+            order = purchase!.Value;
+            Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([order], s_wait))[order]);
+            await Eventually.HoldsAsync(async () => await fixture.ScalarAsync(
+                "SELECT count(*) FROM \"OutboxMessages\" WHERE \"OrderId\" = $1 AND \"Type\" = 'order.confirmed' AND \"MailPending\" AND \"MailAttempts\" > 0", order) == 1,
+                "the Worker to have tried the mail");
+            await fixture.App.KillResourceAsync("worker");
+        }
+        finally
+        {
+            await fixture.App.StartResourceAsync("mail");
+        }
+
+        Assert.DoesNotContain(fixture.Mailbox.To(buyer.Email!), m => Is(m, "order.confirmed", order));
+        await fixture.App.StartResourceAsync("worker");
+
+        Assert.Single(await fixture.Mailbox.WaitForAsync(buyer.Email!, m => Is(m, "order.confirmed", order), s_wait));
+        await Eventually.HoldsAsync(async () => await fixture.ScalarAsync(
+            "SELECT count(*) FROM \"OutboxMessages\" WHERE \"OrderId\" = $1 AND \"Type\" = 'order.confirmed' AND NOT \"MailPending\" AND \"MailedAt\" IS NOT NULL", order) == 1,
+            "the mail to be marked sent");
+        // Marked sent: however many times the Worker looks again, no second one.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Single(fixture.Mailbox.To(buyer.Email!), m => Is(m, "order.confirmed", order));
+        await Invariants.AssertAllAsync(fixture, campaign, [order]);
+    }
+
+    private static bool Is(MimeMessage message, string type, Guid order) =>
+        message.Headers["X-TicketSale-Event"] == type && message.Headers["X-TicketSale-Order"] == order.ToString();
+}
