@@ -51,7 +51,7 @@ public sealed class NotificationTests(SaleFixture fixture)
             Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([order], s_wait))[order]);
             await Eventually.HoldsAsync(async () => await fixture.ScalarAsync(
                 "SELECT count(*) FROM \"OutboxMessages\" WHERE \"OrderId\" = $1 AND \"Type\" = 'order.confirmed' AND \"MailPending\" AND \"MailAttempts\" > 0", order) == 1,
-                "the Worker to have tried the mail");
+                "the Worker to have tried the mail", s_wait);
             await fixture.App.KillResourceAsync("worker");
         }
         finally

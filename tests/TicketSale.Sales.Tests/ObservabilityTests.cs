@@ -103,8 +103,8 @@ public sealed class ObservabilityTests(ObservabilityFixture fixture) : IClassFix
         {
             var up = (await prometheus.GetFromJsonAsync<JsonNode>("/api/v1/query?query=up"))!["data"]!["result"]!.AsArray();
             var services = up.Where(r => (string)r!["value"]![1]! == "1").Select(r => (string)r!["metric"]!["service"]!).Order().ToList();
-            return services.SequenceEqual(["api", "api", "payments", "web", "worker"]);
-        }, "Prometheus to scrape both Api replicas, the Worker, the gateway and the payment simulator");
+            return services.SequenceEqual(["api", "api", "mail", "payments", "web", "worker"]);
+        }, "Prometheus to scrape both Api replicas, the Worker, the gateway, the payment simulator and the mail sink");
         Assert.DoesNotContain(fixture.Alerts.Alerts, a => a.Name == "PurchasesDeadLettered");
 
         // Seats and general admission at once: no code path can process it, and it is dead-lettered.

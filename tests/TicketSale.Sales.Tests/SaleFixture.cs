@@ -77,7 +77,9 @@ public class SaleFixture : IAsyncLifetime
                 // Mail and webhooks are tried again after half a second, doubling; a webhook is dead-lettered after 4 failures.
                 .WithEnvironment("Notifications__PollInterval", "00:00:00.200")
                 .WithEnvironment("Notifications__FirstRetryDelay", "00:00:00.500")
-                .WithEnvironment("Notifications__WebhookMaxAttempts", "4");
+                .WithEnvironment("Notifications__WebhookMaxAttempts", "4")
+                // A stopped mail sink's address still takes connections (the orchestrator's proxy) and says nothing.
+                .WithEnvironment("Mail__Timeout", "00:00:03");
             ConfigureApp(builder);
         }, dashboard: WithDashboard, cancellationToken: timeout.Token);
         Web = App.GetEndpoint("web");
