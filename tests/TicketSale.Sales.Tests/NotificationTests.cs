@@ -49,10 +49,13 @@ public sealed class NotificationTests(SaleFixture fixture)
             var (_, purchase, _) = await buyer.PurchaseAsync(campaign.Id, hold!.Value);
             order = purchase!.Value;
             Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([order], s_wait))[order]);
+            // The Worker is sending (mail that came before this order's may be ahead of it) and failing.
             await Eventually.HoldsAsync(async () => await fixture.ScalarAsync(
-                "SELECT count(*) FROM \"OutboxMessages\" WHERE \"OrderId\" = $1 AND \"Type\" = 'order.confirmed' AND \"MailPending\" AND \"MailAttempts\" > 0", order) == 1,
-                "the Worker to have tried the mail", s_wait);
+                "SELECT count(*) FROM \"OutboxMessages\" WHERE \"MailPending\" AND \"MailAttempts\" > 0") > 0,
+                "the Worker to have tried to send mail", s_wait);
             await fixture.App.KillResourceAsync("worker");
+            Assert.Equal(1, await fixture.ScalarAsync(
+                "SELECT count(*) FROM \"OutboxMessages\" WHERE \"OrderId\" = $1 AND \"Type\" = 'order.confirmed' AND \"MailPending\"", order));
         }
         finally
         {
