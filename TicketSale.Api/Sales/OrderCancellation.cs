@@ -55,6 +55,7 @@ public sealed class OrderCancellation(TicketSaleDbContext db, CampaignCatalog ca
             return new Refusal(RefusalReason.Unavailable, "The payment gateway is unavailable; the order is unchanged. Try again shortly.");
         }
 
+        OutboxMessage? told = null;
         // Read committed is enough: the order's version column refuses a concurrent second cancellation, and the
         // general-admission rows' version columns make the "sold" decrements exact.
         await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
@@ -76,7 +77,9 @@ public sealed class OrderCancellation(TicketSaleDbContext db, CampaignCatalog ca
             }
 
             await PromoBudget.ReleaseAsync(db.Database, order.Id, cancellationToken);
-            db.OutboxMessages.Add(OutboxMessage.For(OrderEvents.Cancelled, order.CampaignId, order.Id, order.CancelledAt!.Value));
+            // One instance, however often the strategy runs this again: a retried transaction tells the buyer once.
+            told ??= OutboxMessage.For(OrderEvents.Cancelled, order.CampaignId, order.Id, order.CancelledAt!.Value);
+            db.OutboxMessages.Add(told);
             await db.Payments.Where(p => p.PurchaseId == order.Id)
                 .ExecuteUpdateAsync(u => u.SetProperty(p => p.Status, PaymentStatus.Refunded).SetProperty(p => p.RefundedAt, time.GetUtcNow()), cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
