@@ -201,6 +201,29 @@ public sealed class WebAppTests(SaleFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Two_address_changes_at_once_show_the_newest_page_once()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 4);
+        var buyer = await fixture.NewCustomerAsync();
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await _pages.SignInAsync(browser, buyer.Email!);
+        await page.EvaluateAsync("() => { location.hash = '#/orders'; }");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("My orders");
+
+        // Signing in and going on at once does this: both changes' events come after the second, so both route to the
+        // campaign while the first is still loading (the page was drawn twice, two seat maps one under the other).
+        await page.EvaluateAsync("id => { location.hash = '#/'; location.hash = '#/campaigns/' + id; }", campaign.Id.ToString());
+        await page.Locator("canvas.seat-map-canvas[data-render-ms]").First.WaitForAsync(new() { Timeout = 20_000 });
+        // Whatever the first routing would still add, it adds once its requests are answered: one more round trip.
+        await page.EvaluateAsync("id => fetch('/api/campaigns/' + id + '/seats').then(r => r.text())", campaign.Id.ToString());
+
+        Assert.Equal(1, await page.Locator("canvas.seat-map-canvas").CountAsync());
+        Assert.Equal(1, await page.Locator("h1").CountAsync());
+        Assert.Equal(1, await page.Locator("#page").CountAsync());
+    }
+
+    [Fact]
     public async Task A_buyer_cancels_an_order_in_my_orders_and_its_seats_show_free_again()
     {
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 6);

@@ -1,5 +1,5 @@
 import "./app.css";
-import { byId } from "./dom";
+import { byId, h } from "./dom";
 import { explain } from "./messages";
 import { accountPage, confirmEmailFromLink } from "./pages/account";
 import { campaignPage } from "./pages/campaign";
@@ -48,8 +48,10 @@ async function route(): Promise<void> {
   // A page left while it was still loading must not go on asking for what it would have shown.
   leaving?.abort();
   const left = (leaving = new AbortController()).signal;
-  const container = byId("page");
-  container.replaceChildren();
+  // A fresh container each time: a page still loading when another route starts (two quick address changes both
+  // route to the newest address) goes on into a detached element, never beside the page shown.
+  const container = h("div", { id: "page" });
+  byId("page").replaceWith(container);
   clearMessage();
   const ticket = ++rendering;
   if (!match) {

@@ -16,8 +16,9 @@ import { goAway, waitForTurn } from "../waitingRoom";
  * keyboard) or a general-admission quantity, the hold with its countdown, payment and its outcome. Behind a waiting
  * room, the visitor first waits for their turn (position and expected wait shown), and the map loads once it comes.
  */
-export const campaignPage: Page = async (container, [id]) => {
-  const answer = await call<CampaignDetails>(`/api/campaigns/${id}`);
+export const campaignPage: Page = async (container, [id], left) => {
+  const answer = await call<CampaignDetails>(`/api/campaigns/${id}`, { signal: left });
+  if (left.aborted) return;
   if (!answer.ok) {
     setTitle("Campaign");
     container.append(h("h1", {}, "Campaign not found"));
@@ -26,6 +27,8 @@ export const campaignPage: Page = async (container, [id]) => {
   }
 
   const page = new CampaignPage(container, answer.body!);
+  // Left while loading: its stream and map stop then, not when it has finished starting.
+  left.addEventListener("abort", () => page.leave(), { once: true });
   await page.start();
   return () => page.leave();
 };
@@ -92,6 +95,7 @@ class CampaignPage {
   }
 
   leave(): void {
+    if (this.left) return;
     this.left = true;
     this.onPageHide();
     window.removeEventListener("pagehide", this.onPageHide);
@@ -135,6 +139,7 @@ class CampaignPage {
       else pending.push(data);
     });
     const seats = await call<SeatsAnswer>(`/api/campaigns/${c.id}/seats`);
+    if (this.left) return;
     if (!seats.ok) {
       show(explain(seats));
       return;
