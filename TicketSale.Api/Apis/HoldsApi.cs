@@ -34,14 +34,7 @@ public static class HoldsApi
             HttpRateLimits.Buckets(context, RateLimitClasses.Holds, keyPrefix: ""), cancellationToken);
         if (attempt.Refusal is { } refusal)
         {
-            return refusal switch
-            {
-                { Reason: RefusalReason.Invalid, Field: { } field } => Problems.Invalid(field, refusal.Detail),
-                { Reason: RefusalReason.NotFound } => Problems.NotFound(refusal.Detail),
-                { Reason: RefusalReason.NotOnSale } => Problems.Conflict(refusal.Detail, "not-on-sale"),
-                { Reason: RefusalReason.AdmissionRequired } => AdmissionRequired(),
-                _ => throw new InvalidOperationException($"No answer for {refusal}."),
-            };
+            return refusal is { Reason: RefusalReason.Invalid, Field: { } field } ? Problems.Invalid(field, refusal.Detail) : refusal.ToProblem(context);
         }
 
         var (result, campaign) = (attempt.Result!, attempt.Campaign!);
@@ -62,14 +55,11 @@ public static class HoldsApi
             HoldStatus.SoldOut => Problems.Conflict($"Only {result.Remaining} tickets left in this category.", "sold-out",
                 new Dictionary<string, object?> { ["left"] = result.Remaining }),
             HoldStatus.UnknownCategory => Problems.NotFound("No such general-admission category in this campaign."),
-            HoldStatus.NotAdmitted => AdmissionRequired(),
+            HoldStatus.NotAdmitted => new Refusal(RefusalReason.AdmissionRequired, HoldPlacement.AdmissionRequired).ToProblem(context),
+            HoldStatus.WaitingList => Problems.Conflict("Buyers are waiting for tickets that come back: join the waiting list.", "waiting-list"),
             _ => Problems.Unavailable(context, "Availability is being rebuilt; try again.", 1),
         };
     }
-
-    private static ProblemHttpResult AdmissionRequired() =>
-        TypedResults.Problem(HoldPlacement.AdmissionRequired,
-            statusCode: StatusCodes.Status403Forbidden, title: "Admission required", type: "https://ticketsale.example/problems/admission-required");
 
     private static async Task<Results<Ok<HoldResponse>, ProblemHttpResult>> GetAsync(Guid campaignId, Guid holdId, ClaimsPrincipal user, SeatInventory inventory)
     {

@@ -58,14 +58,7 @@ public static class OrdersApi
         Guid id, ClaimsPrincipal user, OrderCancellation cancellation, HttpContext context, CancellationToken cancellationToken)
     {
         var (order, refusal) = await cancellation.CancelAsync(id, user.UserId(), cancellationToken);
-        return refusal switch
-        {
-            null => TypedResults.Ok(OrderResponse.From(order!)),
-            { Reason: RefusalReason.NotFound } => Problems.NotFound(refusal.Detail),
-            { Reason: RefusalReason.NotCancellable } => Problems.Conflict(refusal.Detail, "cancellation-not-allowed"),
-            { Reason: RefusalReason.Unavailable } => Problems.Unavailable(context, refusal.Detail, 10),
-            _ => throw new InvalidOperationException($"No answer for {refusal}."),
-        };
+        return refusal is null ? TypedResults.Ok(OrderResponse.From(order!)) : refusal.ToProblem(context);
     }
 }
 

@@ -31,6 +31,9 @@ public enum RefusalReason
 
     /// <summary>A dependency (the payment gateway) is down; nothing was changed, and a retry may succeed.</summary>
     Unavailable,
+
+    /// <summary>The request clashes with the current state: <see cref="Refusal.ProblemType"/> says how.</summary>
+    Conflict,
 }
 
 /// <summary>A refusal, with the sentence that tells the caller what to do.</summary>
@@ -39,6 +42,11 @@ public sealed record Refusal(RefusalReason Reason, string Detail, string? Field 
     public static Refusal NotFound(string detail) => new(RefusalReason.NotFound, detail);
 
     public static Refusal Invalid(string field, string detail) => new(RefusalReason.Invalid, detail, field);
+
+    public static Refusal Conflict(string problemType, string detail) => new(RefusalReason.Conflict, detail) { ProblemType = problemType };
+
+    /// <summary>For <see cref="RefusalReason.Conflict"/>: the problem type's last segment, which clients tell conflicts apart by.</summary>
+    public string? ProblemType { get; init; }
 }
 
 /// <summary>What a change produced, or why it was refused.</summary>

@@ -378,11 +378,14 @@ public static class OrderEvents
     /// <summary>A purchase that failed after its charge went through, and was refunded: the buyer is told (no webhook).</summary>
     public const string Refunded = "purchase.refunded";
 
+    /// <summary>Tickets that came back offered to a waiting-list entry (the row's order id is the entry's): the buyer is told (no webhook).</summary>
+    public const string WaitingListOffered = "waitinglist.offered";
+
     /// <summary>What organizers can subscribe to.</summary>
     public static readonly IReadOnlyList<string> Webhooks = [Placed, Confirmed, Cancelled, CheckedIn];
 
     /// <summary>What the buyer gets an e-mail about.</summary>
-    public static bool Mailed(string type) => type is Confirmed or Cancelled or Refunded;
+    public static bool Mailed(string type) => type is Confirmed or Cancelled or Refunded or WaitingListOffered;
 }
 
 /// <summary>
@@ -399,7 +402,7 @@ public sealed class OutboxMessage
 
     public Guid CampaignId { get; set; }
 
-    /// <summary>The order (its id is its purchase's).</summary>
+    /// <summary>The order (its id is its purchase's); for a waiting-list offer, the entry.</summary>
     public Guid OrderId { get; set; }
 
     public Guid? TicketId { get; set; }
@@ -506,4 +509,49 @@ public sealed class WebhookAttempt
     public string? Error { get; set; }
 
     public int DurationMs { get; set; }
+}
+
+public enum WaitingListStatus
+{
+    Waiting,
+
+    /// <summary>Tickets that came back are held for the entry (the hold's id is the entry's) until the offer expires.</summary>
+    Offered,
+
+    /// <summary>The buyer left the list before an offer.</summary>
+    Left,
+
+    /// <summary>Passed over: by its turn, the buyer could not take that many more tickets (the per-person limit).</summary>
+    Passed,
+}
+
+/// <summary>
+/// A buyer's place on a sold-out campaign's waiting list. Tickets that come back are offered in the order of
+/// <see cref="Position"/>, each entry once, as a hold of its own; Redis mirrors the entries still waiting.
+/// </summary>
+public sealed class WaitingListEntry
+{
+    public Guid Id { get; set; }
+
+    public Guid CampaignId { get; set; }
+
+    public Guid UserId { get; set; }
+
+    /// <summary>From a sequence: the order of joining, across every Api replica.</summary>
+    public long Position { get; set; }
+
+    public int Quantity { get; set; }
+
+    /// <summary>The general-admission category wanted; null for seats.</summary>
+    public Guid? GeneralAdmissionCategoryId { get; set; }
+
+    public WaitingListStatus Status { get; set; }
+
+    public DateTimeOffset JoinedAt { get; set; }
+
+    public DateTimeOffset? OfferedAt { get; set; }
+
+    public DateTimeOffset? OfferExpiresAt { get; set; }
+
+    public DateTimeOffset? LeftAt { get; set; }
 }

@@ -40,6 +40,8 @@ public sealed class TicketSaleDbContext(DbContextOptions<TicketSaleDbContext> op
 
     public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
 
+    public DbSet<WaitingListEntry> WaitingListEntries => Set<WaitingListEntry>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
@@ -156,6 +158,18 @@ public sealed class TicketSaleDbContext(DbContextOptions<TicketSaleDbContext> op
             // The Worker's two questions, answered by small indexes: what is left to mail, what to fan out.
             message.HasIndex(m => m.Id).HasFilter("\"MailPending\"").HasDatabaseName("IX_OutboxMessages_MailPending");
             message.HasIndex(m => m.Id).HasFilter("\"WebhooksPending\"").HasDatabaseName("IX_OutboxMessages_WebhooksPending");
+        });
+
+        modelBuilder.Entity<WaitingListEntry>(entry =>
+        {
+            entry.Property(e => e.Position).UseIdentityAlwaysColumn();
+            entry.Property(e => e.Status).HasConversion<string>().HasMaxLength(16);
+            entry.HasOne<Campaign>().WithMany().HasForeignKey(e => e.CampaignId);
+            entry.HasOne<User>().WithMany().HasForeignKey(e => e.UserId);
+            // One place per buyer and campaign; the pump reads the places still waiting in order.
+            entry.HasIndex(e => new { e.CampaignId, e.UserId }).IsUnique().HasFilter("\"Status\" = 'Waiting'").HasDatabaseName("IX_WaitingListEntries_OnePlace");
+            entry.HasIndex(e => new { e.CampaignId, e.Position }).HasFilter("\"Status\" = 'Waiting'").HasDatabaseName("IX_WaitingListEntries_Waiting");
+            entry.HasIndex(e => new { e.UserId, e.CampaignId });
         });
 
         modelBuilder.Entity<WebhookSubscription>(subscription =>

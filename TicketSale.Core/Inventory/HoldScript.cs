@@ -59,6 +59,9 @@ public enum HoldStatus
 
     /// <summary>Behind a waiting room, the visitor's admission has ended (they left, or it lapsed).</summary>
     NotAdmitted,
+
+    /// <summary>Buyers are on the campaign's waiting list: tickets that come back are theirs first.</summary>
+    WaitingList,
 }
 
 public sealed record HoldResult(HoldStatus Status)
@@ -83,7 +86,7 @@ public sealed record HoldResult(HoldStatus Status)
 
     /// <summary>
     /// hold.lua's reply: {'OK', expires-at ms, tokens left, bucket capacity} | {'RATE', retry-after ms, bucket capacity}
-    /// | {'NOT_LOADED'} | {'NOT_ADMITTED'} | {'LIMIT', tickets still allowed} | {'SOLD_OUT', left} | {'UNKNOWN_CATEGORY'}
+    /// | {'NOT_LOADED'} | {'NOT_ADMITTED'} | {'WAITLIST'} | {'LIMIT', tickets still allowed} | {'SOLD_OUT', left} | {'UNKNOWN_CATEGORY'}
     /// | {'TAKEN', seat…}.
     /// </summary>
     public static HoldResult FromReply(RedisResult[] reply) => (string)reply[0]! switch
@@ -101,6 +104,7 @@ public sealed record HoldResult(HoldStatus Status)
         "SOLD_OUT" => SoldOut((int)reply[1]),
         "UNKNOWN_CATEGORY" => new HoldResult(HoldStatus.UnknownCategory),
         "NOT_ADMITTED" => new HoldResult(HoldStatus.NotAdmitted),
+        "WAITLIST" => new HoldResult(HoldStatus.WaitingList),
         "NOT_LOADED" => new HoldResult(HoldStatus.NotLoaded),
         var status => throw new InvalidOperationException($"Unexpected reply from the hold script: {status}"),
     };

@@ -36,9 +36,19 @@ public sealed class InventoryLoader(TicketSaleDbContext db, SeatInventory invent
             .Select(o => new { o.Id, Cancelled = o.Status == OrderStatus.Cancelled })
             .ToListAsync(cancellationToken);
 
+        var waiting = await ReadWaitingListAsync(campaignId, cancellationToken);
         return new InventorySnapshot(campaign.Id, campaign.SeatCount, soldSeats,
-            generalAdmission.Select(g => (g.Id, g.Capacity, g.Sold)).ToList(), perUser, orders.Select(o => (o.Id, o.Cancelled)).ToList());
+            generalAdmission.Select(g => (g.Id, g.Capacity, g.Sold)).ToList(), perUser, orders.Select(o => (o.Id, o.Cancelled)).ToList(), waiting);
     }
+
+    /// <summary>The campaign's waiting-list entries still waiting, in order.</summary>
+    public async Task<List<(Guid Id, long Position)>> ReadWaitingListAsync(Guid campaignId, CancellationToken cancellationToken = default) =>
+        (await db.WaitingListEntries.AsNoTracking()
+            .Where(e => e.CampaignId == campaignId && e.Status == WaitingListStatus.Waiting)
+            .OrderBy(e => e.Position)
+            .Select(e => new { e.Id, e.Position })
+            .ToListAsync(cancellationToken))
+        .ConvertAll(e => (e.Id, e.Position));
 
     /// <summary>The campaign's sold seats and the order each belongs to, as PostgreSQL has them.</summary>
     public Task<Dictionary<int, Guid>> ReadSoldSeatsAsync(Guid campaignId, CancellationToken cancellationToken = default) =>

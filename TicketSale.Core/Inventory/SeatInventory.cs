@@ -296,7 +296,7 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
 
             var tx = Db.CreateTransaction();
             tx.AddCondition(version.IsNull ? Condition.KeyNotExists($"{prefix}:ver") : Condition.StringEqual($"{prefix}:ver", version));
-            _ = tx.KeyDeleteAsync([$"{prefix}:seats", $"{prefix}:taken", $"{prefix}:holds", $"{prefix}:orders", .. userKeys,
+            _ = tx.KeyDeleteAsync([$"{prefix}:seats", $"{prefix}:taken", $"{prefix}:holds", $"{prefix}:orders", $"{prefix}:wl", .. userKeys,
                 .. holds.Where(h => !kept.Contains(h)).Select(h => (RedisKey)$"{prefix}:hold:{h.HoldId:N}")]);
             foreach (var chunk in seatEntries.Chunk(5000))
             {
@@ -312,6 +312,11 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
             foreach (var hold in kept)
             {
                 _ = tx.SortedSetAddAsync($"{prefix}:holds", hold.HoldId.ToString("N"), hold.ExpiresAt.ToUnixTimeMilliseconds());
+            }
+
+            foreach (var chunk in truth.WaitingList.Chunk(5000))
+            {
+                _ = tx.SortedSetAddAsync($"{prefix}:wl", [.. chunk.Select(e => new SortedSetEntry(e.Id.ToString("N"), e.Position))]);
             }
 
             foreach (var (category, left) in gaLeft)
@@ -407,8 +412,8 @@ public sealed record Availability(bool Loaded, long Version, byte[] TakenBitmap,
 }
 
 /// <summary>
-/// What PostgreSQL says about a campaign: the seats sold (seat → order), general admission sold, and its orders
-/// (cancelled or not).
+/// What PostgreSQL says about a campaign: the seats sold (seat → order), general admission sold, its orders
+/// (cancelled or not) and its waiting list's entries still waiting.
 /// </summary>
 public sealed record InventorySnapshot(
     Guid CampaignId,
@@ -416,6 +421,7 @@ public sealed record InventorySnapshot(
     IReadOnlyDictionary<int, Guid> SoldSeats,
     IReadOnlyList<(Guid Id, int Capacity, int Sold)> GeneralAdmission,
     IReadOnlyDictionary<Guid, int> TicketsPerUser,
-    IReadOnlyList<(Guid Id, bool Cancelled)> Orders);
+    IReadOnlyList<(Guid Id, bool Cancelled)> Orders,
+    IReadOnlyList<(Guid Id, long Position)> WaitingList);
 
 public sealed record RebuildSummary(int SoldSeats, int HoldsKept, int HoldsDropped);

@@ -15,6 +15,9 @@ public sealed class InventoryJobOptions
 
     public TimeSpan PurchaseSweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often tickets that came back are offered to the waiting lists.</summary>
+    public TimeSpan WaitingListInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// How long after its deadline a pending purchase is failed by the sweeper. Longer than a charge can take (the
     /// payment client gives up after 12 s): a charge started before the deadline has ended by then.

@@ -30,7 +30,7 @@ public sealed class NotificationOptions
 
 /// <summary>
 /// Sends the buyers' e-mails of the outbox: the order's confirmation with its tickets, the cancellation with its
-/// refund, the refund of a purchase that failed after its charge. A message is locked (FOR UPDATE SKIP LOCKED, so
+/// refund, the refund of a purchase that failed after its charge, a waiting list's offer. A message is locked (FOR UPDATE SKIP LOCKED, so
 /// Worker replicas share the work) while it is sent and marked sent in the same transaction: a Worker that dies
 /// before sending leaves it to the next look. One that dies after the server took it and before the mark sends it
 /// again, with the same Message-ID, by which mail clients and servers recognise a duplicate.
@@ -131,6 +131,11 @@ public sealed partial class OrderMailer(IServiceScopeFactory scopes, MailSender 
     /// <summary>The message for an outbox row, or null when there is nobody to write to (the account is gone).</summary>
     private async Task<MimeMessage?> ComposeAsync(TicketSaleDbContext db, OutboxMessage message, CancellationToken cancellationToken)
     {
+        if (message.Type == OrderEvents.WaitingListOffered)
+        {
+            return await ComposeOfferAsync(db, message, cancellationToken);
+        }
+
         var purchase = await db.Purchases.AsNoTracking().Where(p => p.Id == message.OrderId)
             .Select(p => new { p.UserId, p.AmountCents }).FirstOrDefaultAsync(cancellationToken);
         var email = purchase is null ? null
@@ -177,6 +182,30 @@ public sealed partial class OrderMailer(IServiceScopeFactory scopes, MailSender 
         mail.Headers.Add("X-TicketSale-Order", message.OrderId.ToString());
         mail.Headers.Add("X-TicketSale-Event", message.Type);
         mail.Body = new TextPart("plain") { Text = text.ToString() };
+        return mail;
+    }
+
+    /// <summary>The tickets held for a waiting-list entry: until when, and where to buy them.</summary>
+    private async Task<MimeMessage?> ComposeOfferAsync(TicketSaleDbContext db, OutboxMessage message, CancellationToken cancellationToken)
+    {
+        var offer = await db.WaitingListEntries.AsNoTracking().Where(e => e.Id == message.OrderId)
+            .Join(db.Campaigns, e => e.CampaignId, c => c.Id, (e, c) => new { e.UserId, e.Quantity, e.OfferExpiresAt, c.Name })
+            .FirstOrDefaultAsync(cancellationToken);
+        var email = offer is null ? null : await db.Users.Where(u => u.Id == offer.UserId).Select(u => u.Email).FirstOrDefaultAsync(cancellationToken);
+        if (offer is null || email is null)
+        {
+            return null;
+        }
+
+        var mail = sender.Create(email, $"Tickets for {offer.Name} are held for you");
+        mail.MessageId = $"{message.Type}.{message.Id}@ticketsale.local";
+        mail.Headers.Add("X-TicketSale-Event", message.Type);
+        mail.Body = new TextPart("plain")
+        {
+            Text = string.Create(CultureInfo.InvariantCulture,
+                $"Your turn on the waiting list for {offer.Name} has come: {offer.Quantity} ticket(s) are held for you until {offer.OfferExpiresAt:HH:mm:ss} UTC on {offer.OfferExpiresAt:d MMMM yyyy}.\r\n\r\n"
+                + $"Buy them on the campaign's page before then; after that they go to the next buyer waiting:\r\n{sender.Options.PublicBaseUrl.TrimEnd('/')}/#/campaigns/{message.CampaignId}\r\n"),
+        };
         return mail;
     }
 

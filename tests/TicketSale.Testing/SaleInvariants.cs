@@ -64,9 +64,9 @@ public sealed class SaleInvariants(string database, HttpClient site, HttpClient 
         }
 
         var accepted = acceptedPurchases.Distinct().ToArray();
-        const string Decided = "SELECT p.\"Id\", p.\"Status\", o.\"Id\" IS NOT NULL FROM \"Purchases\" p LEFT JOIN \"Orders\" o ON o.\"Id\" = p.\"Id\" WHERE p.\"Id\" = ANY($1) AND p.\"Status\" <> 'Pending'";
-        List<(Guid Id, string Status, bool HasOrder)> outcomes;
-        while ((outcomes = await QueryAsync(Decided, r => (r.GetGuid(0), r.GetString(1), r.GetBoolean(2)), deadline, accepted)).Count < accepted.Length
+        const string Decided = "SELECT p.\"Id\", p.\"Status\", o.\"Id\" IS NOT NULL, o.\"Status\" = 'Cancelled' FROM \"Purchases\" p LEFT JOIN \"Orders\" o ON o.\"Id\" = p.\"Id\" WHERE p.\"Id\" = ANY($1) AND p.\"Status\" <> 'Pending'";
+        List<(Guid Id, string Status, bool HasOrder, bool Cancelled)> outcomes;
+        while ((outcomes = await QueryAsync(Decided, r => (r.GetGuid(0), r.GetString(1), r.GetBoolean(2), !r.IsDBNull(3) && r.GetBoolean(3)), deadline, accepted)).Count < accepted.Length
             && DateTime.UtcNow < deadline)
         {
             await Task.Delay(250);
@@ -89,21 +89,25 @@ public sealed class SaleInvariants(string database, HttpClient site, HttpClient 
         }
 
         var charges = await ChargesAsync();
-        int chargedTwice = 0, chargedWithoutTicket = 0, confirmedUncharged = 0;
-        foreach (var (purchase, status, _) in outcomes)
+        int chargedTwice = 0, chargedWithoutTicket = 0, confirmedUncharged = 0, cancelledUnrefunded = 0;
+        foreach (var (purchase, status, _, cancelled) in outcomes)
         {
-            var captured = false;
+            var (captured, refunded) = (false, false);
             if (charges.TryGetValue(purchase, out var charge))
             {
                 chargedTwice += (int)charge["timesCharged"]! > 1 ? 1 : 0;
                 captured = (string)charge["status"]! == "captured";
+                refunded = (string)charge["status"]! == "refunded";
             }
 
-            chargedWithoutTicket += captured && status != "Confirmed" ? 1 : 0;
-            confirmedUncharged += !captured && status == "Confirmed" ? 1 : 0;
+            // A confirmed order the buyer cancelled keeps its purchase confirmed: its charge is refunded instead.
+            chargedWithoutTicket += captured && (status != "Confirmed" || cancelled) ? 1 : 0;
+            confirmedUncharged += !captured && status == "Confirmed" && !cancelled ? 1 : 0;
+            cancelledUnrefunded += cancelled && !refunded ? 1 : 0;
         }
 
-        foreach (var (count, what) in new[] { (chargedTwice, "charged more than once"), (chargedWithoutTicket, "charged but not confirmed"), (confirmedUncharged, "confirmed without a captured charge") })
+        foreach (var (count, what) in new[] { (chargedTwice, "charged more than once"), (chargedWithoutTicket, "charged but not confirmed"), (confirmedUncharged, "confirmed without a captured charge"),
+            (cancelledUnrefunded, "cancelled without a refund") })
         {
             if (count > 0)
             {

@@ -590,6 +590,62 @@ namespace TicketSale.Core.Data.Migrations
                     b.ToTable("VenueSections");
                 });
 
+            modelBuilder.Entity("TicketSale.Core.Data.WaitingListEntry", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("CampaignId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("GeneralAdmissionCategoryId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("JoinedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("LeftAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("OfferExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("OfferedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Position")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Position"));
+
+                    b.Property<int>("Quantity")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CampaignId", "Position")
+                        .HasDatabaseName("IX_WaitingListEntries_Waiting")
+                        .HasFilter("\"Status\" = 'Waiting'");
+
+                    b.HasIndex("CampaignId", "UserId")
+                        .IsUnique()
+                        .HasDatabaseName("IX_WaitingListEntries_OnePlace")
+                        .HasFilter("\"Status\" = 'Waiting'");
+
+                    b.HasIndex("UserId", "CampaignId");
+
+                    b.ToTable("WaitingListEntries");
+                });
+
             modelBuilder.Entity("TicketSale.Core.Data.WebhookAttempt", b =>
                 {
                     b.Property<long>("Id")
@@ -782,6 +838,21 @@ namespace TicketSale.Core.Data.Migrations
                     b.HasOne("TicketSale.Core.Data.Venue", null)
                         .WithMany("Sections")
                         .HasForeignKey("VenueId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TicketSale.Core.Data.WaitingListEntry", b =>
+                {
+                    b.HasOne("TicketSale.Core.Data.Campaign", null)
+                        .WithMany()
+                        .HasForeignKey("CampaignId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("TicketSale.Core.Data.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -2,7 +2,7 @@
 -- ARGV (HoldArguments): hold id, user id, ttl ms, per-user limit, ga category ('' for seats), ga quantity, admission required (0|1),
 --       rate-limit buckets (count, then suffix, capacity, per second each; keys under <p>:rl:), seat index...
 -- Returns (HoldResult.FromReply) {'OK', expires-at ms, tokens left, bucket capacity} | {'RATE', retry-after ms, bucket capacity} (numbers as integers)
---       | {'NOT_LOADED'} | {'NOT_ADMITTED'} | {'LIMIT', tickets still allowed} | {'SOLD_OUT', left} | {'UNKNOWN_CATEGORY'}
+--       | {'NOT_LOADED'} | {'NOT_ADMITTED'} | {'WAITLIST'} | {'LIMIT', tickets still allowed} | {'SOLD_OUT', left} | {'UNKNOWN_CATEGORY'}
 --       | {'TAKEN', seat...}
 local hold_id, user, ttl, limit, ga, qty = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local admission = ARGV[7]
@@ -20,6 +20,8 @@ if not state[n + 1] then return {'NOT_LOADED'} end
 -- Behind a waiting room, the visitor's admission must still run (waitingroom.lua's <p>:wr:out): one that left, or
 -- whose admission lapsed, holds nothing more even with a token that has not expired.
 if admission == '1' and tonumber(redis.call('ZSCORE', p .. ':wr:out', user) or '0') <= now then return {'NOT_ADMITTED'} end
+-- Tickets that come back go to the waiting list (offer.lua) while anyone is on it.
+if redis.call('ZCARD', p .. ':wl') > 0 then return {'WAITLIST'} end
 local seats = {}
 for i = next_arg, #ARGV do seats[#seats + 1] = ARGV[i] end
 local count = (ga ~= '') and qty or #seats

@@ -77,6 +77,24 @@ export interface Hold {
   purchaseId: string | null;
 }
 
+/** A campaign's waiting list as the buyer sees it (GET /api/campaigns/{id}/waiting-list). */
+export interface WaitingList {
+  waiting: number;
+  entry: WaitingListEntry | null;
+}
+
+export interface WaitingListEntry {
+  entryId: string;
+  /** Waiting, Offered, Bought, Expired, Left or Passed. */
+  status: string;
+  place: number | null;
+  quantity: number;
+  generalAdmissionCategoryId: string | null;
+  joinedAt: string;
+  /** The hold offered (its id is the entry's). */
+  offer: Omit<Hold, "campaignId"> | null;
+}
+
 /** What buying a hold costs, with a promo code's discount (GET …/holds/{id}/price). */
 export interface PriceQuote {
   totalCents: number;

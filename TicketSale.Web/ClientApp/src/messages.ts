@@ -23,6 +23,14 @@ export function explain(answer: Pick<Answer<unknown>, "status" | "problem" | "re
       return "Confirm your e-mail address first: follow the link we sent you, then sign in again.";
     case "promo-code-used-up":
       return `${detail ?? "This promo code has been used up."} Pay without it or try another code.`;
+    case "waiting-list":
+      return "Buyers are waiting for tickets that come back: join the waiting list, and they are offered to you in turn.";
+    case "tickets-available":
+      return "These tickets are available right now: hold them instead of waiting.";
+    case "already-on-waiting-list":
+      return "You are on this waiting list already.";
+    case "offer-made":
+      return "Tickets are already held for you: buy them, or release them.";
     case "hold-in-purchase":
       return "This hold is already being paid for; wait for the payment's outcome.";
     case "cancellation-not-allowed":

@@ -1,4 +1,4 @@
-import { call, problemKind, sleep, type CampaignDetails, type Hold, type PriceQuote, type SeatsAnswer } from "../api";
+import { call, problemKind, sleep, type CampaignDetails, type Hold, type PriceQuote, type SeatsAnswer, type WaitingList } from "../api";
 import { field, h } from "../dom";
 import { formatCountdown, formatDate, formatPrice } from "../format";
 import { explain } from "../messages";
@@ -57,6 +57,8 @@ class CampaignPage {
   private readonly queue = h("p", { id: "queue", role: "status", hidden: true });
   private readonly buying = h("section", { id: "buying", "aria-label": "Tickets" });
   private readonly holdPanel = h("section", { id: "hold", "aria-labelledby": "hold-title", hidden: true });
+  private readonly waitingList = h("section", { id: "waiting-list", "aria-labelledby": "waiting-list-title", hidden: true });
+  private waitingListPoll = 0;
   private readonly selectionList = h("ul", { id: "selection" });
   private readonly gaLeft = new Map<string, HTMLElement>();
   private readonly onPageHide = () => { if (this.admitted && this.campaign.waitingRoomEnabled) goAway(this.campaign.id); };
@@ -76,8 +78,10 @@ class CampaignPage {
         c.venue && h("dt", {}, "Venue"), c.venue && h("dd", {}, c.venue.name),
         h("dt", {}, "Rules"), h("dd", {}, `Up to ${c.perUserLimit} tickets per person. A hold keeps tickets for ${formatCountdown(c.holdSeconds)} min. ` +
           (c.cancellationAllowed ? "Orders can be cancelled until the event." : "Orders cannot be cancelled."))),
-      this.queue, this.holdPanel, this.buying);
+      this.queue, this.holdPanel, this.waitingList, this.buying);
     window.addEventListener("pagehide", this.onPageHide);
+    // Before the waiting room: a buyer on the waiting list sees their place, or the tickets offered, straight away.
+    if (c.status === "OnSale" && session().signedIn) await this.refreshWaitingList();
 
     if (c.status === "Published") {
       this.buying.append(h("p", {}, `The sale opens ${formatDate(c.saleOpensAt)}.`));
@@ -102,6 +106,7 @@ class CampaignPage {
     this.events?.close();
     this.map?.dispose();
     clearInterval(this.countdown);
+    clearTimeout(this.waitingListPoll);
   }
 
   private offerToJoin(label: string): void {
@@ -149,6 +154,95 @@ class CampaignPage {
     for (const change of pending) this.applyChange(change);
     if (c.venue && c.venue.seatCount > 0) this.showSeatMap(startedAt);
     if (c.generalAdmission.length > 0) this.showGeneralAdmission();
+    if (session().signedIn) await this.refreshWaitingList();
+  }
+
+  /** Nothing left to hold: every seat taken and every general-admission category at zero. */
+  private soldOut(): boolean {
+    const c = this.campaign;
+    if (!this.availability) return false;
+    return this.availability.countFree(c.venue?.seatCount ?? 0) === 0 && c.generalAdmission.every((g) => this.availability!.left(g.id) <= 0);
+  }
+
+  /**
+   * The buyer's waiting-list entry: their place (looked at again every few seconds), the tickets offered to them (the
+   * hold panel), or, when nothing is left or others already wait, a way to join.
+   */
+  private async refreshWaitingList(): Promise<void> {
+    clearTimeout(this.waitingListPoll);
+    const answer = await call<WaitingList>(`/api/campaigns/${this.campaign.id}/waiting-list`);
+    if (this.left || !answer.ok) return;
+    this.showWaitingList(answer.body!);
+  }
+
+  private showWaitingList(list: WaitingList): void {
+    const entry = list.entry;
+    const title = h("h2", { id: "waiting-list-title" }, "Waiting list");
+    const tickets = (n: number) => `${n} ticket${n > 1 ? "s" : ""}`;
+    if (entry?.status === "Waiting") {
+      const leave = h("button", { type: "button", id: "leave-waiting-list" }, "Leave the waiting list");
+      leave.addEventListener("click", () => void this.leaveWaitingList());
+      this.waitingList.replaceChildren(title,
+        h("p", { id: "waiting-place" }, `You are number ${entry.place} on the waiting list, for ${tickets(entry.quantity)}.`),
+        h("p", { class: "hint" }, "Tickets that come back are held for each buyer in turn. When it is yours, they show here and we e-mail you."),
+        leave);
+      this.waitingList.hidden = false;
+      this.waitingListPoll = window.setTimeout(() => void this.refreshWaitingList(), 3000);
+      return;
+    }
+
+    if (entry?.status === "Offered" && entry.offer) {
+      this.waitingList.replaceChildren(title, h("p", { id: "waiting-place" }, "Your turn has come: the tickets below are held for you."));
+      this.waitingList.hidden = false;
+      if (this.hold?.holdId !== entry.offer.holdId) this.showHold({ ...entry.offer, campaignId: this.campaign.id });
+      return;
+    }
+
+    if (entry?.status === "Bought") {
+      this.waitingList.replaceChildren(title, h("p", { id: "waiting-place" }, "You bought the tickets the waiting list offered you."));
+      this.waitingList.hidden = false;
+      return;
+    }
+
+    if (!this.soldOut() && list.waiting === 0) {
+      this.waitingList.hidden = true;
+      return;
+    }
+
+    const c = this.campaign;
+    const kinds = [
+      ...(c.venue && c.venue.seatCount > 0 ? [h("option", { value: "" }, "Seats")] : []),
+      ...c.generalAdmission.map((g) => h("option", { value: g.id }, g.name)),
+    ];
+    const kind = h("select", { id: "waiting-list-kind" }, ...kinds);
+    const quantity = h("select", { id: "waiting-list-quantity" }, ...range(1, Math.min(10, c.perUserLimit)).map((n) => h("option", { value: n }, String(n))));
+    const join = h("button", { type: "button", id: "join-waiting-list", class: "primary" }, "Join the waiting list");
+    join.addEventListener("click", () => void this.joinWaitingList(join, Number(quantity.value), kind.value || null));
+    const before = entry?.status === "Expired" ? "Your offer expired and its tickets went to the next buyer. " : "";
+    this.waitingList.replaceChildren(title,
+      h("p", { id: "waiting-place" }, `${before}${list.waiting > 0 ? `${list.waiting.toLocaleString("en")} waiting. ` : ""}Sold out for now: join the list, and tickets that come back are offered in turn.`),
+      ...(kinds.length > 1 ? [field("Tickets of", kind)] : []), field("How many", quantity), join);
+    this.waitingList.hidden = false;
+  }
+
+  private async joinWaitingList(button: HTMLButtonElement, quantity: number, generalAdmissionCategoryId: string | null): Promise<void> {
+    button.disabled = true;
+    const answer = await call<WaitingList>(`/api/campaigns/${this.campaign.id}/waiting-list`, { method: "POST", body: { quantity, generalAdmissionCategoryId } });
+    button.disabled = false;
+    if (!answer.ok) return show(explain(answer));
+    show(`You are on the waiting list: number ${answer.body!.entry?.place}.`);
+    this.showWaitingList(answer.body!);
+  }
+
+  private async leaveWaitingList(): Promise<void> {
+    const answer = await call<WaitingList>(`/api/campaigns/${this.campaign.id}/waiting-list`, { method: "DELETE" });
+    if (!answer.ok) {
+      show(explain(answer));
+      return this.refreshWaitingList();
+    }
+
+    show("You left the waiting list.");
+    this.showWaitingList(answer.body!);
   }
 
   private showSeatMap(startedAt: number): void {
@@ -272,7 +366,10 @@ class CampaignPage {
     const refused = new Set<number>();
     for (let attempt = 0; attempt < 5; attempt++) {
       const seats = bestAvailable(this.layout!, (seat) => this.availability!.isTaken(seat) || refused.has(seat), quantity);
-      if (seats.length < quantity) return show(quantity === 1 ? "Every seat is taken right now. Seats come back when holds expire: try again soon." : `No ${quantity} seats are free right now. Try fewer seats.`);
+      if (seats.length < quantity) {
+        await this.refreshWaitingList();
+        return show(quantity === 1 ? "Every seat is taken right now. Seats come back when holds expire: try again soon, or join the waiting list." : `No ${quantity} seats are free right now. Try fewer seats.`);
+      }
       const result = await this.placeHold({ seats });
       if (result !== "taken") return;
       for (const seat of this.lastTaken) refused.add(seat);
@@ -315,12 +412,15 @@ class CampaignPage {
     }
 
     show(explain(answer));
+    if (problemKind(answer.problem) === "waiting-list") await this.refreshWaitingList();
     return "refused";
   }
 
   private showHold(hold: Hold): void {
     this.hold = hold;
     const c = this.campaign;
+    // An offer from the waiting list can come before the seat map (behind a waiting room): the seats' names need the layout.
+    if (!this.layout && c.venue) this.layout = new SeatLayout(c.venue.sections, this.categories);
     const lines = hold.seats.length > 0
       ? hold.seats.map((seat) => `${this.layout!.label(seat)} · ${this.describe(seat)}`)
       : [`${hold.quantity} × ${c.generalAdmission.find((g) => g.id === hold.generalAdmissionCategoryId)?.name ?? "general admission"}`];
@@ -418,6 +518,7 @@ class CampaignPage {
       this.renderSelection();
       show(`Confirmed: order ${outcome.final.orderId}. Your tickets are in My orders.`);
       this.queue.hidden = true;
+      if (!this.waitingList.hidden) await this.refreshWaitingList();
     } else {
       this.hold = null;
       this.renderSelection();

@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using TicketSale.Api.Sales;
+
+namespace TicketSale.Api.Apis;
+
+/// <summary>The sale's refusals as HTTP answers: problem details whose type tells a client one conflict from another.</summary>
+public static class RefusalAnswers
+{
+    /// <summary>Any refusal: field errors for invalid input, problem details for the rest.</summary>
+    public static IResult ToHttpResult(this Refusal refusal, HttpContext context) => refusal is { Reason: RefusalReason.Invalid }
+        ? Problems.Invalid(refusal.Field ?? "request", refusal.Detail)
+        : refusal.ToProblem(context);
+
+    /// <summary>A refusal other than invalid input (<see cref="RefusalReason.Invalid"/> is a field error: <see cref="ToHttpResult"/>).</summary>
+    public static ProblemHttpResult ToProblem(this Refusal refusal, HttpContext context) => refusal.Reason switch
+    {
+        RefusalReason.NotFound => Problems.NotFound(refusal.Detail),
+        RefusalReason.StaleVersion => Problems.Conflict(refusal.Detail, "stale-version"),
+        RefusalReason.NotEditable => Problems.Conflict(refusal.Detail, "campaign-not-editable"),
+        RefusalReason.InvalidTransition => Problems.Conflict(refusal.Detail, "invalid-transition"),
+        RefusalReason.NotOnSale => Problems.Conflict(refusal.Detail, "not-on-sale"),
+        RefusalReason.AdmissionRequired => TypedResults.Problem(refusal.Detail, statusCode: StatusCodes.Status403Forbidden, title: "Admission required",
+            type: "https://ticketsale.example/problems/admission-required"),
+        RefusalReason.NotCancellable => Problems.Conflict(refusal.Detail, "cancellation-not-allowed"),
+        RefusalReason.UsedUp => Problems.Conflict(refusal.Detail, "promo-code-used-up"),
+        RefusalReason.Unavailable => Problems.Unavailable(context, refusal.Detail, 10),
+        RefusalReason.Conflict => Problems.Conflict(refusal.Detail, refusal.ProblemType ?? "conflict"),
+        _ => throw new InvalidOperationException($"No problem answer for {refusal}."),
+    };
+}
