@@ -21,6 +21,8 @@ public sealed class AccessibilityTests(SaleFixture fixture, ITestOutputHelper ou
         var (_, hold, _) = await buyer.HoldSeatsAsync(campaign.Id, 3, 4);
         var (_, purchase, _) = await buyer.PurchaseAsync(campaign.Id, hold!.Value);
         Assert.Equal("Confirmed", (await fixture.WaitForOutcomesAsync([purchase!.Value], TimeSpan.FromSeconds(60)))[purchase.Value]);
+        var soldOut = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 1);
+        await fixture.BuyTicketsAsync(soldOut.Id, 0);
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await Chromium.LaunchAsync(playwright);
 
@@ -51,6 +53,16 @@ public sealed class AccessibilityTests(SaleFixture fixture, ITestOutputHelper ou
             await page.Locator("#orders a.show-ticket").First.ClickAsync();
             await page.Locator("#ticket-qr").WaitForAsync();
             await CheckAsync(page, $"ticket-{device}");
+
+            // Sold out: the waiting list, to join (desktop), then the place on it (phone, already joined).
+            await WebPages.GoToCampaignAsync(page, soldOut.Id);
+            if (device == "desktop")
+            {
+                await page.Locator("#join-waiting-list").ClickAsync();
+            }
+
+            await Assertions.Expect(page.Locator("#waiting-place")).ToContainTextAsync("number 1");
+            await CheckAsync(page, $"waiting-list-{device}");
         }
     }
 

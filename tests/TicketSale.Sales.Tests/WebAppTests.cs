@@ -224,6 +224,39 @@ public sealed class WebAppTests(SaleFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_buyer_on_the_waiting_list_sees_their_place_then_the_seat_a_cancellation_returned_and_buys_it()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 2, holdSeconds: 300);
+        var (owner, orderId, _) = await fixture.BuyTicketsAsync(campaign.Id, 0, 1);
+        var ahead = await fixture.NewCustomerAsync();
+        Assert.Equal(HttpStatusCode.Created, (await ahead.PostAsync($"/api/campaigns/{campaign.Id}/waiting-list", new { quantity = 1 })).Status);
+
+        var buyer = await fixture.NewCustomerAsync();
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await _pages.SignInAsync(browser, buyer.Email!);
+        await WebPages.GoToCampaignAsync(page, campaign.Id);
+        await Assertions.Expect(page.Locator("#waiting-place")).ToContainTextAsync("1 waiting");
+        await page.Locator("#join-waiting-list").ClickAsync();
+        await Assertions.Expect(page.Locator("#waiting-place")).ToContainTextAsync("You are number 2 on the waiting list, for 1 ticket.");
+
+        // The order is cancelled: its two seats go to the two buyers waiting, one each, in turn; the page sees its own.
+        Assert.Equal(HttpStatusCode.OK, (await owner.PostAsync($"/api/orders/{orderId}/cancel", null)).Status);
+        await Assertions.Expect(page.Locator("#waiting-place")).ToContainTextAsync("Your turn has come", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("#hold li")).ToContainTextAsync("Main, row 1, seat 2");
+        await page.Locator("#buy").ClickAsync();
+        await Assertions.Expect(page.Locator("#message")).ToContainTextAsync("Confirmed: order", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("#waiting-place")).ToContainTextAsync("You bought the tickets");
+
+        // The buyer ahead was offered the first seat, the page's buyer the second.
+        Assert.Equal(1, await fixture.ScalarAsync(
+            "SELECT count(*) FROM \"Tickets\" t JOIN \"Orders\" o ON o.\"Id\" = t.\"OrderId\" JOIN \"Users\" u ON u.\"Id\" = o.\"UserId\" WHERE u.\"Email\" = $1 AND o.\"CampaignId\" = $2 AND t.\"SeatIndex\" = 1 AND t.\"Active\"",
+            buyer.Email!, campaign.Id));
+        var aheadView = (await ahead.GetAsync($"/api/campaigns/{campaign.Id}/waiting-list")).Body!;
+        Assert.Equal(0, (int)aheadView["entry"]!["offer"]!["seats"]![0]!);
+    }
+
+    [Fact]
     public async Task A_buyer_cancels_an_order_in_my_orders_and_its_seats_show_free_again()
     {
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 6);
