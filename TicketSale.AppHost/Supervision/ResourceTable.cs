@@ -24,7 +24,29 @@ internal sealed class ResourceTable(
         {
             await StartupResources.WaitUntilReadyAsync(model, notifications, stoppingToken).ConfigureAwait(false);
             Console.WriteLine(Render("All resources healthy. Ctrl+C stops everything."));
-            restarts.Restarted += id => Console.WriteLine(Render($"{id} crashed and was restarted (restart {restarts.RestartCount(id)}); all resources:"));
+            restarts.Restarted += id => _ = PrintRestartedAsync(id, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Printed once this table's own view of the resource shows it running with a process id: the orchestrator's update
+    /// that carries the new pid can come after the one that says it runs, and the row would show no pid.
+    /// </summary>
+    private async Task PrintRestartedAsync(string id, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (DateTime.UtcNow < deadline
+                && !(_latest.TryGetValue(id, out var current) && current.Snapshot.State?.Text == KnownResourceStates.Running && Snapshots.ProcessId(current.Snapshot) is not null))
+            {
+                await Task.Delay(100, stoppingToken).ConfigureAwait(false);
+            }
+
+            Console.WriteLine(Render($"{id} crashed and was restarted (restart {restarts.RestartCount(id)}); all resources:"));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -51,9 +73,10 @@ internal sealed class ResourceTable(
         foreach (var (id, current) in _latest.Where(e => e.Value.Resource is ProjectResource or ExecutableResource && !e.Value.Resource.HasAnnotationOfType<ExplicitStartupAnnotation>()).OrderBy(e => e.Key, StringComparer.Ordinal))
         {
             var snapshot = current.Snapshot;
-            var pid = Snapshots.ProcessId(snapshot)?.ToString(CultureInfo.InvariantCulture) ?? "";
-            var url = snapshot.Urls.FirstOrDefault(u => !u.IsInternal)?.Url ?? "";
-            rows.Add([id, snapshot.State?.Text ?? "", pid, restarts.RestartCount(id).ToString(CultureInfo.InvariantCulture), url]);
+            // "-" for what is not known (yet): every row keeps its five columns for whoever reads the table.
+            var pid = Snapshots.ProcessId(snapshot)?.ToString(CultureInfo.InvariantCulture) ?? "-";
+            var url = snapshot.Urls.FirstOrDefault(u => !u.IsInternal)?.Url ?? "-";
+            rows.Add([id, snapshot.State?.Text ?? "-", pid, restarts.RestartCount(id).ToString(CultureInfo.InvariantCulture), url]);
         }
 
         var widths = Enumerable.Range(0, 5).Select(c => rows.Max(r => r[c].Length) + 2).ToArray();
