@@ -87,6 +87,7 @@ builder.Services.Configure<NotificationOptions>(builder.Configuration.GetSection
 builder.Services.AddMailSender();
 builder.Services.AddHostedService<OrderMailer>();
 builder.Services.AddHostedService<WebhookDispatcher>();
+builder.Services.AddHostedService<OutboxCleanup>();
 
 var app = builder.Build();
 

@@ -24,6 +24,15 @@ public sealed class NotificationOptions
     /// <summary>How long a webhook receiver has to answer.</summary>
     public TimeSpan WebhookTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often what has done its job is deleted (<see cref="OutboxCleanup"/>).</summary>
+    public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long an outbox row is kept once its e-mail is sent and its webhooks fanned out.</summary>
+    public TimeSpan OutboxRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How long a delivered webhook stays in the organizers' delivery log.</summary>
+    public TimeSpan WebhookLogRetention { get; set; } = TimeSpan.FromDays(30);
+
     public TimeSpan RetryDelay(int failures) =>
         TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, FirstRetryDelay.Ticks * (1L << Math.Min(failures - 1, 30))));
 }

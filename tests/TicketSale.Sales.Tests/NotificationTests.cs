@@ -10,6 +10,48 @@ public sealed class NotificationTests(SaleFixture fixture)
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
 
     [Fact]
+    public async Task What_has_done_its_job_is_deleted_past_its_retention_and_nothing_still_to_send_is()
+    {
+        var campaign = Guid.NewGuid();
+        Task<long> MessageAsync(string age, bool mailPending, string? retryIn = null) => fixture.ScalarAsync(
+            $"""
+            INSERT INTO "OutboxMessages" ("Type", "CampaignId", "OrderId", "OccurredAt", "MailPending", "MailRetryAt", "MailAttempts", "WebhooksPending")
+            VALUES ('order.confirmed', $1, $2, now() - interval '{age}', {mailPending}, {(retryIn is null ? "NULL" : $"now() + interval '{retryIn}'")}, 1, FALSE)
+            RETURNING "Id"
+            """, campaign, Guid.NewGuid());
+        var oldSent = await MessageAsync("8 days", mailPending: false);
+        var recentSent = await MessageAsync("1 day", mailPending: false);
+        // Its mail keeps failing (tried again tomorrow): still to send, however old.
+        var oldUnsent = await MessageAsync("8 days", mailPending: true, retryIn: "1 day");
+
+        // An inactive subscription (nothing is sent to it), with an old delivered webhook and its attempt, a recent
+        // one, and an old dead letter.
+        var subscription = Guid.NewGuid();
+        await fixture.ScalarAsync("""
+            INSERT INTO "WebhookSubscriptions" ("Id", "Url", "Secret", "Events", "CampaignId", "Active", "CreatedAt")
+            VALUES ($1, 'http://127.0.0.1:9/retention', 'whsec_retention', 'order.placed', $2, FALSE, now()) RETURNING 1
+            """, subscription, campaign);
+        Task<long> DeliveryAsync(long message, string status, string age) => fixture.ScalarAsync(
+            $"""
+            INSERT INTO "WebhookDeliveries" ("SubscriptionId", "OutboxMessageId", "EventType", "Payload", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "DeliveredAt")
+            VALUES ($1, $2, 'order.placed', '{"{}"}', '{status}', 1, now(), now() - interval '{age}', {(status == "Delivered" ? $"now() - interval '{age}'" : "NULL")})
+            RETURNING "Id"
+            """, subscription, message);
+        var oldDelivered = await DeliveryAsync(oldSent, "Delivered", "31 days");
+        await fixture.ScalarAsync("""INSERT INTO "WebhookAttempts" ("DeliveryId", "At", "StatusCode", "DurationMs") VALUES ($1, now() - interval '31 days', 200, 5) RETURNING 1""", oldDelivered);
+        var recentDelivered = await DeliveryAsync(recentSent, "Delivered", "1 day");
+        var oldDeadLetter = await DeliveryAsync(oldUnsent, "DeadLettered", "31 days");
+
+        await Eventually.HoldsAsync(async () => await fixture.ScalarAsync("""SELECT count(*) FROM "OutboxMessages" WHERE "Id" = $1""", oldSent) == 0,
+            "the old sent message to be deleted");
+        await Eventually.HoldsAsync(async () => await fixture.ScalarAsync("""SELECT count(*) FROM "WebhookDeliveries" WHERE "Id" = $1""", oldDelivered) == 0,
+            "the old delivered webhook to be deleted");
+        Assert.Equal(0, await fixture.ScalarAsync("""SELECT count(*) FROM "WebhookAttempts" WHERE "DeliveryId" = $1""", oldDelivered));
+        Assert.Equal(2, await fixture.ScalarAsync("""SELECT count(*) FROM "OutboxMessages" WHERE "Id" = ANY($1)""", new[] { recentSent, oldUnsent }));
+        Assert.Equal(2, await fixture.ScalarAsync("""SELECT count(*) FROM "WebhookDeliveries" WHERE "Id" = ANY($1)""", new[] { recentDelivered, oldDeadLetter }));
+    }
+
+    [Fact]
     public async Task A_confirmed_order_is_mailed_once_with_its_tickets_and_its_cancellation_with_the_refund()
     {
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 6);

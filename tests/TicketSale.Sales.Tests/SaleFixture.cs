@@ -78,6 +78,7 @@ public class SaleFixture : IAsyncLifetime
                 .WithEnvironment("Notifications__PollInterval", "00:00:00.200")
                 .WithEnvironment("Notifications__FirstRetryDelay", "00:00:00.500")
                 .WithEnvironment("Notifications__WebhookMaxAttempts", "4")
+                .WithEnvironment("Notifications__CleanupInterval", "00:00:01")
                 // A stopped mail sink's address still takes connections (the orchestrator's proxy) and says nothing.
                 .WithEnvironment("Mail__Timeout", "00:00:03");
             ConfigureApp(builder);
