@@ -70,10 +70,7 @@ public static class AdminApi
         {
             { Value: { } value } => done(value),
             { Refusal: { Reason: RefusalReason.Invalid, Field: { } field } refusal } => Problems.Invalid(field, refusal.Detail),
-            { Refusal: { Reason: RefusalReason.NotFound } refusal } => Problems.NotFound(refusal.Detail),
-            { Refusal: { Reason: RefusalReason.StaleVersion } refusal } => Problems.Conflict(refusal.Detail, "stale-version"),
-            { Refusal: { Reason: RefusalReason.NotEditable } refusal } => Problems.Conflict(refusal.Detail, "campaign-not-editable"),
-            { Refusal: { Reason: RefusalReason.InvalidTransition } refusal } => Problems.Conflict(refusal.Detail, "invalid-transition"),
+            { Refusal: { } refusal } => refusal.ToProblem(),
             _ => throw new InvalidOperationException($"No answer for {outcome}."),
         };
 }

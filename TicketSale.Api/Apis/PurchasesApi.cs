@@ -111,7 +111,7 @@ public static partial class PurchasesApi
 
     /// <summary>A promo code that cannot be used: a field error, or 409 when its budget is spent.</summary>
     public static IResult PromoCodeRefused(Refusal refusal) => refusal.Reason == RefusalReason.UsedUp
-        ? Problems.Conflict(refusal.Detail, "promo-code-used-up")
+        ? refusal.ToProblem()
         : Problems.Invalid(refusal.Field ?? "promoCode", refusal.Detail);
 
     [GeneratedRegex("^[A-Za-z0-9_-]{8,64}$")]

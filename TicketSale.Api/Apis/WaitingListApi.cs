@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
 using TicketSale.Api.RateLimiting;
 using TicketSale.Api.Sales;
 
@@ -16,12 +17,12 @@ public static class WaitingListApi
         return app;
     }
 
-    private static async Task<IResult> GetAsync(Guid campaignId, ClaimsPrincipal user, WaitingLists lists, CancellationToken cancellationToken) =>
+    private static async Task<Ok<WaitingListView>> GetAsync(Guid campaignId, ClaimsPrincipal user, WaitingLists lists, CancellationToken cancellationToken) =>
         TypedResults.Ok(await lists.ViewAsync(campaignId, user.UserId(), cancellationToken));
 
     /// <summary>Joins a sold-out campaign's waiting list at the back: 201 with the place, 409 when the tickets are there to hold.</summary>
-    private static async Task<IResult> JoinAsync(Guid campaignId, JoinWaitingListRequest request, ClaimsPrincipal user, HttpContext context, WaitingLists lists,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Created<WaitingListView>, ValidationProblem, ProblemHttpResult>> JoinAsync(Guid campaignId,
+        JoinWaitingListRequest request, ClaimsPrincipal user, HttpContext context, WaitingLists lists, CancellationToken cancellationToken)
     {
         if (!user.HasVerifiedEmail())
         {
@@ -29,12 +30,18 @@ public static class WaitingListApi
         }
 
         var (view, refusal) = await lists.JoinAsync(campaignId, user.UserId(), request, cancellationToken);
-        return refusal is null ? TypedResults.Created($"/api/campaigns/{campaignId}/waiting-list", view) : refusal.ToHttpResult(context);
+        return refusal switch
+        {
+            null => TypedResults.Created($"/api/campaigns/{campaignId}/waiting-list", view),
+            { Reason: RefusalReason.Invalid } => Problems.Invalid(refusal.Field!, refusal.Detail),
+            _ => refusal.ToProblem(context),
+        };
     }
 
-    private static async Task<IResult> LeaveAsync(Guid campaignId, ClaimsPrincipal user, HttpContext context, WaitingLists lists, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<WaitingListView>, ProblemHttpResult>> LeaveAsync(Guid campaignId, ClaimsPrincipal user, HttpContext context,
+        WaitingLists lists, CancellationToken cancellationToken)
     {
         var (view, refusal) = await lists.LeaveAsync(campaignId, user.UserId(), cancellationToken);
-        return refusal is null ? TypedResults.Ok(view) : refusal.ToHttpResult(context);
+        return refusal is null ? TypedResults.Ok(view) : refusal.ToProblem(context);
     }
 }

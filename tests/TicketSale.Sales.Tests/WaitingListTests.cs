@@ -78,23 +78,24 @@ public sealed class WaitingListTests(SaleFixture fixture)
     }
 
     [Fact]
-    public async Task General_admission_that_expires_or_fails_to_sell_goes_down_the_list_and_then_back_on_sale()
+    public async Task General_admission_from_an_expired_hold_and_a_failed_purchase_goes_down_the_list_and_then_back_on_sale()
     {
-        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 3, holdSeconds: 8);
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 0, seatsPerRow: 0, generalAdmission: 3, holdSeconds: 12);
         var category = campaign.GeneralAdmissionId!.Value;
         var holder = await fixture.NewCustomerAsync();
         Assert.Equal(HttpStatusCode.Created, (await holder.HoldGeneralAdmissionAsync(campaign.Id, category, 3)).Status);
-        var (first, second) = (await fixture.NewCustomerAsync(), await fixture.NewCustomerAsync());
+        var (first, second, third) = (await fixture.NewCustomerAsync(), await fixture.NewCustomerAsync(), await fixture.NewCustomerAsync());
         Assert.Equal(HttpStatusCode.Created, (await JoinAsync(first, campaign.Id, 2, category)).Status);
         Assert.Equal(HttpStatusCode.Created, (await JoinAsync(second, campaign.Id, 1, category)).Status);
+        Assert.Equal(HttpStatusCode.Created, (await JoinAsync(third, campaign.Id, 2, category)).Status);
 
-        // The hold lapses: its three tickets go to the two buyers waiting, two and one.
-        await Eventually.HoldsAsync(async () => await OfferedCountAsync(campaign.Id) == 2, "both offers", s_wait);
+        // The hold lapses: its three tickets go to the first two buyers waiting, two and one; the third waits.
+        await Eventually.HoldsAsync(async () => await OfferedCountAsync(campaign.Id) == 2, "two offers", s_wait);
+        Assert.Equal(1L, (long)(await ViewAsync(third, campaign.Id))["entry"]!["place"]!);
         var offer = (await ViewAsync(first, campaign.Id))["entry"]!["offer"]!;
         Assert.Equal(2, (int)offer["quantity"]!);
 
-        // The first's purchase fails (the gateway takes a cent too much, and it is refunded): with nobody left waiting,
-        // its tickets go back on sale to anyone.
+        // The first's purchase fails (the gateway takes a cent too much, and it is refunded): its two tickets go to the third.
         using var payments = fixture.Payments();
         await payments.SetAsync(overchargeCents: 1);
         Guid purchase;
@@ -110,10 +111,15 @@ public sealed class WaitingListTests(SaleFixture fixture)
             await payments.SetAsync();
         }
 
-        var anyone = await fixture.NewCustomerAsync();
-        await Eventually.HoldsAsync(async () => (await anyone.HoldGeneralAdmissionAsync(campaign.Id, category, 2)).Status == HttpStatusCode.Created,
-            "the failed purchase's tickets to be on sale", s_wait);
+        await Eventually.HoldsAsync(async () => await OfferedCountAsync(campaign.Id) == 3, "the third's offer", s_wait);
         Assert.Equal("Expired", (string)(await ViewAsync(first, campaign.Id))["entry"]!["status"]!);
+        var thirds = (await ViewAsync(third, campaign.Id))["entry"]!["offer"]!;
+        Assert.Equal(2, (int)thirds["quantity"]!);
+
+        // The third lets it go: with nobody left waiting, the tickets are on sale to anyone again.
+        Assert.Equal(HttpStatusCode.NoContent, (await third.DeleteAsync($"/api/campaigns/{campaign.Id}/holds/{thirds["holdId"]}")).Status);
+        var anyone = await fixture.NewCustomerAsync();
+        Assert.Equal(HttpStatusCode.Created, (await anyone.HoldGeneralAdmissionAsync(campaign.Id, category, 2)).Status);
         await Invariants.AssertAllAsync(fixture, campaign, [purchase]);
     }
 
