@@ -39,7 +39,11 @@ public sealed class MailOptions
     public TimeSpan VerificationLifetime { get; set; } = TimeSpan.FromHours(24);
 }
 
-/// <summary>Sends mail over SMTP with MailKit, one connection per message (mail is rare next to requests).</summary>
+/// <summary>
+/// Sends mail over SMTP with MailKit: a message on a connection of its own, or many over one connection
+/// (<see cref="ConnectAsync"/>) — an order's mail goes out for every order, and a connection per message would cost a
+/// TCP and SMTP handshake each.
+/// </summary>
 public sealed class MailSender(IOptions<MailOptions> options)
 {
     public MailOptions Options => options.Value;
@@ -52,21 +56,60 @@ public sealed class MailSender(IOptions<MailOptions> options)
         Subject = subject,
     };
 
-    /// <summary>Sends it; throws what MailKit throws when the server cannot be reached or refuses it.</summary>
+    /// <summary>Sends it on a connection of its own; throws what MailKit throws when the server cannot be reached or refuses it.</summary>
     public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
+    {
+        await using var connection = await ConnectAsync(cancellationToken);
+        await connection.SendAsync(message, cancellationToken);
+    }
+
+    /// <summary>A connection to the server, authenticated when the configuration has an account, for one message after another.</summary>
+    public async Task<MailConnection> ConnectAsync(CancellationToken cancellationToken)
     {
         var server = options.Value.Smtp!;
         // MailKit's default is two minutes: a server that takes the connection and says nothing would hold the sender.
-        using var client = new SmtpClient { Timeout = (int)options.Value.Timeout.TotalMilliseconds };
-        await client.ConnectAsync(server.Host, server.Port,
-            server.Scheme == "smtps" ? SecureSocketOptions.SslOnConnect : SecureSocketOptions.StartTlsWhenAvailable, cancellationToken);
-        if (options.Value.UserName is { Length: > 0 } user)
+        var client = new SmtpClient { Timeout = (int)options.Value.Timeout.TotalMilliseconds };
+        try
         {
-            await client.AuthenticateAsync(user, options.Value.Password ?? "", cancellationToken);
-        }
+            await client.ConnectAsync(server.Host, server.Port,
+                server.Scheme == "smtps" ? SecureSocketOptions.SslOnConnect : SecureSocketOptions.StartTlsWhenAvailable, cancellationToken);
+            if (options.Value.UserName is { Length: > 0 } user)
+            {
+                await client.AuthenticateAsync(user, options.Value.Password ?? "", cancellationToken);
+            }
 
-        await client.SendAsync(message, cancellationToken);
-        await client.DisconnectAsync(quit: true, cancellationToken);
+            return new MailConnection(client);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+}
+
+/// <summary>An open SMTP connection; disposing it says goodbye to the server (QUIT) and closes it.</summary>
+public sealed class MailConnection(SmtpClient client) : IAsyncDisposable
+{
+    public Task SendAsync(MimeMessage message, CancellationToken cancellationToken) => client.SendAsync(message, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (client.IsConnected)
+            {
+                await client.DisconnectAsync(quit: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or MailKit.ServiceNotConnectedException or MailKit.Net.Smtp.SmtpProtocolException or OperationCanceledException or TimeoutException)
+        {
+            // The messages were sent or not before this; a goodbye the server did not hear changes neither.
+        }
+        finally
+        {
+            client.Dispose();
+        }
     }
 }
 

@@ -92,28 +92,41 @@ public sealed partial class OrderMailer(IServiceScopeFactory scopes, MailSender 
                 .ToListAsync(cancellationToken);
             // Soonest due first: a mail that keeps failing does not stand before every newer one.
             var sent = 0;
-            foreach (var message in due)
+            // One connection for the batch, opened for its first message: a flash sale's orders each send one.
+            MailConnection? connection = null;
+            try
             {
-                try
+                foreach (var message in due)
                 {
-                    if (await ComposeAsync(db, message, cancellationToken) is { } mail)
+                    try
                     {
-                        await sender.SendAsync(mail, cancellationToken);
-                    }
+                        if (await ComposeAsync(db, message, cancellationToken) is { } mail)
+                        {
+                            connection ??= await sender.ConnectAsync(cancellationToken);
+                            await connection.SendAsync(mail, cancellationToken);
+                        }
 
-                    message.MailPending = false;
-                    message.MailedAt = time.GetUtcNow();
-                    sent++;
+                        message.MailPending = false;
+                        message.MailedAt = time.GetUtcNow();
+                        sent++;
+                    }
+                    // Whatever the server or the network did (refused, dropped, timed out, refused the message): later.
+                    catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        message.MailAttempts++;
+                        message.MailRetryAt = time.GetUtcNow() + options.Value.RetryDelay(message.MailAttempts);
+                        LogNotSent(logger, ex, message.Type, message.OrderId, message.MailAttempts);
+                        // The server is most likely down for the rest too: the rows are not held locked (their webhooks'
+                        // fan-out skips locked rows) for a timeout each.
+                        break;
+                    }
                 }
-                // Whatever the server or the network did (refused, dropped, timed out, refused the message): later.
-                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            }
+            finally
+            {
+                if (connection is not null)
                 {
-                    message.MailAttempts++;
-                    message.MailRetryAt = time.GetUtcNow() + options.Value.RetryDelay(message.MailAttempts);
-                    LogNotSent(logger, ex, message.Type, message.OrderId, message.MailAttempts);
-                    // The server is most likely down for the rest too: the rows are not held locked (their webhooks'
-                    // fan-out skips locked rows) for a timeout each.
-                    break;
+                    await connection.DisposeAsync();
                 }
             }
 
