@@ -31,11 +31,12 @@ public static class CampaignsApi
         return app;
     }
 
-    private static async Task<IResult> ListAsync(CampaignCatalog catalog, HttpContext context)
+    /// <summary>The public list, with the tickets left of each campaign on sale: one request instead of a seat map per campaign.</summary>
+    private static async Task<IResult> ListAsync(CampaignCatalog catalog, SeatInventory inventory, HttpContext context)
     {
-        var list = await catalog.ListAsync(context.RequestAborted);
+        var list = await WithTicketsLeftAsync(await catalog.ListAsync(context.RequestAborted), catalog, inventory, context.RequestAborted);
         // A hash that every replica computes alike (string.GetHashCode is randomised per process).
-        var etag = $"\"{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('.', list.Select(c => $"{c.Id:N}{c.Version}")))))[..16]}\"";
+        var etag = $"\"{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('.', list.Select(c => $"{c.Id:N}{c.Version}-{c.TicketsLeft}")))))[..16]}\"";
         return NotModifiedOr(context, etag, () => TypedResults.Ok(list));
     }
 
@@ -117,6 +118,28 @@ public static class CampaignsApi
         {
             await subscription.UnsubscribeAsync();
         }
+    }
+
+    private static async Task<IReadOnlyList<CampaignListing>> WithTicketsLeftAsync(IReadOnlyList<CampaignListing> list, CampaignCatalog catalog,
+        SeatInventory inventory, CancellationToken cancellationToken)
+    {
+        var onSale = new List<CampaignDetails>();
+        foreach (var listing in list.Where(c => c.Status == CampaignStatus.OnSale))
+        {
+            if (await catalog.GetAsync(listing.Id, cancellationToken) is { } details)
+            {
+                onSale.Add(details);
+            }
+        }
+
+        if (onSale.Count == 0)
+        {
+            return list;
+        }
+
+        var left = await inventory.GetTicketsLeftAsync(onSale.ConvertAll(c => (c.Id, c.SeatCount, (IReadOnlyList<Guid>)c.GeneralAdmission.Select(g => g.Id).ToList())));
+        var byId = onSale.Select((c, i) => (c.Id, Left: left[i])).ToDictionary(x => x.Id, x => x.Left);
+        return list.Select(c => byId.TryGetValue(c.Id, out var n) ? c with { TicketsLeft = n } : c).ToList();
     }
 
     internal static IResult NotModifiedOr(HttpContext context, string etag, Func<IResult> ok)

@@ -131,9 +131,12 @@ internal sealed class CampaignMissingException() : Exception("No such campaign."
 
 public sealed record CampaignSummary(Guid Id, string Name, CampaignStatus Status, DateTimeOffset EventAt, DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt, int Version);
 
-/// <summary>A campaign in the public list: its dates and the price of its cheapest and dearest ticket.</summary>
+/// <summary>
+/// A campaign in the public list: its dates, the price of its cheapest and dearest ticket and, while on sale, the
+/// tickets left (from Redis when the list is asked for: the list itself is cached).
+/// </summary>
 public sealed record CampaignListing(Guid Id, string Name, CampaignStatus Status, DateTimeOffset EventAt, DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt, int Version,
-    long? LowestPriceCents, long? HighestPriceCents)
+    long? LowestPriceCents, long? HighestPriceCents, int? TicketsLeft = null)
 {
     public static CampaignListing From(CampaignSummary c, long? lowest, long? highest) =>
         new(c.Id, c.Name, c.Status, c.EventAt, c.SaleOpensAt, c.SaleClosesAt, c.Version, lowest, highest);

@@ -226,6 +226,31 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
     }
 
     /// <summary>
+    /// Tickets left in each campaign — free seats (a BITCOUNT of the seat bitmap) and general admission — in one
+    /// round trip for them all; null for a campaign Redis has not loaded.
+    /// </summary>
+    public async Task<IReadOnlyList<int?>> GetTicketsLeftAsync(IReadOnlyList<(Guid CampaignId, int SeatCount, IReadOnlyList<Guid> Categories)> campaigns)
+    {
+        var batch = Db.CreateBatch();
+        var reads = campaigns.Select(c =>
+        {
+            var prefix = Prefix(c.CampaignId);
+            return (Loaded: batch.KeyExistsAsync($"{prefix}:loaded"), Taken: batch.StringBitCountAsync($"{prefix}:taken"),
+                Left: batch.StringGetAsync(c.Categories.Select(g => (RedisKey)$"{prefix}:ga:{g:N}").ToArray()));
+        }).ToList();
+        batch.Execute();
+        var left = new List<int?>(campaigns.Count);
+        foreach (var (campaign, read) in campaigns.Zip(reads))
+        {
+            left.Add(await read.Loaded
+                ? campaign.SeatCount - (int)await read.Taken + (await read.Left).Sum(v => Math.Max(0, (int?)v ?? 0))
+                : null);
+        }
+
+        return left;
+    }
+
+    /// <summary>
     /// Rebuilds a campaign's availability from the truth in PostgreSQL, keeping the holds Redis still has that do not
     /// clash with a sale. Optimistic: the truth is read after the inventory version, and the rebuild is written only
     /// if that version has not moved meanwhile — otherwise a sale confirmed in between could be missed — so it

@@ -201,6 +201,33 @@ public sealed class WebAppTests(SaleFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_campaign_list_says_how_many_tickets_are_left_without_asking_for_any_seat_map()
+    {
+        var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 4, generalAdmission: 10);
+        var soldOut = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 1);
+        await fixture.BuyTicketsAsync(campaign.Id, 0);
+        await fixture.BuyTicketsAsync(soldOut.Id, 0);
+        var buyer = await fixture.NewCustomerAsync();
+        Assert.Equal(HttpStatusCode.Created, (await buyer.HoldGeneralAdmissionAsync(campaign.Id, campaign.GeneralAdmissionId!.Value, 2)).Status);
+
+        // Three seats and eight standing tickets left, counted when the list is asked for (the list itself is cached).
+        var listed = (await buyer.GetAsync("/api/campaigns")).Body!.AsArray().Single(c => (string)c!["id"]! == campaign.Id.ToString())!;
+        Assert.Equal(11, (int)listed["ticketsLeft"]!);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await _pages.SignInAsync(browser, buyer.Email!);
+        var seatMaps = 0;
+        page.Request += (_, request) => seatMaps += request.Url.EndsWith("/seats", StringComparison.Ordinal) ? 1 : 0;
+        await page.EvaluateAsync("() => { location.hash = '#/orders'; }");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("My orders");
+        await page.EvaluateAsync("() => { location.hash = '#/'; }");
+        await Assertions.Expect(page.Locator($"li[data-campaign-id='{campaign.Id}'] .left")).ToHaveTextAsync("11 tickets left");
+        await Assertions.Expect(page.Locator($"li[data-campaign-id='{soldOut.Id}'] .left")).ToHaveTextAsync("Sold out");
+        Assert.Equal(0, seatMaps);
+    }
+
+    [Fact]
     public async Task Two_address_changes_at_once_show_the_newest_page_once()
     {
         var campaign = await fixture.NewCampaignOnSaleAsync(rows: 1, seatsPerRow: 4);
@@ -234,6 +261,10 @@ public sealed class WebAppTests(SaleFixture fixture, ITestOutputHelper output)
         var buyer = await fixture.NewCustomerAsync();
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await Chromium.LaunchAsync(playwright);
+        var anonymous = await _pages.OpenAsync(browser, $"#/campaigns/{campaign.Id}");
+        await Assertions.Expect(anonymous.Locator("#waiting-place")).ToContainTextAsync("Sign in to join the waiting list");
+        Assert.Equal(0, await anonymous.Locator("#join-waiting-list").CountAsync());
+
         var page = await _pages.SignInAsync(browser, buyer.Email!);
         await WebPages.GoToCampaignAsync(page, campaign.Id);
         await Assertions.Expect(page.Locator("#waiting-place")).ToContainTextAsync("1 waiting");

@@ -17,6 +17,8 @@ export interface CampaignSummary {
 export interface CampaignListing extends CampaignSummary {
   lowestPriceCents: number | null;
   highestPriceCents: number | null;
+  /** While on sale: free seats and general admission left (null when not known right now). */
+  ticketsLeft: number | null;
 }
 
 export interface Section {

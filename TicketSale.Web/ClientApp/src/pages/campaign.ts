@@ -155,6 +155,7 @@ class CampaignPage {
     if (c.venue && c.venue.seatCount > 0) this.showSeatMap(startedAt);
     if (c.generalAdmission.length > 0) this.showGeneralAdmission();
     if (session().signedIn) await this.refreshWaitingList();
+    else this.showWaitingList({ waiting: 0, entry: null });
   }
 
   /** Nothing left to hold: every seat taken and every general-admission category at zero. */
@@ -206,6 +207,13 @@ class CampaignPage {
 
     if (!this.soldOut() && list.waiting === 0) {
       this.waitingList.hidden = true;
+      return;
+    }
+
+    if (!session().signedIn) {
+      this.waitingList.replaceChildren(title,
+        h("p", { id: "waiting-place" }, "Sold out for now. Sign in to join the waiting list: tickets that come back are offered to it in turn."));
+      this.waitingList.hidden = false;
       return;
     }
 

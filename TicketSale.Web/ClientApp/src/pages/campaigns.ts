@@ -1,13 +1,12 @@
-import { call, type CampaignListing, type SeatsAnswer } from "../api";
+import { call, type CampaignListing } from "../api";
 import { h } from "../dom";
 import { formatDate, formatPriceRange } from "../format";
 import { explain } from "../messages";
 import { setTitle, show, type Page } from "../page";
-import { Availability } from "../seatmap/availability";
 
 const statusText: Record<string, string> = { Published: "Coming up", OnSale: "On sale", Closed: "Sale closed", Draft: "Draft" };
 
-/** Every published campaign: its dates, prices and, while on sale, the tickets left. */
+/** Every published campaign: its dates, prices and, while on sale, the tickets left (the list carries them). */
 export const campaignsPage: Page = async (container, _, pageLeft) => {
   setTitle("Campaigns");
   const list = h("ul", { id: "campaigns", class: "cards" });
@@ -21,7 +20,8 @@ export const campaignsPage: Page = async (container, _, pageLeft) => {
 
   if (answer.body!.length === 0) list.append(h("li", {}, "Nothing is on sale yet. Come back soon."));
   for (const campaign of answer.body!) {
-    const left = h("span", { class: "left" });
+    const left = h("span", { class: "left" }, campaign.status === "OnSale" && campaign.ticketsLeft !== null
+      ? (campaign.ticketsLeft === 0 ? "Sold out" : `${campaign.ticketsLeft.toLocaleString("en")} tickets left`) : "");
     const prices = [campaign.lowestPriceCents, campaign.highestPriceCents].filter((p): p is number => p !== null);
     list.append(h("li", { "data-campaign-id": campaign.id, class: "card" },
       h("h2", {}, h("a", { href: `#/campaigns/${campaign.id}` }, campaign.name)),
@@ -31,14 +31,5 @@ export const campaignsPage: Page = async (container, _, pageLeft) => {
         h("dt", {}, "Sale"), h("dd", {}, `${formatDate(campaign.saleOpensAt)} to ${formatDate(campaign.saleClosesAt)}`),
         prices.length > 0 && h("dt", {}, "Prices"), prices.length > 0 && h("dd", {}, formatPriceRange(prices))),
       left));
-    if (campaign.status === "OnSale") void showLeft(campaign.id, left, pageLeft);
   }
 };
-
-async function showLeft(id: string, target: HTMLElement, pageLeft: AbortSignal): Promise<void> {
-  const seats = await call<SeatsAnswer>(`/api/campaigns/${id}/seats`, { signal: pageLeft });
-  if (!seats.ok) return;
-  const availability = new Availability(seats.body!);
-  const left = availability.countFree(seats.body!.seatCount) + seats.body!.generalAdmission.reduce((sum, g) => sum + Math.max(0, g.left), 0);
-  target.textContent = left === 0 ? "Sold out" : `${left.toLocaleString("en")} tickets left`;
-}
