@@ -171,6 +171,8 @@ IResourceBuilder<ProjectResource> AddWorker(string name) => builder.AddProject<P
     .WithReference(messaging).WaitFor(messaging)
     .WithReference(payments).WaitFor(payments)
     .WithEnvironment("Payments__ApiKey", paymentsKey)
+    // It signs the codes of the tickets it mails.
+    .WithEnvironment("Tickets__SigningKey", ticketSigningKey)
     .WithEnvironment("Process__Nice", "10")
     .WithHttpHealthCheck("/health");
 

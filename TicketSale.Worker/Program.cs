@@ -5,6 +5,7 @@ using TicketSale.Core.Inventory;
 using TicketSale.Core.Mail;
 using TicketSale.Core.Payments;
 using TicketSale.Core.Security;
+using TicketSale.Core.Tickets;
 using TicketSale.Core.WaitingRoom;
 using TicketSale.Worker;
 using TicketSale.Worker.Inventory;
@@ -85,6 +86,8 @@ builder.Services.AddHostedService<WaitingRoomPump>();
 builder.Services.AddHostedService<WaitingListPump>();
 builder.Services.Configure<NotificationOptions>(builder.Configuration.GetSection("Notifications"));
 builder.Services.AddMailSender();
+// The order's e-mail carries each ticket's signed code, as text and as a QR code.
+builder.Services.AddTicketCodes();
 builder.Services.AddHostedService<OrderMailer>();
 builder.Services.AddHostedService<WebhookDispatcher>();
 builder.Services.AddHostedService<OutboxCleanup>();

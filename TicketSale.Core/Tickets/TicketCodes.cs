@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using TicketSale.Core.Auth;
 
@@ -130,3 +131,14 @@ public sealed record TicketClaim(Guid CampaignId, Guid TicketId);
 /// <param name="Id">The key's id as a code names it, hex.</param>
 /// <param name="PublicKey">Base64 SubjectPublicKeyInfo: WebCrypto's <c>importKey("spki", …)</c> takes it as is.</param>
 public sealed record TicketKey(string Id, string PublicKey, [property: System.Text.Json.Serialization.JsonIgnore] ECDsa Verifier);
+
+public static class TicketCodesExtensions
+{
+    /// <summary>The ticket key (<c>Tickets</c> section) and the codes signed with it: where tickets are shown, mailed or checked in.</summary>
+    public static IServiceCollection AddTicketCodes(this IServiceCollection services)
+    {
+        services.AddOptions<TicketOptions>().BindConfiguration(TicketOptions.Section);
+        services.AddSingleton<TicketCodes>();
+        return services;
+    }
+}

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using MimeKit;
 using TicketSale.Core.Data;
 using TicketSale.Core.Mail;
+using TicketSale.Core.Tickets;
 
 namespace TicketSale.Worker.Notifications;
 
@@ -44,8 +45,8 @@ public sealed class NotificationOptions
 /// before sending leaves it to the next look. One that dies after the server took it and before the mark sends it
 /// again, with the same Message-ID, by which mail clients and servers recognise a duplicate.
 /// </summary>
-public sealed partial class OrderMailer(IServiceScopeFactory scopes, MailSender sender, IOptions<NotificationOptions> options, TimeProvider time,
-    ILogger<OrderMailer> logger) : BackgroundService
+public sealed partial class OrderMailer(IServiceScopeFactory scopes, MailSender sender, TicketCodes codes, IOptions<NotificationOptions> options,
+    TimeProvider time, ILogger<OrderMailer> logger) : BackgroundService
 {
     private const int Batch = 20;
 
@@ -171,6 +172,7 @@ public sealed partial class OrderMailer(IServiceScopeFactory scopes, MailSender 
             .FirstAsync(cancellationToken);
         var links = sender.Options.PublicBaseUrl.TrimEnd('/');
         var text = new StringBuilder();
+        var attachments = new List<(string Name, byte[] Png)>();
         string subject;
         switch (message.Type)
         {
@@ -178,10 +180,13 @@ public sealed partial class OrderMailer(IServiceScopeFactory scopes, MailSender 
                 subject = $"Your tickets for {campaign.Name}";
                 var tickets = await TicketLinesAsync(db, message.OrderId, message.CampaignId, campaign.VenueId, cancellationToken);
                 text.Append(CultureInfo.InvariantCulture, $"Order {message.OrderId} is confirmed: {tickets.Count} ticket(s) for {campaign.Name} on {campaign.EventAt:dddd d MMMM yyyy, HH:mm} UTC, {Money(purchase.AmountCents)} paid.\r\n\r\n");
-                text.Append("Each ticket's QR code, to show at the door, is on its page:\r\n\r\n");
-                foreach (var (id, place) in tickets)
+                text.Append("Show each ticket's QR code at the door: it is attached, and on the ticket's page.\r\n\r\n");
+                foreach (var ((id, place), number) in tickets.Select((t, i) => (t, i + 1)))
                 {
-                    text.Append(CultureInfo.InvariantCulture, $"{place}\r\n{links}/#/orders/{message.OrderId}/tickets/{id}\r\n\r\n");
+                    // Signed as the ticket's page signs it: the door checks it the same way, online or not.
+                    var code = codes.Issue(message.CampaignId, id);
+                    text.Append(CultureInfo.InvariantCulture, $"Ticket {number}: {place}\r\nCode: {code}\r\n{links}/#/orders/{message.OrderId}/tickets/{id}\r\n\r\n");
+                    attachments.Add(($"ticket-{number}.png", QrPng(code)));
                 }
 
                 break;
@@ -203,8 +208,22 @@ public sealed partial class OrderMailer(IServiceScopeFactory scopes, MailSender 
         mail.MessageId = $"{message.Type}.{message.Id}@ticketsale.local";
         mail.Headers.Add("X-TicketSale-Order", message.OrderId.ToString());
         mail.Headers.Add("X-TicketSale-Event", message.Type);
-        mail.Body = new TextPart("plain") { Text = text.ToString() };
+        var body = new BodyBuilder { TextBody = text.ToString() };
+        foreach (var (name, png) in attachments)
+        {
+            body.Attachments.Add(name, png, new ContentType("image", "png"));
+        }
+
+        mail.Body = body.ToMessageBody();
         return mail;
+    }
+
+    /// <summary>The code as a QR code image (error correction M, as the ticket's page draws it), 8 pixels a module.</summary>
+    private static byte[] QrPng(string code)
+    {
+        using var generator = new QRCoder.QRCodeGenerator();
+        using var data = generator.CreateQrCode(code, QRCoder.QRCodeGenerator.ECCLevel.M);
+        return new QRCoder.PngByteQRCode(data).GetGraphic(8);
     }
 
     /// <summary>The tickets held for a waiting-list entry: until when, and where to buy them.</summary>

@@ -51,6 +51,9 @@ public sealed partial class ManifestTests(PublishedManifest manifest) : IClassFi
         Assert.Equal("{tickets.connectionString}", (string?)resources["migrations"]!["env"]!["ConnectionStrings__tickets"]);
         Assert.Equal("Host={postgres.bindings.tcp.host};Port={postgres.bindings.tcp.port};Username=ticketsale_worker;Password={tickets-worker-password.value};Database=tickets",
             (string?)resources["worker"]!["env"]!["ConnectionStrings__tickets"]);
+        // It signs the codes of the tickets it mails; the gateway signs nothing.
+        Assert.Equal("{ticket-signing-key.value}", (string?)resources["worker"]!["env"]!["Tickets__SigningKey"]);
+        Assert.Null(resources["web"]!["env"]!["Tickets__SigningKey"]);
         Assert.Equal("{api.bindings.http.url}", (string?)resources["web"]!["env"]!["services__api__http__0"]);
         // The gateway checks access tokens with the public keys the Api publishes: it is given no signing key.
         Assert.Null(resources["web"]!["env"]!["Auth__SigningKey"]);

@@ -27,7 +27,7 @@ public sealed class CheckInTests(SaleFixture fixture, ITestOutputHelper output)
         await buyerPage.Locator("#nav-orders").ClickAsync();
         await buyerPage.Locator($"li[data-ticket-id='{tickets[0].Id}'] a.show-ticket").ClickAsync();
         await Assertions.Expect(buyerPage.Locator("#ticket .place")).ToHaveTextAsync("Main, row 1, seat 4");
-        var scanned = await ReadQrCodeAsync(buyerPage.Locator("#ticket-qr"));
+        var scanned = await QrCodes.ReadAsync(buyerPage.Locator("#ticket-qr"));
         Assert.Equal(await buyerPage.Locator("#ticket-qr").GetAttributeAsync("data-code"), scanned);
         // A code of ours, asked about without admitting it: it names another event than the one the probe is for.
         var probe = await staff.PostAsync("/api/checkin", new { code = scanned, gate = "Probe", campaignId = Guid.NewGuid() });
@@ -76,32 +76,6 @@ public sealed class CheckInTests(SaleFixture fixture, ITestOutputHelper output)
         await Assertions.Expect(door.Locator("#upload-scans")).ToBeHiddenAsync();
         Assert.Equal("South", (await fixture.QueryAsync("SELECT \"CheckedInGate\" FROM \"Tickets\" WHERE \"Id\" = $1", r => r.GetString(0), tickets[1].Id)).Single());
         Assert.Equal(order, (await fixture.QueryAsync("SELECT \"OrderId\" FROM \"Tickets\" WHERE \"Id\" = $1", r => r.GetGuid(0), tickets[1].Id)).Single());
-    }
-
-    /// <summary>Decodes the QR code a canvas shows, from its pixels.</summary>
-    private static async Task<string> ReadQrCodeAsync(ILocator canvas)
-    {
-        var image = await canvas.EvaluateAsync<QrPixels>("""
-            c => {
-              const { data } = c.getContext("2d").getImageData(0, 0, c.width, c.height);
-              const gray = [];
-              for (let i = 0; i < data.length; i += 4) gray.push(Math.round((data[i] + data[i + 1] + data[i + 2]) / 3));
-              return { width: c.width, height: c.height, gray };
-            }
-            """);
-        var source = new ZXing.RGBLuminanceSource([.. image.Gray.Select(g => (byte)g)], image.Width, image.Height, ZXing.RGBLuminanceSource.BitmapFormat.Gray8);
-        var result = new ZXing.QrCode.QRCodeReader().decode(new ZXing.BinaryBitmap(new ZXing.Common.HybridBinarizer(source)));
-        Assert.NotNull(result);
-        return result.Text;
-    }
-
-    private sealed class QrPixels
-    {
-        public int Width { get; set; }
-
-        public int Height { get; set; }
-
-        public int[] Gray { get; set; } = [];
     }
 
     [Fact]

@@ -64,9 +64,25 @@ public sealed class NotificationTests(SaleFixture fixture)
         Assert.Contains("€84.00 paid", text, StringComparison.Ordinal);
         Assert.Contains("Main, row 1, seat 2", text, StringComparison.Ordinal);
         Assert.Contains("Main, row 1, seat 3", text, StringComparison.Ordinal);
-        foreach (var (id, _) in tickets)
+        // Each ticket's code, signed with the ticket key (ECDSA signatures differ each time: the code is read, not compared),
+        // in the text and as an attached QR code read as a scanner reads it, in the order of the seats.
+        using var codes = new TicketSale.Core.Tickets.TicketCodes(Microsoft.Extensions.Options.Options.Create(
+            new TicketSale.Core.Tickets.TicketOptions { SigningKey = fixture.App.GetParameterValue("ticket-signing-key") }));
+        var images = confirmation.Attachments.OfType<MimePart>().ToList();
+        Assert.Equal(["ticket-1.png", "ticket-2.png"], images.Select(i => i.FileName));
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+        foreach (var ((id, _), number) in tickets.Select((t, i) => (t, i)))
         {
             Assert.Contains($"/#/orders/{order}/tickets/{id}", text, StringComparison.Ordinal);
+            var written = System.Text.RegularExpressions.Regex.Match(text ?? "", $@"Ticket {number + 1}: [^\r\n]*\r?\nCode: (\S+)").Groups[1].Value;
+            Assert.True(codes.TryRead(written, out var claim), $"a ticket code for ticket {number + 1} in the text: {text}");
+            Assert.Equal((campaign.Id, id), (claim.CampaignId, claim.TicketId));
+
+            using var png = new MemoryStream();
+            await images[number].Content!.DecodeToAsync(png);
+            Assert.Equal(written, await QrCodes.ReadPngAsync(page, png.ToArray()));
         }
 
         var cancelled = await buyer.PostAsync($"/api/orders/{order}/cancel", null);
