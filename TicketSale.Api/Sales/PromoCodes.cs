@@ -69,7 +69,7 @@ public sealed partial class PromoCodes(NpgsqlDataSource dataSource, TicketSaleDb
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
             return Refusal.Invalid(nameof(request.Code), $"The campaign has a code {code.Code} already.");
         }

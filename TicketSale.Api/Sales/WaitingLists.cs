@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 using TicketSale.Core.Data;
 using TicketSale.Core.Inventory;
 
@@ -65,7 +64,7 @@ public sealed class WaitingLists(TicketSaleDbContext db, CampaignCatalog catalog
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
             // The same buyer joining twice at once: the one place per buyer is the database's to keep.
             return Refusal.Conflict("already-on-waiting-list", "You are on this waiting list already.");
