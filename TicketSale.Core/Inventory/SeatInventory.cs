@@ -321,7 +321,7 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
 
             var tx = Db.CreateTransaction();
             tx.AddCondition(version.IsNull ? Condition.KeyNotExists($"{prefix}:ver") : Condition.StringEqual($"{prefix}:ver", version));
-            _ = tx.KeyDeleteAsync([$"{prefix}:seats", $"{prefix}:taken", $"{prefix}:holds", $"{prefix}:orders", $"{prefix}:wl", .. userKeys,
+            _ = tx.KeyDeleteAsync([$"{prefix}:seats", $"{prefix}:taken", $"{prefix}:holds", $"{prefix}:orders", .. userKeys,
                 .. holds.Where(h => !kept.Contains(h)).Select(h => (RedisKey)$"{prefix}:hold:{h.HoldId:N}")]);
             foreach (var chunk in seatEntries.Chunk(5000))
             {
@@ -339,10 +339,7 @@ public sealed class SeatInventory(IConnectionMultiplexer redis)
                 _ = tx.SortedSetAddAsync($"{prefix}:holds", hold.HoldId.ToString("N"), hold.ExpiresAt.ToUnixTimeMilliseconds());
             }
 
-            foreach (var chunk in truth.WaitingList.Chunk(5000))
-            {
-                _ = tx.SortedSetAddAsync($"{prefix}:wl", [.. chunk.Select(e => new SortedSetEntry(e.Id.ToString("N"), e.Position))]);
-            }
+            WaitingListInventory.QueueReplace(tx, truth.CampaignId, truth.WaitingList);
 
             foreach (var (category, left) in gaLeft)
             {

@@ -17,6 +17,16 @@ public sealed class WaitingListInventory(IConnectionMultiplexer redis)
 
     private static RedisKey Waiting(Guid campaignId) => SeatInventory.Prefix(campaignId) + ":wl";
 
+    /// <summary>Queues, in <paramref name="tx"/>, the mirror replaced by <paramref name="waiting"/> (the rebuild's transaction, or one of its own).</summary>
+    internal static void QueueReplace(ITransaction tx, Guid campaignId, IReadOnlyList<(Guid Id, long Position)> waiting)
+    {
+        _ = tx.KeyDeleteAsync(Waiting(campaignId));
+        foreach (var chunk in waiting.Chunk(5000))
+        {
+            _ = tx.SortedSetAddAsync(Waiting(campaignId), [.. chunk.Select(e => new SortedSetEntry(e.Id.ToString("N"), e.Position))]);
+        }
+    }
+
     /// <summary>Offers tickets that came back to the entry as a hold of its own (offer.lua): all or nothing, and once.</summary>
     public async Task<OfferResult> OfferAsync(Guid campaignId, OfferArguments offer)
     {
@@ -53,12 +63,7 @@ public sealed class WaitingListInventory(IConnectionMultiplexer redis)
     public async Task ReplaceAsync(Guid campaignId, IReadOnlyList<(Guid Id, long Position)> waiting)
     {
         var tx = Db.CreateTransaction();
-        _ = tx.KeyDeleteAsync(Waiting(campaignId));
-        foreach (var chunk in waiting.Chunk(5000))
-        {
-            _ = tx.SortedSetAddAsync(Waiting(campaignId), [.. chunk.Select(e => new SortedSetEntry(e.Id.ToString("N"), e.Position))]);
-        }
-
+        QueueReplace(tx, campaignId, waiting);
         await tx.ExecuteAsync();
     }
 }
