@@ -80,8 +80,9 @@ class CampaignPage {
           (c.cancellationAllowed ? "Orders can be cancelled until the event." : "Orders cannot be cancelled."))),
       this.queue, this.holdPanel, this.waitingList, this.buying);
     window.addEventListener("pagehide", this.onPageHide);
-    // Before the waiting room: a buyer on the waiting list sees their place, or the tickets offered, straight away.
-    if (c.status === "OnSale" && session().signedIn) await this.refreshWaitingList();
+    // Before the waiting room: a buyer on the waiting list sees their place, or the tickets offered, straight away
+    // (without a waiting room, opening the sale looks at the list).
+    if (c.status === "OnSale" && c.waitingRoomEnabled && session().signedIn) await this.refreshWaitingList();
 
     if (c.status === "Published") {
       this.buying.append(h("p", {}, `The sale opens ${formatDate(c.saleOpensAt)}.`));
