@@ -42,8 +42,8 @@ public sealed class NotificationOptions
 /// Sends the buyers' e-mails of the outbox: the order's confirmation with its tickets, the cancellation with its
 /// refund, the refund of a purchase that failed after its charge, a waiting list's offer. A message is locked (FOR UPDATE SKIP LOCKED, so
 /// Worker replicas share the work) while it is sent and marked sent in the same transaction: a Worker that dies
-/// before sending leaves it to the next look. One that dies after the server took it and before the mark sends it
-/// again, with the same Message-ID, by which mail clients and servers recognise a duplicate.
+/// before sending leaves it to the next look. One that dies after the server took mail and before the batch's commit
+/// sends that mail again, each message with the same Message-ID, by which mail clients and servers recognise a duplicate.
 /// </summary>
 public sealed partial class OrderMailer(IServiceScopeFactory scopes, MailSender sender, TicketCodes codes, IOptions<NotificationOptions> options,
     TimeProvider time, ILogger<OrderMailer> logger) : BackgroundService
@@ -203,11 +203,8 @@ public sealed partial class OrderMailer(IServiceScopeFactory scopes, MailSender 
         }
 
         text.Append(CultureInfo.InvariantCulture, $"\r\nYour orders: {links}/#/orders\r\n");
-        var mail = sender.Create(email, subject);
-        // The same message each time it is sent: a duplicate after a crash is recognisable as one.
-        mail.MessageId = $"{message.Type}.{message.Id}@ticketsale.local";
+        var mail = Envelope(message, email, subject);
         mail.Headers.Add("X-TicketSale-Order", message.OrderId.ToString());
-        mail.Headers.Add("X-TicketSale-Event", message.Type);
         var body = new BodyBuilder { TextBody = text.ToString() };
         foreach (var (name, png) in attachments)
         {
@@ -215,6 +212,15 @@ public sealed partial class OrderMailer(IServiceScopeFactory scopes, MailSender 
         }
 
         mail.Body = body.ToMessageBody();
+        return mail;
+    }
+
+    /// <summary>A message for an outbox row, the same each time it is sent: a duplicate after a crash is recognisable as one.</summary>
+    private MimeMessage Envelope(OutboxMessage message, string email, string subject)
+    {
+        var mail = sender.Create(email, subject);
+        mail.MessageId = $"{message.Type}.{message.Id}@ticketsale.local";
+        mail.Headers.Add("X-TicketSale-Event", message.Type);
         return mail;
     }
 
@@ -238,9 +244,7 @@ public sealed partial class OrderMailer(IServiceScopeFactory scopes, MailSender 
             return null;
         }
 
-        var mail = sender.Create(email, $"Tickets for {offer.Name} are held for you");
-        mail.MessageId = $"{message.Type}.{message.Id}@ticketsale.local";
-        mail.Headers.Add("X-TicketSale-Event", message.Type);
+        var mail = Envelope(message, email, $"Tickets for {offer.Name} are held for you");
         mail.Body = new TextPart("plain")
         {
             Text = string.Create(CultureInfo.InvariantCulture,
